@@ -1,0 +1,1 @@
+"""Langflow JSON → Graph: loading, validation and layered ordering."""

@@ -1,0 +1,1 @@
+"""Running a graph: scheduling, context, tweaks, events and results."""

@@ -1,0 +1,126 @@
+"""The engine's only doors to the outside world. The service (or a test) implements them.
+
+The engine never imports storage or web frameworks; it talks to these small protocols.
+In-memory implementations live here too, for `run_flow_from_json` and unit tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from flowless_engine.errors import FlowError
+from flowless_engine.schema import Message
+
+
+class MessageStore(Protocol):
+    async def add_messages(self, messages: Iterable[Message]) -> None:
+        """Persist messages (the service may buffer and write them in one batch)."""
+
+    async def get_messages(
+        self,
+        *,
+        flow_id: str | None,
+        session_id: str,
+        limit: int = 100,
+        sender: str | None = None,
+        sender_name: str | None = None,
+        order: str = "ASC",
+    ) -> list[Message]:
+        """Return the latest `limit` messages of the session, oldest first when order is ASC."""
+
+
+class VariableResolver(Protocol):
+    async def get(self, name: str) -> str | None:
+        """The value of a tenant variable (global variable / credential), or None."""
+
+
+class FileStore(Protocol):
+    async def read(self, path: str) -> bytes:
+        """Bytes of a stored file by the path the files API returned. Raises FileNotFoundError."""
+
+
+class EventSink(Protocol):
+    def emit(self, event: str, data: dict[str, Any]) -> None:
+        """Receive one event (`add_message`, `token`, `end_vertex`...). Must not block."""
+
+
+class NullEventSink:
+    def emit(self, event: str, data: dict[str, Any]) -> None:
+        return None
+
+
+class ListEventSink:
+    """Collects events in order; handy for tests and for the build path."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def emit(self, event: str, data: dict[str, Any]) -> None:
+        self.events.append({"event": event, "data": data})
+
+
+class InMemoryMessageStore:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def add_messages(self, messages: Iterable[Message]) -> None:
+        self.messages.extend(messages)
+
+    async def get_messages(
+        self,
+        *,
+        flow_id: str | None,
+        session_id: str,
+        limit: int = 100,
+        sender: str | None = None,
+        sender_name: str | None = None,
+        order: str = "ASC",
+    ) -> list[Message]:
+        found = [
+            m
+            for m in self.messages
+            if m.session_id == session_id
+            and (flow_id is None or m.flow_id == flow_id)
+            and (sender is None or m.sender == sender)
+            and (sender_name is None or m.sender_name == sender_name)
+        ]
+        found = found[-limit:] if limit else found
+        return found if order.upper() == "ASC" else list(reversed(found))
+
+
+class DictVariableResolver:
+    """Variables from a dict, optionally falling back to environment variables."""
+
+    def __init__(self, values: dict[str, str] | None = None, *, fallback_to_env: bool = False) -> None:
+        self.values = dict(values or {})
+        self.fallback_to_env = fallback_to_env
+
+    async def get(self, name: str) -> str | None:
+        if name in self.values:
+            return self.values[name]
+        if self.fallback_to_env:
+            return os.environ.get(name)
+        return None
+
+
+class LocalFileStore:
+    """Reads files from a directory (or absolute paths when no root is set)."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root).resolve() if root else None
+
+    async def read(self, path: str) -> bytes:
+        if self.root is None:
+            return Path(path).read_bytes()
+        target = (self.root / path).resolve()
+        if self.root not in target.parents and target != self.root:
+            raise FileNotFoundError(path)
+        return target.read_bytes()
+
+
+class NoFileStore:
+    async def read(self, path: str) -> bytes:
+        raise FlowError(f"No file store is configured; cannot read '{path}'")

@@ -1,0 +1,150 @@
+"""Values that flow along edges: Message, Data, DataFrame, and a lazily consumed TextStream.
+
+They mirror Langflow's types closely enough that results serialize to Langflow's shapes,
+but they are plain dataclasses with no dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+def utc_timestamp() -> str:
+    """Langflow's message timestamp format: 'YYYY-MM-DD HH:MM:SS.ffffff UTC'."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+    def add(self, other: "Usage | None") -> "Usage":
+        if other is None:
+            return self
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.total_tokens + other.total_tokens,
+        )
+
+    def to_dict(self) -> dict[str, int]:
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens, "total_tokens": self.total_tokens}
+
+
+class TextStream:
+    """Text produced incrementally (an LLM answer). Consumed once; the full text is kept.
+
+    `chunks()` yields deltas as they arrive; `text()` drains whatever is left and returns
+    everything. `usage` is filled by the producer when the stream ends.
+    """
+
+    def __init__(self, source: AsyncIterator[str], on_done: Callable[["TextStream"], None] | None = None) -> None:
+        self._source = source
+        self._parts: list[str] = []
+        self._done = False
+        self._on_done = on_done
+        self.usage: Usage | None = None
+        self.model: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    async def chunks(self) -> AsyncIterator[str]:
+        if self._done:
+            if self._parts:
+                yield "".join(self._parts)
+            return
+        async for chunk in self._source:
+            if chunk:
+                self._parts.append(chunk)
+                yield chunk
+        self._finish()
+
+    async def text(self) -> str:
+        if not self._done:
+            async for _ in self.chunks():
+                pass
+        return "".join(self._parts)
+
+    def _finish(self) -> None:
+        self._done = True
+        if self._on_done is not None:
+            self._on_done(self)
+
+
+@dataclass
+class Data:
+    """A dict with a designated text key, like Langflow's Data."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    text_key: str = "text"
+    default_value: str = ""
+
+    @property
+    def text(self) -> str:
+        value = self.data.get(self.text_key, self.default_value)
+        return value if isinstance(value, str) else json.dumps(value, default=str)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text_key": self.text_key, "data": self.data, "default_value": self.default_value}
+
+
+@dataclass
+class DataFrame:
+    """A table as a list of row dicts (Langflow uses pandas; we do not)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return list(self.rows)
+
+
+@dataclass
+class Message:
+    """A chat message in Langflow's model. `text` may be a TextStream until it is resolved."""
+
+    text: Any = ""
+    sender: str | None = None
+    sender_name: str | None = None
+    session_id: str = ""
+    context_id: str = ""
+    flow_id: str | None = None
+    files: list[str] = field(default_factory=list)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timestamp: str = field(default_factory=utc_timestamp)
+    run_id: str | None = None
+    error: bool = False
+    edit: bool = False
+    category: str = "message"
+    properties: dict[str, Any] = field(default_factory=dict)
+    content_blocks: list[dict[str, Any]] = field(default_factory=list)
+    duration: int | None = None
+    session_metadata: dict[str, Any] | None = None
+    usage: Usage | None = None
+
+    @property
+    def is_streaming(self) -> bool:
+        return isinstance(self.text, TextStream) and not self.text.done
+
+    async def resolve(self) -> str:
+        """Turn a streamed text into a plain string (draining the stream if needed)."""
+        if isinstance(self.text, TextStream):
+            stream = self.text
+            self.text = await stream.text()
+            if stream.usage is not None:
+                self.usage = stream.usage
+        return self.text
+
+    @property
+    def plain_text(self) -> str:
+        if isinstance(self.text, TextStream):
+            raise RuntimeError("message text is still streaming; await resolve() first")
+        return "" if self.text is None else str(self.text)

@@ -1,0 +1,46 @@
+"""Engine settings: defaults a flow falls back on. Read from the environment once, overridable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    # Model used when a flow leaves its model field unset (Langflow starters ship it empty).
+    default_provider: str = "OpenAI"
+    default_model: str = "gpt-4o-mini"
+    # Resolve `load_from_db` variables from environment variables when the tenant lacks them.
+    fallback_to_env: bool = False
+    # Outbound network guard: link-local and metadata addresses are always refused.
+    allow_private_networks: bool = False
+    allow_loopback: bool = False
+    http_timeout_s: float = 60.0
+    http_retries: int = 2
+    # Limits that keep one run bounded.
+    max_agent_iterations: int = 25
+    max_input_chars: int = 1_000_000
+    max_nodes: int = 500
+
+    @classmethod
+    def from_env(cls) -> "EngineSettings":
+        return cls(
+            default_provider=os.environ.get("FLOWLESS_DEFAULT_MODEL_PROVIDER", cls.default_provider),
+            default_model=os.environ.get("FLOWLESS_DEFAULT_MODEL", cls.default_model),
+            fallback_to_env=_env_bool("FLOWLESS_FALLBACK_TO_ENV_VARS", cls.fallback_to_env),
+            allow_private_networks=_env_bool("FLOWLESS_ALLOW_PRIVATE_NETWORKS", cls.allow_private_networks),
+            allow_loopback=_env_bool("FLOWLESS_ALLOW_LOOPBACK", cls.allow_loopback),
+            http_timeout_s=float(os.environ.get("FLOWLESS_HTTP_TIMEOUT", cls.http_timeout_s)),
+            http_retries=int(os.environ.get("FLOWLESS_HTTP_RETRIES", cls.http_retries)),
+            max_agent_iterations=int(os.environ.get("FLOWLESS_MAX_AGENT_ITERATIONS", cls.max_agent_iterations)),
+            max_input_chars=int(os.environ.get("FLOWLESS_MAX_INPUT_CHARS", cls.max_input_chars)),
+            max_nodes=int(os.environ.get("FLOWLESS_MAX_NODES", cls.max_nodes)),
+        )
