@@ -1,0 +1,1 @@
+"""Native implementations of Langflow components, one module per family (see registry.py)."""

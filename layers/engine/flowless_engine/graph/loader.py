@@ -1,0 +1,217 @@
+"""Langflow flow JSON (exports from 1.0 to 1.13) → Graph.
+
+Notes are dropped, group nodes are flattened, edges are read from `edge.data.*Handle` and,
+for older exports, from the `œ`-encoded handle strings. The `code` field is dropped on load:
+it is never executed, never even kept.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flowless_engine.errors import InvalidFlowError, Problem
+from flowless_engine.graph.model import Edge, Graph, Vertex
+
+INPUT_TYPES = {"ChatInput", "TextInput", "Webhook"}
+OUTPUT_TYPES = {"ChatOutput", "TextOutput", "DataOutput"}
+NOTE_TYPES = {"noteNode"}
+
+
+def load_graph(flow: Any, *, flow_id: str | None = None, flow_name: str | None = None) -> Graph:
+    """Parse a flow (dict, or JSON text) into a Graph. Raises InvalidFlowError with every problem."""
+    if isinstance(flow, (str, bytes)):
+        try:
+            flow = json.loads(flow)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidFlowError([Problem("malformed_json", f"Flow is not valid JSON: {exc}")]) from None
+    if not isinstance(flow, dict):
+        raise InvalidFlowError([Problem("malformed_flow", "Flow must be a JSON object")])
+
+    data = flow.get("data") if "data" in flow else flow
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) or not isinstance(data.get("edges", []), list):
+        raise InvalidFlowError([Problem("malformed_flow", "Flow must contain data.nodes and data.edges lists")])
+
+    problems: list[Problem] = []
+    raw_nodes, raw_edges = _flatten_groups(data["nodes"], data.get("edges") or [], problems)
+    vertices: dict[str, Vertex] = {}
+    for index, node in enumerate(raw_nodes):
+        vertex = _parse_node(node, index, problems)
+        if vertex is None:
+            continue
+        if vertex.id in vertices:
+            problems.append(Problem("duplicate_node", f"Node id '{vertex.id}' appears more than once", node_id=vertex.id))
+            continue
+        vertices[vertex.id] = vertex
+
+    edges = [edge for index, raw in enumerate(raw_edges) if (edge := _parse_edge(raw, index, problems)) is not None]
+    if problems:
+        raise InvalidFlowError(problems)
+
+    graph = Graph(
+        flow_id=str(flow_id or flow.get("id") or ""),
+        flow_name=str(flow_name or flow.get("name") or ""),
+        vertices=vertices,
+        edges=edges,
+        raw=flow,
+    )
+    return graph.index()
+
+
+def _is_note(node: dict[str, Any]) -> bool:
+    data = node.get("data")
+    return node.get("type") in NOTE_TYPES or (isinstance(data, dict) and data.get("type") == "note")
+
+
+def _parse_node(node: Any, index: int, problems: list[Problem]) -> Vertex | None:
+    if not isinstance(node, dict):
+        problems.append(Problem("malformed_node", f"Node #{index} is not an object"))
+        return None
+    if _is_note(node):
+        return None
+    data = node.get("data")
+    node_id = node.get("id") or (data.get("id") if isinstance(data, dict) else None)
+    if not isinstance(data, dict):
+        problems.append(Problem("malformed_node", f"Node #{index} has no data object", node_id=node_id))
+        return None
+    component_type = data.get("type")
+    node_body = data.get("node")
+    if not node_id or not isinstance(node_id, str):
+        problems.append(Problem("malformed_node", f"Node #{index} has no id"))
+        return None
+    if not component_type or not isinstance(component_type, str):
+        problems.append(Problem("malformed_node", f"Node '{node_id}' has no data.type", node_id=node_id))
+        return None
+    if not isinstance(node_body, dict) or not isinstance(node_body.get("template", {}), dict):
+        problems.append(Problem("malformed_node", f"Node '{node_id}' has no data.node.template", node_id=node_id))
+        return None
+
+    fields: dict[str, dict[str, Any]] = {}
+    for name, spec in (node_body.get("template") or {}).items():
+        if name == "_type" or not isinstance(spec, dict):
+            continue
+        if name == "code" or spec.get("type") == "code":
+            continue  # never executed, never kept
+        fields[name] = spec
+    outputs = [o for o in node_body.get("outputs") or [] if isinstance(o, dict)]
+    display_name = str(node_body.get("display_name") or data.get("display_name") or component_type)
+    return Vertex(
+        id=node_id,
+        type=component_type,
+        display_name=display_name,
+        fields=fields,
+        outputs=outputs,
+        frozen=bool(node_body.get("frozen")),
+        is_input=component_type in INPUT_TYPES or _id_prefix(node_id) in INPUT_TYPES or bool(data.get("is_input")),
+        is_output=component_type in OUTPUT_TYPES or _id_prefix(node_id) in OUTPUT_TYPES or bool(data.get("is_output")),
+        description=str(node_body.get("description") or ""),
+    )
+
+
+def _id_prefix(node_id: str) -> str:
+    return node_id.split("-", 1)[0]
+
+
+def decode_handle(handle: Any) -> dict[str, Any] | None:
+    """Edge handles are dicts in `edge.data`, or the same dict with `œ` for `"` in older exports."""
+    if isinstance(handle, dict):
+        return handle
+    if isinstance(handle, str) and handle.startswith("{"):
+        try:
+            decoded = json.loads(handle.replace("œ", '"'))
+        except ValueError:
+            return None
+        return decoded if isinstance(decoded, dict) else None
+    return None
+
+
+def _parse_edge(raw: Any, index: int, problems: list[Problem]) -> Edge | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem("malformed_edge", f"Edge #{index} is not an object"))
+        return None
+    data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+    source_handle = decode_handle(data.get("sourceHandle")) or decode_handle(raw.get("sourceHandle"))
+    target_handle = decode_handle(data.get("targetHandle")) or decode_handle(raw.get("targetHandle"))
+    edge_id = str(raw.get("id") or f"edge-{index}")
+    source = raw.get("source") or (source_handle or {}).get("id")
+    target = raw.get("target") or (target_handle or {}).get("id")
+
+    if target_handle is None and isinstance(raw.get("targetHandle"), str) and raw["targetHandle"].count("|") >= 2:
+        # pre-1.0 exports: "<types>|<field>|<node id>"
+        types, field_name, node_id = raw["targetHandle"].split("|", 2)
+        target_handle = {"fieldName": field_name, "id": node_id, "inputTypes": types.split(",")}
+    if not source or not target or source_handle is None or target_handle is None:
+        problems.append(Problem("malformed_edge", f"Edge '{edge_id}' has no readable source/target handle"))
+        return None
+
+    targets_output = "fieldName" not in target_handle and "name" in target_handle
+    target_field = target_handle.get("fieldName") or target_handle.get("name")
+    source_output = source_handle.get("name") or ""
+    if not target_field:
+        problems.append(Problem("malformed_edge", f"Edge '{edge_id}' does not name a target field"))
+        return None
+    return Edge(
+        id=edge_id,
+        source=str(source),
+        source_output=str(source_output),
+        target=str(target),
+        target_field=str(target_field),
+        output_types=tuple(source_handle.get("output_types") or source_handle.get("baseClasses") or ()),
+        input_types=tuple(target_handle.get("inputTypes") or ()),
+        targets_output=targets_output,
+    )
+
+
+def _flatten_groups(nodes: list[Any], edges: list[Any], problems: list[Problem]) -> tuple[list[Any], list[Any]]:
+    """Replace group nodes by their inner nodes; re-point edges through the group's proxies."""
+    groups = {
+        n.get("id"): n
+        for n in nodes
+        if isinstance(n, dict) and isinstance((n.get("data") or {}).get("node"), dict) and isinstance(n["data"]["node"].get("flow"), dict)
+    }
+    if not groups:
+        return nodes, edges
+    flat_nodes = [n for n in nodes if not (isinstance(n, dict) and n.get("id") in groups)]
+    flat_edges: list[Any] = []
+    for group_id, group in groups.items():
+        inner = (group["data"]["node"]["flow"].get("data") or {})
+        inner_nodes, inner_edges = _flatten_groups(inner.get("nodes") or [], inner.get("edges") or [], problems)
+        flat_nodes.extend(inner_nodes)
+        flat_edges.extend(inner_edges)
+    for raw in edges:
+        if not isinstance(raw, dict):
+            flat_edges.append(raw)
+            continue
+        flat_edges.append(_reroute_through_groups(raw, groups, problems))
+    return flat_nodes, flat_edges
+
+
+def _reroute_through_groups(raw: dict[str, Any], groups: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    data = dict(raw.get("data") or {})
+    source_handle = dict(decode_handle(data.get("sourceHandle")) or decode_handle(raw.get("sourceHandle")) or {})
+    target_handle = dict(decode_handle(data.get("targetHandle")) or decode_handle(raw.get("targetHandle")) or {})
+    source, target = raw.get("source"), raw.get("target")
+    if target in groups:
+        field_spec = groups[target]["data"]["node"].get("template", {}).get(target_handle.get("fieldName"), {})
+        proxy = field_spec.get("proxy") if isinstance(field_spec, dict) else None
+        if isinstance(proxy, dict) and proxy.get("id") and proxy.get("field"):
+            target = proxy["id"]
+            target_handle.update(id=proxy["id"], fieldName=proxy["field"])
+        else:
+            problems.append(Problem("group_proxy", f"Group '{target}' field '{target_handle.get('fieldName')}' has no proxy", node_id=target))
+    if source in groups:
+        outputs = groups[source]["data"]["node"].get("outputs") or []
+        match = next((o for o in outputs if isinstance(o, dict) and o.get("name") == source_handle.get("name")), None)
+        proxy = (match or {}).get("proxy")
+        if isinstance(proxy, dict) and proxy.get("id") and proxy.get("name"):
+            source = proxy["id"]
+            source_handle.update(id=proxy["id"], name=proxy["name"])
+        else:
+            problems.append(Problem("group_proxy", f"Group '{source}' output '{source_handle.get('name')}' has no proxy", node_id=source))
+    data.update(sourceHandle=source_handle, targetHandle=target_handle)
+    return {**raw, "source": source, "target": target, "data": data}
