@@ -66,8 +66,12 @@ def missing_required(graph: Graph) -> list[Problem]:
     problems = []
     for vertex in graph.vertices.values():
         fed = {e.target_field for e in graph.incoming.get(vertex.id, ())}
+        # A component in tool mode gets its tool-mode fields from the Agent's call.
+        used_as_tool = any(e.source_output == "component_as_tool" for e in graph.outgoing.get(vertex.id, ()))
         for name, spec in vertex.fields.items():
             if not spec.get("required") or name in fed or spec.get("show") is False:
+                continue
+            if used_as_tool and spec.get("tool_mode"):
                 continue
             if spec.get("type") in _OPTIONAL_KINDS or (vertex.is_input and name == "input_value"):
                 continue
