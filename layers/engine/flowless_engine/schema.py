@@ -57,6 +57,11 @@ class TextStream:
     def done(self) -> bool:
         return self._done
 
+    @property
+    def collected(self) -> str:
+        """The text received so far (all of it once the stream is done)."""
+        return "".join(self._parts)
+
     async def chunks(self) -> AsyncIterator[str]:
         if self._done:
             if self._parts:
@@ -145,6 +150,7 @@ class Message:
 
     @property
     def plain_text(self) -> str:
+        """The text; for a stream, what has arrived so far (resolve() first to get all of it)."""
         if isinstance(self.text, TextStream):
-            raise RuntimeError("message text is still streaming; await resolve() first")
+            return self.text.collected
         return "" if self.text is None else str(self.text)

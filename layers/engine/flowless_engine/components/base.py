@@ -134,6 +134,8 @@ class Component:
         self.usage: Usage | None = None
         self.status: Any = None
         self.inactive_outputs: set[str] = set()
+        # field name → the vertex whose output feeds it (set by the scheduler)
+        self.sources: dict[str, "Vertex"] = {}
         self._current_output = ""
 
     # ---- helpers for subclasses -------------------------------------------------------

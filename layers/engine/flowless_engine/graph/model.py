@@ -48,6 +48,10 @@ class Graph:
     vertices: dict[str, Vertex]  # in the export's node order
     edges: list[Edge]
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Structure and component support checked once per parsed graph (tweaks change values only).
+    checked: bool = False
+    # Results of frozen vertices, kept across runs of this parsed graph (shared by tweaked copies).
+    frozen_results: dict[str, Any] = field(default_factory=dict, repr=False)
     # Derived lookups, filled by `index()`.
     incoming: dict[str, list[Edge]] = field(default_factory=dict, repr=False)
     outgoing: dict[str, list[Edge]] = field(default_factory=dict, repr=False)

@@ -1,0 +1,104 @@
+"""`run_flow_from_json`: the entry point Langflow users already know, natively executed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from flowless_engine.runtime.context import RunContext, ModelFactory
+from flowless_engine.runtime.request import RunRequest
+from flowless_engine.runtime.services import DictVariableResolver, EventSink, LocalFileStore, NullEventSink
+from flowless_engine.settings import EngineSettings
+
+
+class Record(dict):
+    """A dict that also reads keys as attributes, so `result[0].outputs[0].results["message"].text`
+    works as it does on Langflow's objects."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _records(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Record({k: _records(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_records(v) for v in value]
+    return value
+
+
+def _load_flow(flow: str | Path | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(flow, dict):
+        return flow
+    text = str(flow)
+    if isinstance(flow, Path) or not text.lstrip().startswith("{"):
+        text = Path(flow).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _env_file_values(env_file: str | Path | None) -> dict[str, str]:
+    if not env_file:
+        return {}
+    values = {}
+    for line in Path(env_file).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+async def arun_flow_from_json(
+    flow: str | Path | dict[str, Any],
+    input_value: str | None = None,
+    *,
+    session_id: str | None = None,
+    tweaks: dict[str, Any] | None = None,
+    input_type: str = "chat",
+    output_type: str = "chat",
+    output_component: str | None = None,
+    fallback_to_env_vars: bool = False,
+    env_file: str | Path | None = None,
+    variables: dict[str, str] | None = None,
+    files_root: str | Path | None = None,
+    events: EventSink | None = None,
+    stream: bool = False,
+    model_factory: ModelFactory | None = None,
+    settings: EngineSettings | None = None,
+) -> list[Record]:
+    from flowless_engine.graph.loader import load_graph
+    from flowless_engine.runtime.run import run_graph
+
+    graph = load_graph(_load_flow(flow))
+    request = RunRequest(
+        input_value=input_value,
+        input_type=input_type,
+        output_type=output_type,
+        output_component=output_component or "",
+        tweaks=tweaks,
+        session_id=session_id,
+        stream=stream,
+    )
+    base = settings or EngineSettings.from_env()
+    ctx = RunContext(
+        flow_id=graph.flow_id,
+        session_id=session_id or graph.flow_id,
+        flow_name=graph.flow_name,
+        events=events or NullEventSink(),
+        variables=DictVariableResolver({**_env_file_values(env_file), **(variables or {})}, fallback_to_env=fallback_to_env_vars or base.fallback_to_env),
+        files=LocalFileStore(files_root),
+        settings=base,
+        model_factory=model_factory,
+    )
+    result = await run_graph(graph, request, ctx)
+    return _records(result.response()["outputs"])
+
+
+def run_flow_from_json(flow: str | Path | dict[str, Any], input_value: str | None = None, **kwargs: Any) -> list[Record]:
+    """Run a flow export (path, JSON text or dict) and return Langflow's `outputs` list."""
+    return asyncio.run(arun_flow_from_json(flow, input_value, **kwargs))

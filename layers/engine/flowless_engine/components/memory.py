@@ -1,0 +1,86 @@
+"""Message History (`Memory`): retrieve the session's messages, or store one explicitly."""
+
+from __future__ import annotations
+
+from flowless_engine.components.base import Component, Input, Output, format_data, to_int, to_text
+from flowless_engine.schema import Data, DataFrame, Message
+
+_SENDER_FILTER = {"Machine": "Machine", "User": "User"}
+
+
+class MemoryComponent(Component):
+    type_name = "Memory"
+    display_name = "Message History"
+    description = "Stores or retrieves stored chat messages of the session."
+    category = "helpers"
+    icon = "message-square-more"
+    inputs = (
+        Input("mode", "Mode", value="Retrieve", options=("Retrieve", "Store")),
+        Input("message", "Message", value="", input_types=("Message",)),
+        Input("sender_type", "Sender Type", value="Machine and User", options=("Machine", "User", "Machine and User"), advanced=True),
+        Input("sender", "Sender", value="", advanced=True),
+        Input("sender_name", "Sender Name", value="", advanced=True, input_types=("Message",)),
+        Input("n_messages", "Number of Messages", "int", 100, advanced=True),
+        Input("session_id", "Session ID", value="", advanced=True, input_types=("Message",)),
+        Input("order", "Order", value="Ascending", options=("Ascending", "Descending"), advanced=True),
+        Input("template", "Template", value="{sender_name}: {text}", advanced=True, multiline=True),
+    )
+    outputs = (
+        Output("messages_text", "retrieve_messages_as_text", ("Message",), "Message"),
+        Output("dataframe", "retrieve_messages_dataframe", ("DataFrame",), "Dataframe"),
+        Output("messages", "retrieve_messages_data", ("Data",), "Data"),
+    )
+
+    async def _messages(self) -> list[Message]:
+        if str(self.param("mode", "Retrieve")) == "Store":
+            return await self._store()
+        session_id = to_text(self.param("session_id")) or self.ctx.session_id
+        sender = _SENDER_FILTER.get(to_text(self.param("sender_type")) or to_text(self.param("sender")))
+        found = await self.ctx.messages.get_messages(
+            flow_id=self.ctx.flow_id,
+            session_id=session_id,
+            limit=to_int(self.param("n_messages", 100), 100),
+            sender=sender,
+            sender_name=to_text(self.param("sender_name")) or None,
+        )
+        if str(self.param("order", "Ascending")).lower().startswith("desc"):
+            found = list(reversed(found))
+        return found
+
+    async def _store(self) -> list[Message]:
+        value = self.params.get("message")
+        if isinstance(value, Message):
+            await value.resolve()
+            message = Message(**{**value.__dict__})
+        else:
+            message = Message(text=to_text(value), sender=to_text(self.param("sender")) or "Machine")
+        message.session_id = to_text(self.param("session_id")) or self.ctx.session_id
+        message.sender_name = to_text(self.param("sender_name")) or message.sender_name or "AI"
+        message.flow_id = self.ctx.flow_id
+        message.run_id = self.ctx.run_id
+        await self.ctx.store_message(message)
+        return [message]
+
+    async def retrieve_messages_as_text(self) -> Message:
+        template = to_text(self.param("template")) or "{sender_name}: {text}"
+        rows = [format_data(_as_data(m), template) for m in await self._messages()]
+        return Message(text="\n".join(rows), session_id=self.ctx.session_id, flow_id=self.ctx.flow_id)
+
+    async def retrieve_messages_dataframe(self) -> DataFrame:
+        return DataFrame(rows=[_as_data(m).data for m in await self._messages()])
+
+    async def retrieve_messages_data(self) -> list[Data]:
+        return [_as_data(m) for m in await self._messages()]
+
+
+def _as_data(message: Message) -> Data:
+    return Data(
+        data={
+            "text": message.plain_text,
+            "sender": message.sender,
+            "sender_name": message.sender_name,
+            "session_id": message.session_id,
+            "timestamp": message.timestamp,
+            "id": message.id,
+        }
+    )

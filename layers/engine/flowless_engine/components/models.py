@@ -1,0 +1,182 @@
+"""Language model components: 1.13's LanguageModelComponent (`model` list) and the older
+OpenAIModel (`model_name`, `openai_api_base`). Both map to a provider client in `llm/`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from flowless_engine.components.base import Component, Input, Output, to_bool, to_text
+from flowless_engine.schema import Message, TextStream
+
+_PROVIDER_ENV = {
+    "openai": ("OPENAI_API_KEY", "OPENAI_BASE_URL"),
+    "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+    "ollama": ("", "OLLAMA_BASE_URL"),
+    "amazon bedrock": ("", ""),
+    "bedrock": ("", ""),
+}
+_BASE_URL_FIELDS = ("openai_api_base", "base_url", "api_base", "ollama_base_url")
+
+
+def parse_model_choice(value: Any) -> tuple[str, str] | None:
+    """(provider, model name) from a 1.13 `model` field value, or None when unset."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    if isinstance(value, dict) and value.get("name"):
+        return str(value.get("provider") or "OpenAI"), str(value["name"])
+    if isinstance(value, str) and value:
+        return "OpenAI", value
+    return None
+
+
+async def resolve_model_config(component: Component, *, model_field: str = "model") -> "Any":
+    """Build the ModelConfig for a model-using component (LLM node or Agent).
+
+    Credentials: the api_key field (a variable name when `load_from_db`), else the tenant's
+    conventional variable (e.g. OPENAI_API_KEY). Base URL: a node field, else the tenant
+    variable, else the environment.
+    """
+    from flowless_engine.llm.base import ModelConfig
+
+    value = component.params.get(model_field)
+    if isinstance(value, ModelConfig):
+        return value  # wired from another component's model output
+    choice = parse_model_choice(value)
+    if choice is None and component.params.get("model_name"):
+        choice = (to_text(component.params.get("provider")) or "OpenAI", to_text(component.params["model_name"]))
+    if choice is None:
+        settings = component.ctx.settings
+        choice = (settings.default_provider, settings.default_model)
+    provider, model = choice
+    key_var, url_var = _PROVIDER_ENV.get(provider.lower(), ("", ""))
+
+    api_key = await component.secret("api_key") if "api_key" in component.params else None
+    if not api_key and key_var:
+        api_key = await component.ctx.variable(key_var)
+    base_url = next((to_text(component.params[f]) for f in _BASE_URL_FIELDS if component.params.get(f)), None)
+    if not base_url and url_var:
+        base_url = await component.ctx.variable(url_var) or os.environ.get(url_var) or None
+    max_tokens = component.params.get("max_tokens")
+    temperature = component.params.get("temperature")
+    return ModelConfig(
+        provider=provider,
+        model=model,
+        api_key=api_key or None,
+        base_url=base_url,
+        temperature=float(temperature) if isinstance(temperature, (int, float)) else None,
+        max_tokens=int(max_tokens) if isinstance(max_tokens, (int, float)) and max_tokens > 0 else None,
+    )
+
+
+def stream_text(model: Any, messages: list[Any], component: Component, tools: Any = None) -> TextStream:
+    """Wrap a provider stream as a TextStream whose usage is recorded on the component."""
+    holder: dict[str, Any] = {}
+
+    async def deltas() -> AsyncIterator[str]:
+        async for item in model.stream(messages, tools=tools):
+            if isinstance(item, str):
+                yield item
+            else:
+                holder["result"] = item
+
+    def finished(stream: TextStream) -> None:
+        result = holder.get("result")
+        if result is not None:
+            stream.usage = result.usage
+            stream.model = result.model
+            component.add_usage(result.usage)
+
+    return TextStream(deltas(), on_done=finished)
+
+
+class LanguageModelComponent(Component):
+    type_name = "LanguageModelComponent"
+    display_name = "Language Model"
+    description = "Runs a language model given a specified provider."
+    category = "models_and_agents"
+    icon = "brain-circuit"
+    inputs = (
+        Input("model", "Language Model", "model", "", input_types=("LanguageModel",), required=True),
+        Input("api_key", "API Key", value="", password=True, advanced=True),
+        Input("input_value", "Input", value="", input_types=("Message",)),
+        Input("system_message", "System Message", value="", input_types=("Message",), multiline=True),
+        Input("stream", "Stream", "bool", False, advanced=True),
+        Input("temperature", "Temperature", "slider", 0.1, advanced=True),
+        Input("max_tokens", "Max Tokens", "int", 0, advanced=True),
+    )
+    outputs = (
+        Output("text_output", "text_response", ("Message",), "Model Response"),
+        Output("model_output", "build_model", ("LanguageModel",), "Language Model"),
+    )
+
+    async def build_model(self) -> Any:
+        return await resolve_model_config(self)
+
+    async def text_response(self) -> Message:
+        from flowless_engine.llm.base import ChatMessage
+
+        config = await resolve_model_config(self)
+        model = self.ctx.chat_model(config)
+        messages = []
+        system = self.params.get("system_message")
+        if isinstance(system, Message):
+            await system.resolve()
+        if to_text(system):
+            messages.append(ChatMessage(role="system", content=to_text(system)))
+        user = self.params.get("input_value")
+        if isinstance(user, Message):
+            await user.resolve()
+        messages.append(ChatMessage(role="user", content=to_text(user), images=await _images_of(self, user)))
+        source = {"id": self.id, "display_name": self.name, "source": config.model}
+        if to_bool(self.param("stream", False)):
+            text: Any = stream_text(model, messages, self)
+        else:
+            result = await model.complete(messages)
+            self.add_usage(result.usage)
+            text = result.text
+        message = Message(text=text, session_id=self.ctx.session_id, flow_id=self.ctx.flow_id, properties={"source": source})
+        if not isinstance(text, TextStream):
+            message.usage = self.usage
+        return message
+
+
+async def _images_of(component: Component, value: Any) -> list[str]:
+    """Image files attached to a chat message, as data URLs (for vision models)."""
+    if not isinstance(value, Message) or not value.files:
+        return []
+    import base64
+    import mimetypes
+
+    images = []
+    for path in value.files:
+        mime = mimetypes.guess_type(path)[0] or ""
+        if mime.startswith("image/"):
+            content = await component.ctx.files.read(path)
+            images.append(f"data:{mime};base64,{base64.b64encode(content).decode()}")
+    return images
+
+
+class OpenAIModelComponent(LanguageModelComponent):
+    """Older exports' OpenAI node (≈1.0–1.4)."""
+
+    type_name = "OpenAIModel"
+    display_name = "OpenAI"
+    description = "Generates text using OpenAI LLMs (or any OpenAI-compatible endpoint)."
+    icon = "OpenAI"
+    inputs = (
+        Input("input_value", "Input", value="", input_types=("Message",)),
+        Input("system_message", "System Message", value="", input_types=("Message",)),
+        Input("model_name", "Model Name", value="gpt-4o-mini"),
+        Input("openai_api_base", "OpenAI API Base", value="", advanced=True),
+        Input("api_key", "OpenAI API Key", value="OPENAI_API_KEY", password=True, load_from_db=True),
+        Input("temperature", "Temperature", "float", 0.1),
+        Input("max_tokens", "Max Tokens", "int", 0, advanced=True),
+        Input("stream", "Stream", "bool", False, advanced=True),
+        Input("json_mode", "JSON Mode", "bool", False, advanced=True),
+    )
+
+    async def text_response(self) -> Message:
+        self.params.setdefault("provider", "OpenAI")
+        return await super().text_response()
