@@ -136,7 +136,6 @@ class ChatOutput(Component):
         message.text = await stream.text()
         if stream.usage is not None:
             message.usage = stream.usage
-            self.add_usage(stream.usage)
 
 
 def _markdown_table(frame: DataFrame) -> str:

@@ -110,6 +110,7 @@ class _Scheduler:
         self.values: dict[tuple[str, str], Any] = {}  # (vertex id, output name) → value
         self.results: dict[str, VertexResult] = {}
         self.skipped: set[str] = set()
+        self.components: dict[str, Component] = {}
         self.to_run = self._vertices_to_run()
 
     def _vertices_to_run(self) -> set[str]:
@@ -150,10 +151,12 @@ class _Scheduler:
             for task in running:
                 task.cancel()
         # Streams nobody consumed (an LLM that is itself an output) are drained so results are whole.
-        for result in self.results.values():
+        for vid, result in self.results.items():
             for value in result.values.values():
                 if isinstance(value, Message) and isinstance(value.text, TextStream):
                     await value.resolve()
+            if vid in self.components:  # streamed usage arrives after the vertex was recorded
+                result.usage = self.components[vid].usage
         return {vid: self.results[vid] for vid in self.graph.vertices if vid in self.results}
 
     # ---- one vertex -------------------------------------------------------------------
@@ -172,6 +175,7 @@ class _Scheduler:
         params = self._params(vertex)
         component_cls = get_component_class(vertex.type)
         component = component_cls(vertex, params, self.ctx)
+        self.components[vertex_id] = component
         component.sources = {e.target_field: self.graph.vertices[e.source] for e in self.graph.incoming.get(vertex_id, ()) if e.source in self.graph.vertices}
         try:
             values = await self._build_outputs(vertex, component)
