@@ -1,0 +1,5 @@
+import sys
+
+from flowless.cli import main
+
+sys.exit(main())

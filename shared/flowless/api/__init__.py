@@ -1,0 +1,1 @@
+"""FastAPI routers, one module per route group, plus error mapping and auth dependencies."""

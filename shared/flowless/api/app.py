@@ -1,0 +1,35 @@
+"""Building a FastAPI app from route groups. Each Lambda gets only its groups; the local
+server gets all. Every group is served at `/api/v1/...` and at `/lf/{langflow_id}/api/v1/...`."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import FastAPI
+
+from flowless.api.errors import install_error_handlers
+
+# group → module under flowless.api exposing `router` (and optionally `root_router`, `v2_router`)
+GROUPS = {
+    "run": "run",
+    "health": "health",
+    "monitor": "monitor",
+}
+ALL_GROUPS = tuple(GROUPS)
+TENANT_PREFIX = "/lf/{langflow_id}"
+
+
+def create_app(groups: tuple[str, ...] = ALL_GROUPS) -> FastAPI:
+    app = FastAPI(title="Flowless", version="0.1.0", description="Langflow flows as a serverless API", docs_url="/docs", redoc_url=None)
+    install_error_handlers(app)
+    for group in groups:
+        module = importlib.import_module(f"flowless.api.{GROUPS[group]}")
+        if hasattr(module, "root_router"):
+            app.include_router(module.root_router)
+        for prefix in ("/api/v1", f"{TENANT_PREFIX}/api/v1"):
+            if hasattr(module, "router"):
+                app.include_router(module.router, prefix=prefix)
+        for prefix in ("/api/v2", f"{TENANT_PREFIX}/api/v2"):
+            if hasattr(module, "v2_router"):
+                app.include_router(module.v2_router, prefix=prefix)
+    return app

@@ -1,0 +1,142 @@
+"""`/run` routes: Langflow's run contract, sync and streamed, plus the advanced variant."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from flowless.api.auth import Caller, requires
+from flowless.api.errors import ApiError, engine_error_response
+from flowless.api.body import read_body
+from flowless.runs import run_stored_flow
+from flowless_engine.errors import FlowError
+from flowless_engine.runtime.request import RunRequest
+
+router = APIRouter(tags=["Base"])
+GLOBAL_VAR_HEADER = "x-langflow-global-var-"
+# Events a `/run` stream forwards (Langflow's run event manager); build events stay internal.
+RUN_STREAM_EVENTS = {"add_message", "token", "error", "build_start", "build_end", "log"}
+
+
+def request_variables(request: Request) -> dict[str, str]:
+    """`X-LANGFLOW-GLOBAL-VAR-<NAME>` headers → request-scoped variable overrides."""
+    return {
+        name[len(GLOBAL_VAR_HEADER):].upper(): value
+        for name, value in request.headers.items()
+        if name.lower().startswith(GLOBAL_VAR_HEADER) and len(name) > len(GLOBAL_VAR_HEADER)
+    }
+
+
+def simplified_request(body: dict[str, Any], stream: bool) -> RunRequest:
+    """Langflow's SimplifiedAPIRequest. Like Langflow, fields of the wrong type fall back to
+    their defaults rather than failing the run."""
+    if isinstance(body.get("input_request"), dict):
+        body = body["input_request"]
+    tweaks = body.get("tweaks")
+    session_id = body.get("session_id")
+    input_value = body.get("input_value")
+    return RunRequest(
+        input_value=input_value if isinstance(input_value, str) else (None if input_value is None else json.dumps(input_value)),
+        input_type=str(body.get("input_type") or "chat"),
+        output_type=str(body.get("output_type") or "chat"),
+        output_component=str(body.get("output_component") or ""),
+        tweaks=tweaks if isinstance(tweaks, dict) else None,
+        session_id=str(session_id) if isinstance(session_id, (str, int)) and session_id != "" else None,
+        user_id=body.get("user_id") if isinstance(body.get("user_id"), str) else None,
+        stream=stream,
+    )
+
+
+@router.post("/run/{flow_id_or_name}")
+async def run_flow(
+    flow_id_or_name: str,
+    request: Request,
+    stream: bool = False,
+    caller: Caller = Depends(requires("execute")),
+) -> Any:
+    body = await read_body(request)
+    run_request = simplified_request(body, stream)
+    variables = request_variables(request)
+    if stream:
+        return _stream_response(caller.tenant, flow_id_or_name, run_request, variables)
+    outcome = await run_stored_flow(caller.tenant, flow_id_or_name, run_request, request_variables=variables)
+    return JSONResponse(outcome.response)
+
+
+@router.post("/run/advanced/{flow_id_or_name}")
+async def run_flow_advanced(
+    flow_id_or_name: str,
+    request: Request,
+    caller: Caller = Depends(requires("execute")),
+) -> Any:
+    body = await read_body(request)
+    inputs = body.get("inputs") or [{}]
+    if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
+        raise ApiError(422, [{"type": "list_type", "loc": ["body", "inputs"], "msg": "inputs must be a list of objects"}])
+    outputs = body.get("outputs") or []
+    tweaks = body.get("tweaks") if isinstance(body.get("tweaks"), dict) else None
+    session_id = body.get("session_id") if isinstance(body.get("session_id"), str) else None
+    variables = request_variables(request)
+    runs: list[dict[str, Any]] = []
+    answer_session = session_id
+    for item in inputs:
+        components = item.get("components") or []
+        run_request = RunRequest(
+            input_value=item.get("input_value") if isinstance(item.get("input_value"), str) else None,
+            input_type=str(item.get("type") or "any"),
+            output_type="any",
+            tweaks=tweaks,
+            session_id=item.get("session") if isinstance(item.get("session"), str) else session_id,
+            input_components=[str(c) for c in components] if isinstance(components, list) else [],
+            outputs=[str(o) for o in outputs] if isinstance(outputs, list) else [],
+        )
+        outcome = await run_stored_flow(caller.tenant, flow_id_or_name, run_request, request_variables=variables)
+        answer_session = answer_session or outcome.session_id
+        runs.extend(outcome.response["outputs"])
+    return JSONResponse({"session_id": answer_session, "outputs": runs})
+
+
+def _frame(event: str, data: Any) -> bytes:
+    """Langflow's `/run` stream framing: a bare JSON object, then a blank line."""
+    return (json.dumps({"event": event, "data": data}, default=str) + "\n\n").encode()
+
+
+def _stream_response(tenant: str, flow_ref: str, run_request: RunRequest, variables: dict[str, str]) -> StreamingResponse:
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    class QueueSink:
+        def emit(self, event: str, data: dict[str, Any]) -> None:
+            if event in RUN_STREAM_EVENTS:
+                queue.put_nowait(_frame(event, data))
+
+    async def produce() -> None:
+        try:
+            outcome = await run_stored_flow(tenant, flow_ref, run_request, request_variables=variables, events=QueueSink())
+            # `end` only after the messages are persisted, so a client that saw it can read them.
+            queue.put_nowait(_frame("end", {"result": outcome.response}))
+        except FlowError as exc:
+            _, detail = engine_error_response(exc)
+            queue.put_nowait(_frame("error", {"error": detail if isinstance(detail, str) else detail.get("message", str(detail))}))
+        except ApiError as exc:
+            queue.put_nowait(_frame("error", {"error": exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)}))
+        except Exception as exc:  # the status line is already sent: report in-band
+            queue.put_nowait(_frame("error", {"error": f"{type(exc).__name__}: {exc}"}))
+        finally:
+            queue.put_nowait(None)
+
+    async def frames() -> AsyncIterator[bytes]:
+        task = asyncio.create_task(produce())
+        try:
+            while (frame := await queue.get()) is not None:
+                yield frame
+        finally:
+            if not task.done():
+                # The client went away: let the run finish so its messages are still saved.
+                await asyncio.shield(task)
+
+    return StreamingResponse(frames(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,68 @@
+"""The `flowless` command. Every subcommand has --help; exit codes: 0 ok, 1 failure, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _run(args: argparse.Namespace) -> int:
+    from flowless.local.server import serve
+
+    serve(host=args.host, port=args.port, flows_dir=args.flows, dynamodb_endpoint=args.dynamodb_endpoint)
+    return 0
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    import os
+
+    from flowless.auth.keys import create_api_key
+    from flowless.settings import reset_settings_cache
+    from flowless.store.connection import configure
+
+    if args.dynamodb_endpoint:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = args.dynamodb_endpoint
+    reset_settings_cache()
+    configure()
+    plaintext, record = create_api_key(args.tenant, args.name, scopes=args.scope or None)
+    print(plaintext)
+    print(f"tenant={args.tenant} name={args.name} scopes={','.join(sorted(str(getattr(s, 'value', s)) for s in record.scopes))}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowless", description="Langflow flows as a serverless API.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="Start the local API server (all routes, embedded DynamoDB).")
+    run.add_argument("--backend-only", action="store_true", help="Accepted for Langflow compatibility; Flowless has no UI.")
+    run.add_argument("--host", default="127.0.0.1", help="Interface to listen on (default 127.0.0.1).")
+    run.add_argument("--port", type=int, default=7860, help="Port (default 7860).")
+    run.add_argument("--flows", default="flows", help="Folder of flow exports to load (default ./flows).")
+    run.add_argument("--dynamodb-endpoint", default=None, help="Use this DynamoDB endpoint instead of the embedded one.")
+    run.set_defaults(handler=_run)
+
+    keys = sub.add_parser("keys", help="Manage API keys.")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="Create an API key for a tenant and print it (shown once).")
+    create.add_argument("--tenant", required=True, help="Tenant the key acts for.")
+    create.add_argument("--name", required=True, help="A label for the key.")
+    create.add_argument("--scope", action="append", choices=["read", "execute", "write", "admin"], help="Repeat for several; default read, execute, write.")
+    create.add_argument("--dynamodb-endpoint", default=None, help="DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB or AWS).")
+    create.set_defaults(handler=_keys_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear message for scripts, not a traceback
+        print(f"flowless: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""`flowless run --backend-only`: every router in one uvicorn process on 127.0.0.1, with an
+embedded in-memory DynamoDB (moto) unless an endpoint is given, and the example flows loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEV_TENANT = "local"
+
+
+@dataclass
+class LocalEnvironment:
+    endpoint: str
+    api_key: str
+    tenant: str
+    flows: list[tuple[str, str, str | None]]  # (flow id, name, endpoint name)
+    stop: Any = None
+
+
+def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None, tenant: str = DEV_TENANT) -> LocalEnvironment:
+    """Point the store at DynamoDB (embedded when no endpoint), create tables, a dev key, flows."""
+    # Fake credentials are enough for moto/DynamoDB Local; real ones are kept when present.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    # Local model servers (Ollama, llama.cpp, a test server) live on loopback.
+    os.environ.setdefault("FLOWLESS_ALLOW_LOOPBACK", "true")
+    stop = None
+    if dynamodb_endpoint:
+        endpoint = dynamodb_endpoint
+    else:
+        from flowless.local.dynamodb import start_embedded_dynamodb
+
+        endpoint, stop = start_embedded_dynamodb()
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+
+    from flowless.settings import reset_settings_cache
+    from flowless.store.connection import configure
+    from flowless.store.tables import create_tables
+
+    reset_settings_cache()
+    configure()
+    create_tables()
+    api_key = ensure_dev_key(tenant, os.environ.get("FLOWLESS_API_KEY"))
+    loaded = load_flows(tenant, Path(flows_dir)) if flows_dir else []
+    return LocalEnvironment(endpoint=endpoint, api_key=api_key, tenant=tenant, flows=loaded, stop=stop)
+
+
+def ensure_dev_key(tenant: str, fixed: str | None) -> str:
+    from flowless.auth.keys import authenticate, create_api_key
+
+    scopes = ["read", "execute", "write", "admin"]
+    if fixed:
+        if authenticate(fixed) is None:
+            create_api_key(tenant, "dev", scopes=scopes, plaintext=fixed)
+        return fixed
+    plaintext, _ = create_api_key(tenant, "dev", scopes=scopes)
+    return plaintext
+
+
+def load_flows(tenant: str, folder: Path) -> list[tuple[str, str, str | None]]:
+    """Upsert every flow export in `folder` (by its own id) into the tenant."""
+    from flowless.store.flows import FlowRepository
+
+    repo = FlowRepository(tenant)
+    loaded = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            export = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            print(f"  skipped {path.name}: not valid JSON ({exc})", file=sys.stderr)
+            continue
+        for flow in export.get("flows", [export]) if isinstance(export, dict) else []:
+            flow_id = flow.get("id") or path.stem
+            fields = {k: flow[k] for k in ("description", "endpoint_name", "tags", "icon", "is_component") if flow.get(k) is not None}
+            saved, _ = repo.upsert(flow_id, name=flow.get("name") or path.stem, data=flow.get("data") or {}, **fields)
+            loaded.append((saved.id, saved.name, saved.endpoint_name))
+    return loaded
+
+
+def welcome(env: LocalEnvironment, host: str, port: int) -> str:
+    base = f"http://{host}:{port}"
+    lines = [
+        f"Welcome to Flowless — Langflow's API, served natively at {base}",
+        f"  DynamoDB:  {env.endpoint}",
+        f"  tenant:    {env.tenant}  (also at {base}/lf/{env.tenant}/api/v1/...)",
+        f"  API key:   {env.api_key}",
+    ]
+    for flow_id, name, endpoint in env.flows:
+        lines.append(f"  flow:      {name}  id={flow_id}" + (f"  endpoint={endpoint}" if endpoint else ""))
+    if env.flows:
+        target = env.flows[0][2] or env.flows[0][0]
+        lines += [
+            "Try it:",
+            f"  curl -s -X POST '{base}/api/v1/run/{target}?stream=false' \\",
+            "    -H 'Content-Type: application/json' \\",
+            f"    -H 'x-api-key: {env.api_key}' \\",
+            """    -d '{"input_value": "Hello, Flowless", "output_type": "chat", "input_type": "chat"}'""",
+        ]
+    return "\n".join(lines)
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 7860, flows_dir: str | None = "flows", dynamodb_endpoint: str | None = None) -> None:
+    import uvicorn
+
+    from flowless.api.app import create_app
+
+    env = prepare_environment(flows_dir=flows_dir if flows_dir and Path(flows_dir).is_dir() else None, dynamodb_endpoint=dynamodb_endpoint)
+    print(welcome(env, host, port), flush=True)
+    try:
+        uvicorn.run(create_app(), host=host, port=port, log_level=os.environ.get("FLOWLESS_LOG_LEVEL", "warning").lower())
+    finally:
+        if env.stop is not None:
+            env.stop()

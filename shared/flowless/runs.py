@@ -1,0 +1,135 @@
+"""Running a stored flow for a tenant: the hot path behind `/run`.
+
+Resolve the flow (one read), reuse the parsed graph cached per (tenant, flow, version), run it
+with tenant-scoped services, then persist the run's messages and the session touch in one
+batched write before answering.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from flowless.api.errors import ApiError
+from flowless.settings import get_settings
+from flowless_engine.graph.model import Graph
+from flowless_engine.runtime.request import RunRequest
+from flowless_engine.runtime.services import EventSink, NullEventSink
+from flowless_engine.settings import EngineSettings
+
+
+class GraphCache:
+    """Parsed graphs of the warm container, least recently used evicted."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._graphs: OrderedDict[tuple[str, str, int], Graph] = OrderedDict()
+
+    def get(self, key: tuple[str, str, int]) -> Graph | None:
+        graph = self._graphs.get(key)
+        if graph is not None:
+            self._graphs.move_to_end(key)
+        return graph
+
+    def put(self, key: tuple[str, str, int], graph: Graph) -> None:
+        self._graphs[key] = graph
+        self._graphs.move_to_end(key)
+        while len(self._graphs) > self.size:
+            self._graphs.popitem(last=False)
+
+    def clear(self) -> None:
+        self._graphs.clear()
+
+
+@lru_cache(maxsize=1)
+def graph_cache() -> GraphCache:
+    return GraphCache(get_settings().flow_cache_size)
+
+
+@lru_cache(maxsize=1)
+def engine_settings() -> EngineSettings:
+    return EngineSettings.from_env()
+
+
+@dataclass
+class FlowRunOutcome:
+    flow_id: str
+    session_id: str
+    response: dict[str, Any]
+    duration_s: float
+    usage: dict[str, int] | None
+
+
+def load_flow_graph(tenant: str, flow_ref: str) -> tuple[Any, Graph]:
+    """The tenant's flow by id or endpoint name, and its parsed graph (cached by version)."""
+    from flowless.store.flows import FlowRepository
+    from flowless_engine.graph.loader import load_graph
+
+    repo = FlowRepository(tenant)
+    flow = repo.resolve(flow_ref, include_data=False)
+    if flow is None:
+        raise ApiError(404, f"Flow identifier {flow_ref} not found")
+    key = (tenant, flow.id, flow.version)
+    graph = graph_cache().get(key)
+    if graph is None:
+        full = repo.get(flow.id)
+        if full is None:
+            raise ApiError(404, f"Flow identifier {flow_ref} not found")
+        graph = load_graph({"data": full.data}, flow_id=full.id, flow_name=full.name)
+        graph_cache().put(key, graph)
+    return flow, graph
+
+
+async def run_stored_flow(
+    tenant: str,
+    flow_ref: str,
+    request: RunRequest,
+    *,
+    request_variables: dict[str, str] | None = None,
+    events: EventSink | None = None,
+) -> FlowRunOutcome:
+    from flowless.store.messages import RunMessageStore
+    from flowless.store.variables import TenantVariableResolver
+    from flowless_engine.runtime.context import RunContext
+    from flowless_engine.runtime.run import run_graph
+
+    flow, graph = load_flow_graph(tenant, flow_ref)
+    settings = get_settings()
+    session_id = request.session_id or flow.id
+    ttl = flow.session_ttl_minutes or settings.session_ttl_minutes
+    messages = RunMessageStore(tenant, flow.id, ttl)
+    ctx = RunContext(
+        flow_id=flow.id,
+        session_id=session_id,
+        flow_name=flow.name,
+        user_id=request.user_id,
+        events=events or NullEventSink(),
+        messages=messages,
+        variables=TenantVariableResolver(tenant, fallback_to_env=engine_settings().fallback_to_env),
+        files=_file_store(tenant),
+        settings=engine_settings(),
+        request_variables=request_variables or {},
+    )
+    try:
+        result = await run_graph(graph, request, ctx)
+    finally:
+        # Whatever was said before a failure is kept (nothing lost), in one batched write.
+        await messages.flush()
+    usage = _total_usage(result)
+    return FlowRunOutcome(flow.id, result.session_id, result.response(), result.duration_s, usage)
+
+
+def _file_store(tenant: str) -> Any:
+    from flowless_engine.runtime.services import NoFileStore
+
+    return NoFileStore()
+
+
+def _total_usage(result: Any) -> dict[str, int] | None:
+    total = None
+    for vertex in result.all_results.values():
+        if vertex.usage is not None:
+            total = vertex.usage if total is None else total.add(vertex.usage)
+    return total.to_dict() if total else None
