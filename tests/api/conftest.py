@@ -1,0 +1,71 @@
+"""API fixtures: the full FastAPI app over moto, a tenant with a key, the example flows and
+the shared Langflow exports, and the local model server reached over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.model_server import ModelServer
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE_FLOWS = REPO / "flows"
+SHARED_FLOWS = REPO.parent / "shared" / "flows"
+TENANT = "acme"
+OTHER_TENANT = "globex"
+
+
+def shared_flow(name: str) -> dict[str, Any]:
+    return json.loads((SHARED_FLOWS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def model_server() -> Iterator[ModelServer]:
+    with ModelServer() as server:
+        yield server
+
+
+@pytest.fixture
+def api_env(ddb: Any, model_server: ModelServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Two tenants with keys, the example flows in tenant A, models answered by the test server."""
+    from flowless import runs
+    from flowless.auth.keys import create_api_key
+    from flowless.local.server import load_flows
+
+    model_server.reset()
+    monkeypatch.setenv("OPENAI_BASE_URL", model_server.base_url)
+    monkeypatch.setenv("FLOWLESS_ALLOW_LOOPBACK", "true")
+    runs.engine_settings.cache_clear()
+    runs.graph_cache().clear()
+    key, _ = create_api_key(TENANT, "tests", scopes=["read", "execute", "write", "admin"])
+    other_key, _ = create_api_key(OTHER_TENANT, "other", scopes=["read", "execute", "write", "admin"])
+    run_only_key, _ = create_api_key(TENANT, "run-only", scopes=["execute"])
+    flows = load_flows(TENANT, EXAMPLE_FLOWS)
+    yield {"key": key, "other_key": other_key, "run_only_key": run_only_key, "flows": {name: fid for fid, name, _ in flows}, "server": model_server}
+    runs.engine_settings.cache_clear()
+    runs.graph_cache().clear()
+
+
+@pytest.fixture
+def client(api_env: dict[str, Any]) -> Iterator[TestClient]:
+    from flowless.api.app import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def store_flow(tenant: str, flow: dict[str, Any], *, flow_id: str | None = None) -> str:
+    from flowless.store.flows import FlowRepository
+
+    saved, _ = FlowRepository(tenant).upsert(flow_id or flow["id"], name=flow["name"], data=flow["data"], endpoint_name=flow.get("endpoint_name"))
+    return saved.id
+
+
+def stream_frames(body: str) -> list[dict[str, Any]]:
+    """Langflow's /run stream: bare JSON objects separated by blank lines."""
+    return [json.loads(chunk) for chunk in body.split("\n\n") if chunk.strip()]
