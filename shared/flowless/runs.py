@@ -90,8 +90,7 @@ async def run_stored_flow(
     request_variables: dict[str, str] | None = None,
     events: EventSink | None = None,
 ) -> FlowRunOutcome:
-    from flowless.store.messages import RunMessageStore
-    from flowless.store.variables import TenantVariableResolver
+    from flowless.store.runs import RunMessageStore
     from flowless_engine.runtime.context import RunContext
     from flowless_engine.runtime.run import run_graph
 
@@ -107,7 +106,7 @@ async def run_stored_flow(
         user_id=request.user_id,
         events=events or NullEventSink(),
         messages=messages,
-        variables=TenantVariableResolver(tenant, fallback_to_env=engine_settings().fallback_to_env),
+        variables=_variables(tenant),
         files=_file_store(tenant),
         settings=engine_settings(),
         request_variables=request_variables or {},
@@ -119,6 +118,25 @@ async def run_stored_flow(
         await messages.flush()
     usage = _total_usage(result)
     return FlowRunOutcome(flow.id, result.session_id, result.response(), result.duration_s, usage)
+
+
+def _variables(tenant: str) -> Any:
+    """The tenant's variables; the environment too when fallback is enabled."""
+    from flowless.store.variables import TenantVariableResolver
+
+    resolver = TenantVariableResolver(tenant)
+    return EnvFallbackResolver(resolver) if engine_settings().fallback_to_env else resolver
+
+
+class EnvFallbackResolver:
+    def __init__(self, primary: Any) -> None:
+        self.primary = primary
+
+    async def get(self, name: str) -> str | None:
+        import os
+
+        value = await self.primary.get(name)
+        return value if value is not None else os.environ.get(name)
 
 
 def _file_store(tenant: str) -> Any:

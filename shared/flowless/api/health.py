@@ -21,13 +21,21 @@ async def health() -> dict[str, str]:
 
 @root_router.get("/health_check")
 async def health_check() -> JSONResponse:
-    from flowless.store.tables import ping
-
-    db = "ok" if ping() else "error check the server logs"
+    db = "ok" if _database_reachable() else "error check the server logs"
     body = {"status": "ok" if db == "ok" else "error", "chat": "ok", "db": db}
     if db != "ok":
         return JSONResponse({"detail": body}, status_code=500)
     return JSONResponse(body)
+
+
+def _database_reachable() -> bool:
+    from flowless.store.connection import connection, store_settings
+
+    try:
+        connection().describe_table(store_settings().flows_table)
+    except Exception:  # any failure means not ready; the detail is in the logs
+        return False
+    return True
 
 
 @router.get("/version")

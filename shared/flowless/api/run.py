@@ -111,7 +111,8 @@ def _stream_response(tenant: str, flow_ref: str, run_request: RunRequest, variab
 
     class QueueSink:
         def emit(self, event: str, data: dict[str, Any]) -> None:
-            if event in RUN_STREAM_EVENTS:
+            # The graph-level build_start ({}) belongs to the build path; tool calls carry an id.
+            if event in RUN_STREAM_EVENTS and (event not in {"build_start", "build_end"} or "id" in data):
                 queue.put_nowait(_frame(event, data))
 
     async def produce() -> None:
