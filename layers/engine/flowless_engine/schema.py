@@ -6,6 +6,7 @@ but they are plain dataclasses with no dependencies.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -39,10 +40,12 @@ class Usage:
 
 
 class TextStream:
-    """Text produced incrementally (an LLM answer). Consumed once; the full text is kept.
+    """Text produced incrementally (an LLM answer). The source is read once; the full text is kept.
 
-    `chunks()` yields deltas as they arrive; `text()` drains whatever is left and returns
-    everything. `usage` is filled by the producer when the stream ends.
+    Several consumers may read it, even at the same time (one LLM output wired to two
+    components): `chunks()` replays what has arrived, then shares the source under a lock, so
+    every reader sees every delta. `text()` drains whatever is left and returns everything.
+    `usage` is filled by the producer when the stream ends.
     """
 
     def __init__(self, source: AsyncIterator[str], on_done: Callable[["TextStream"], None] | None = None) -> None:
@@ -50,6 +53,7 @@ class TextStream:
         self._parts: list[str] = []
         self._done = False
         self._on_done = on_done
+        self._lock: asyncio.Lock | None = None
         self.usage: Usage | None = None
         self.model: str | None = None
 
@@ -63,20 +67,35 @@ class TextStream:
         return "".join(self._parts)
 
     async def chunks(self) -> AsyncIterator[str]:
-        if self._done:
-            if self._parts:
-                yield "".join(self._parts)
-            return
-        async for chunk in self._source:
-            if chunk:
-                self._parts.append(chunk)
-                yield chunk
-        self._finish()
+        index = 0
+        while True:
+            while index < len(self._parts):
+                index += 1
+                yield self._parts[index - 1]
+            if self._done:
+                return
+            await self._pull()
+
+    async def _pull(self) -> None:
+        """Read one more delta from the source (one reader at a time)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._done:
+                return
+            size = len(self._parts)
+            while len(self._parts) == size:
+                try:
+                    chunk = await anext(self._source)
+                except StopAsyncIteration:
+                    self._finish()
+                    return
+                if chunk:
+                    self._parts.append(chunk)
 
     async def text(self) -> str:
-        if not self._done:
-            async for _ in self.chunks():
-                pass
+        while not self._done:
+            await self._pull()
         return "".join(self._parts)
 
     def _finish(self) -> None:

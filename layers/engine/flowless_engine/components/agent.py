@@ -36,21 +36,23 @@ def schema_from_table(rows: Any) -> dict[str, Any] | None:
     return {"type": "object", "properties": properties, "required": list(properties)}
 
 
-def builtin_tools() -> dict[str, Tool]:
-    from flowless_engine.components.tools import calculator_tool
+def calculator_tool(agent: Component) -> Tool:
+    """Langflow's built-in calculator: the Calculator component as a tool (`evaluate_expression`)."""
+    from flowless_engine.components.tools import CalculatorComponent
 
+    return CalculatorComponent(agent.vertex, {}, agent.ctx).as_tools()[0]
+
+
+def current_date_tool() -> Tool:
     async def current_date(args: dict[str, Any]) -> str:
         return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S %Z")
 
-    return {
-        "calculator": calculator_tool(),
-        "date": Tool(
-            name="get_current_date",
-            description="Returns the current date and time in UTC.",
-            parameters={"type": "object", "properties": {}, "additionalProperties": False},
-            run=current_date,
-        ),
-    }
+    return Tool(
+        name="get_current_date",
+        description="Returns the current date and time in UTC.",
+        parameters={"type": "object", "properties": {}, "additionalProperties": False},
+        run=current_date,
+    )
 
 
 class AgentComponent(Component):
@@ -155,11 +157,12 @@ class AgentComponent(Component):
         for tool in self.params.get("tools") or []:
             if isinstance(tool, Tool):
                 tools[tool.name] = tool
-        extras = builtin_tools() if (to_bool(self.param("add_calculator_tool")) or to_bool(self.param("add_current_date_tool"))) else {}
         if to_bool(self.param("add_calculator_tool")):
-            tools.setdefault(extras["calculator"].name, extras["calculator"])
+            calculator = calculator_tool(self)
+            tools.setdefault(calculator.name, calculator)
         if to_bool(self.param("add_current_date_tool")):
-            tools.setdefault(extras["date"].name, extras["date"])
+            date = current_date_tool()
+            tools.setdefault(date.name, date)
         return tools
 
     def _max_iterations(self) -> int:

@@ -25,6 +25,8 @@ def load_graph(flow: Any, *, flow_id: str | None = None, flow_name: str | None =
             flow = json.loads(flow)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidFlowError([Problem("malformed_json", f"Flow is not valid JSON: {exc}")]) from None
+        except RecursionError:
+            raise InvalidFlowError([Problem("malformed_json", "Flow is not valid JSON: nested too deeply")]) from None
     if not isinstance(flow, dict):
         raise InvalidFlowError([Problem("malformed_flow", "Flow must be a JSON object")])
 
@@ -32,7 +34,7 @@ def load_graph(flow: Any, *, flow_id: str | None = None, flow_name: str | None =
     if isinstance(data, str):
         try:
             data = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list) or not isinstance(data.get("edges", []), list):
         raise InvalidFlowError([Problem("malformed_flow", "Flow must contain data.nodes and data.edges lists")])
@@ -92,11 +94,13 @@ def _parse_node(node: Any, index: int, problems: list[Problem]) -> Vertex | None
         return None
 
     fields: dict[str, dict[str, Any]] = {}
+    code_fields: set[str] = set()
     for name, spec in (node_body.get("template") or {}).items():
         if name == "_type" or not isinstance(spec, dict):
             continue
         if name == "code" or spec.get("type") == "code":
-            continue  # never executed, never kept
+            code_fields.add(name)  # never executed, never kept: only the name, so tweaks can refuse it
+            continue
         fields[name] = spec
     outputs = [o for o in node_body.get("outputs") or [] if isinstance(o, dict)]
     display_name = str(node_body.get("display_name") or data.get("display_name") or component_type)
@@ -106,6 +110,7 @@ def _parse_node(node: Any, index: int, problems: list[Problem]) -> Vertex | None
         display_name=display_name,
         fields=fields,
         outputs=outputs,
+        code_fields=frozenset(code_fields),
         frozen=bool(node_body.get("frozen")),
         is_input=component_type in INPUT_TYPES or _id_prefix(node_id) in INPUT_TYPES or bool(data.get("is_input")),
         is_output=component_type in OUTPUT_TYPES or _id_prefix(node_id) in OUTPUT_TYPES or bool(data.get("is_output")),

@@ -30,6 +30,8 @@ class Vertex:
     is_input: bool = False
     is_output: bool = False
     description: str = ""
+    # Names of the dropped `code`-typed fields (kept so a tweak to one is refused, not ignored).
+    code_fields: frozenset[str] = frozenset()
 
     def value(self, name: str, default: Any = None) -> Any:
         spec = self.fields.get(name)

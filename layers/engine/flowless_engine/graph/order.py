@@ -11,6 +11,7 @@ def layers(graph: Graph, vertex_ids: set[str] | None = None) -> list[list[str]]:
     wanted = set(ids)
     indegree = {vid: len(graph.predecessors(vid) & wanted) for vid in ids}
     current = [vid for vid in ids if indegree[vid] == 0]
+    order = {vid: i for i, vid in enumerate(ids)}
     result: list[list[str]] = []
     seen = 0
     while current:
@@ -23,7 +24,6 @@ def layers(graph: Graph, vertex_ids: set[str] | None = None) -> list[list[str]]:
                     indegree[succ] -= 1
                     if indegree[succ] == 0:
                         nxt.append(succ)
-        order = {vid: i for i, vid in enumerate(ids)}
         current = sorted(set(nxt), key=order.__getitem__)
     if seen != len(ids):
         raise ValueError("graph has a cycle")
@@ -31,28 +31,32 @@ def layers(graph: Graph, vertex_ids: set[str] | None = None) -> list[list[str]]:
 
 
 def find_cycle(graph: Graph) -> list[str] | None:
-    """One cycle as a list of vertex ids (first repeated at the end), or None."""
+    """One cycle as a list of vertex ids (first repeated at the end), or None.
+
+    Iterative depth-first search: a long chain of vertices must not exhaust Python's stack.
+    """
     WHITE, GREY, BLACK = 0, 1, 2
     color = {vid: WHITE for vid in graph.vertices}
-    stack: list[str] = []
-
-    def visit(vid: str) -> list[str] | None:
-        color[vid] = GREY
-        stack.append(vid)
-        for succ in sorted(graph.successors(vid)):
+    for root in graph.vertices:
+        if color[root] != WHITE:
+            continue
+        color[root] = GREY
+        path = [root]
+        todo = [iter(sorted(graph.successors(root)))]
+        while todo:
+            succ = next(todo[-1], None)
+            if succ is None:
+                todo.pop()
+                color[path.pop()] = BLACK
+                continue
             if succ not in color:
                 continue
             if color[succ] == GREY:
-                return stack[stack.index(succ):] + [succ]
-            if color[succ] == WHITE and (found := visit(succ)):
-                return found
-        stack.pop()
-        color[vid] = BLACK
-        return None
-
-    for vid in graph.vertices:
-        if color[vid] == WHITE and (found := visit(vid)):
-            return found
+                return path[path.index(succ):] + [succ]
+            if color[succ] == WHITE:
+                color[succ] = GREY
+                path.append(succ)
+                todo.append(iter(sorted(graph.successors(succ))))
     return None
 
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowless_engine.llm.base import ModelConfig
 from flowless_engine.schema import Data, DataFrame, Message, Usage
 
 
@@ -68,6 +69,9 @@ def serialize_value(value: Any) -> Any:
         return {k: serialize_value(v) for k, v in value.items()}
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if isinstance(value, ModelConfig):
+        # A model wired to another component: name it, never show its credentials.
+        return {"provider": value.provider, "model": value.model}
     return repr(value)
 
 
@@ -80,7 +84,7 @@ def output_kind(value: Any) -> str:
         return "array"
     if isinstance(value, (list, tuple)):
         return "array"
-    if isinstance(value, dict):
+    if isinstance(value, (dict, ModelConfig)):
         return "object"
     return "unknown"
 

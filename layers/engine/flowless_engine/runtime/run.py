@@ -180,9 +180,7 @@ class _Scheduler:
         try:
             values = await self._build_outputs(vertex, component)
         except FlowError as exc:
-            if isinstance(exc, ComponentError):
-                raise
-            self._fail(vertex, str(exc), started)
+            self._fail(vertex, getattr(exc, "reason", exc.message), started)
             raise
         except Exception as exc:  # a component bug or bad input: report it, never crash the run loop
             self._fail(vertex, f"{type(exc).__name__}: {exc}", started)

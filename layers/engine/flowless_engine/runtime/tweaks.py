@@ -48,7 +48,7 @@ def apply_tweaks(graph: Graph, tweaks: dict[str, Any] | None) -> Graph:
                 _plan(planned, refused, vertex, field_name, field_value)
         elif isinstance(value, (str, int, float, bool)) or value is None:
             for vertex in graph.vertices.values():
-                if key in vertex.fields or key in PROTECTED_FIELDS:
+                if key in vertex.fields or key in PROTECTED_FIELDS or key in vertex.code_fields:
                     _plan(planned, refused, vertex, key, value)
     if refused:
         raise TweaksRefusedError(sorted(set(refused)))
@@ -69,7 +69,7 @@ def apply_tweaks(graph: Graph, tweaks: dict[str, Any] | None) -> Graph:
 
 def _plan(planned: dict[str, dict[str, Any]], refused: list[str], vertex: Vertex, name: str, value: Any) -> None:
     spec = vertex.fields.get(name)
-    if name in PROTECTED_FIELDS or (spec is not None and spec.get("type") in PROTECTED_FIELD_TYPES):
+    if name in PROTECTED_FIELDS or name in vertex.code_fields or (spec is not None and spec.get("type") in PROTECTED_FIELD_TYPES):
         refused.append(f"{vertex.id}.{name}")
         return
     if spec is None:
