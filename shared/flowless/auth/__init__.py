@@ -1,0 +1,1 @@
+"""Tenants' API keys (stored hashed) and the scopes they grant."""

@@ -1,0 +1,104 @@
+"""All of the service's configuration, read from environment variables in one place.
+
+`get_settings()` reads the environment once per process; tests change variables and call
+`reset_settings_cache()`. To add a setting: a field with its default, one line in `from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+VERSION = "0.1.0"
+
+# Logical table name -> the environment variable that overrides its physical name.
+TABLE_ENV_VARS: dict[str, str] = {
+    "flows": "FLOWS_TABLE",
+    "messages": "MESSAGES_TABLE",
+    "sessions": "SESSIONS_TABLE",
+    "api-keys": "API_KEYS_TABLE",
+    "variables": "VARIABLES_TABLE",
+    "jobs": "JOBS_TABLE",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str = "us-east-1"
+    # None means the real AWS endpoint; tests and the local server point it at moto/DynamoDB Local.
+    dynamodb_endpoint: str | None = None
+    flows_table: str = "flowless-flows"
+    messages_table: str = "flowless-messages"
+    sessions_table: str = "flowless-sessions"
+    api_keys_table: str = "flowless-api-keys"
+    variables_table: str = "flowless-variables"
+    jobs_table: str = "flowless-jobs"
+    # Idle lifetime of a chat session when the flow sets none.
+    session_ttl_minutes: int = 30
+    # How long messages stay visible in /monitor (history is further bounded by the session).
+    message_retention_hours: int = 168
+    job_retention_hours: int = 24
+    auth_cache_seconds: int = 30
+    flow_cache_size: int = 256
+    # Secrets: KMS envelope encryption when a key id is set, else a local key file.
+    kms_key_id: str | None = None
+    local_key_file: str = ".flowless/local.key"
+    stage: str = "dev"
+    version: str = VERSION
+
+    def table_names(self) -> dict[str, str]:
+        """Logical table name -> physical table name."""
+        return {
+            "flows": self.flows_table,
+            "messages": self.messages_table,
+            "sessions": self.sessions_table,
+            "api-keys": self.api_keys_table,
+            "variables": self.variables_table,
+            "jobs": self.jobs_table,
+        }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def text(name: str, default: str) -> str:
+            return env.get(name) or default
+
+        def optional(name: str) -> str | None:
+            return env.get(name) or None
+
+        def integer(name: str, default: int) -> int:
+            raw = env.get(name)
+            return int(raw) if raw else default
+
+        prefix = env.get("FLOWLESS_TABLE_PREFIX") or "flowless"
+        tables = {name: text(var, f"{prefix}-{name}") for name, var in TABLE_ENV_VARS.items()}
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            dynamodb_endpoint=optional("AWS_ENDPOINT_URL_DYNAMODB"),
+            flows_table=tables["flows"],
+            messages_table=tables["messages"],
+            sessions_table=tables["sessions"],
+            api_keys_table=tables["api-keys"],
+            variables_table=tables["variables"],
+            jobs_table=tables["jobs"],
+            session_ttl_minutes=integer("FLOWLESS_SESSION_TTL_MINUTES", cls.session_ttl_minutes),
+            message_retention_hours=integer("FLOWLESS_MESSAGE_RETENTION_HOURS", cls.message_retention_hours),
+            job_retention_hours=integer("FLOWLESS_JOB_RETENTION_HOURS", cls.job_retention_hours),
+            auth_cache_seconds=integer("FLOWLESS_AUTH_CACHE_SECONDS", cls.auth_cache_seconds),
+            flow_cache_size=integer("FLOWLESS_FLOW_CACHE_SIZE", cls.flow_cache_size),
+            kms_key_id=optional("FLOWLESS_KMS_KEY_ID"),
+            local_key_file=text("FLOWLESS_LOCAL_KEY_FILE", cls.local_key_file),
+            stage=text("FLOWLESS_STAGE", cls.stage),
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()
