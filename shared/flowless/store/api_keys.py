@@ -28,9 +28,6 @@ class ApiKeyRecord:
     is_active: bool = True
     expires_at: datetime | None = None
 
-    def is_expired(self, at: datetime) -> bool:
-        return self.expires_at is not None and self.expires_at <= at
-
 
 def _to_record(item: ApiKeyItem) -> ApiKeyRecord:
     return ApiKeyRecord(
