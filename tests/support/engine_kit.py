@@ -62,11 +62,12 @@ class FakeChatModel:
         self, messages: list[ChatMessage], *, tools: list[ToolSpec] | None = None, json_schema: dict[str, Any] | None = None
     ) -> ChatResult:
         self.calls.append({"messages": list(messages), "tools": tools, "json_schema": json_schema, "stream": False})
-        return self._answer(messages)
+        self.calls[-1]["result"] = result = self._answer(messages)
+        return result
 
     async def stream(self, messages: list[ChatMessage], *, tools: list[ToolSpec] | None = None) -> AsyncIterator[str | ChatResult]:
         self.calls.append({"messages": list(messages), "tools": tools, "json_schema": None, "stream": True})
-        result = self._answer(messages)
+        self.calls[-1]["result"] = result = self._answer(messages)
         for piece in re.findall(r"\s*\S+", result.text):
             await asyncio.sleep(0)  # a network stream suspends between chunks
             yield piece
@@ -277,3 +278,26 @@ async def run(
     )
     result = await run_graph(graph, RunRequest(input_value=input_value, **request), ctx)
     return Ran(result, ctx, sink.events, models)
+
+
+# ---- test-only components ----------------------------------------------------------------------
+
+TEST_COMPONENTS_MODULE = "flowless_engine.components._engine_test_components"
+
+
+def register_components(monkeypatch: Any, *classes: type) -> None:
+    """Make test-only Component classes resolvable by their `type_name` for one test: they live in
+    a module placed in sys.modules and are added to the registry dict (both undone by monkeypatch)."""
+    import sys
+    import types
+
+    from flowless_engine.components import registry
+
+    module = sys.modules.get(TEST_COMPONENTS_MODULE)
+    if module is None:
+        module = types.ModuleType(TEST_COMPONENTS_MODULE)
+        monkeypatch.setitem(sys.modules, TEST_COMPONENTS_MODULE, module)
+    short = TEST_COMPONENTS_MODULE.rsplit(".", 1)[1]
+    for cls in classes:
+        setattr(module, cls.__name__, cls)
+        monkeypatch.setitem(registry._REGISTRY, cls.type_name, f"{short}:{cls.__name__}")

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-import types
 from typing import Any, ClassVar
 
 import pytest
 
-from flowless_engine.components import registry
 from flowless_engine.components.base import Component, Input, Output, to_text
 from flowless_engine.errors import (
     ComponentError,
@@ -34,24 +31,14 @@ from tests.support.engine_kit import (
     flow,
     llm_flow,
     raw_node,
+    register_components,
     run,
 )
-
-TEST_MODULE = "flowless_engine.components._engine_test_components"
-
 
 @pytest.fixture
 def register(monkeypatch: pytest.MonkeyPatch):
     """Registers test-only component classes in the registry dict for one test."""
-    module = types.ModuleType(TEST_MODULE)
-    monkeypatch.setitem(sys.modules, TEST_MODULE, module)
-
-    def add(*classes: type[Component]) -> None:
-        for cls in classes:
-            setattr(module, cls.__name__, cls)
-            monkeypatch.setitem(registry._REGISTRY, cls.type_name, f"_engine_test_components:{cls.__name__}")
-
-    return add
+    return lambda *classes: register_components(monkeypatch, *classes)
 
 
 class Echo(Component):

@@ -143,7 +143,9 @@ class AgentComponent(Component):
         limit = to_int(self.param("n_messages", 100), 100)
         if limit <= 0 or not self.ctx.session_id:
             return []
-        history = await self.ctx.messages.get_messages(flow_id=self.ctx.flow_id, session_id=self.ctx.session_id, limit=limit + 1)
+        # Fetch enough to still have `limit` earlier messages once this run's own are dropped.
+        fetch = limit + len(self.ctx.stored_messages)
+        history = await self.ctx.messages.get_messages(flow_id=self.ctx.flow_id, session_id=self.ctx.session_id, limit=fetch)
         current = {m.id for m in self.ctx.stored_messages}
         turns = [
             ChatMessage(role=_SENDER_ROLE[m.sender], content=m.plain_text)

@@ -123,12 +123,13 @@ class ChatOutput(Component):
 
     async def _stream(self, message: Message, *, announce: bool) -> None:
         """Langflow's stream protocol: partial add_message with the first chunk, tokens, then
-        (by the caller) the complete message."""
+        (by the caller) the complete message. As in Langflow, only a message that is stored
+        (and so announced) streams: tokens never refer to a message the client has not seen."""
         stream: TextStream = message.text
         first = True
-        if self.ctx.stream:
+        if self.ctx.stream and announce:
             async for chunk in stream.chunks():
-                if first and announce:
+                if first:
                     partial = Message(**{**message.__dict__, "text": chunk, "properties": {**message.properties, "state": "partial"}})
                     self.ctx.emit("add_message", message_event(partial))
                 first = False

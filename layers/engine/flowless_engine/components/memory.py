@@ -31,9 +31,16 @@ class MemoryComponent(Component):
         Output("messages", "retrieve_messages_data", ("Data",), "Data"),
     )
 
+    _found: list[Message] | None = None
+
     async def _messages(self) -> list[Message]:
-        if str(self.param("mode", "Retrieve")) == "Store":
-            return await self._store()
+        """The messages every output renders; computed once per run, so Store mode writes once
+        however many outputs are wired."""
+        if self._found is None:
+            self._found = await self._store() if str(self.param("mode", "Retrieve")) == "Store" else await self._retrieve()
+        return self._found
+
+    async def _retrieve(self) -> list[Message]:
         session_id = to_text(self.param("session_id")) or self.ctx.session_id
         sender = _SENDER_FILTER.get(to_text(self.param("sender_type")) or to_text(self.param("sender")))
         found = await self.ctx.messages.get_messages(

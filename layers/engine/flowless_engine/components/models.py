@@ -17,7 +17,7 @@ _PROVIDER_ENV = {
     "amazon bedrock": ("", ""),
     "bedrock": ("", ""),
 }
-_BASE_URL_FIELDS = ("openai_api_base", "base_url", "api_base", "ollama_base_url")
+_BASE_URL_FIELDS = ("openai_api_base", "base_url", "api_base")
 
 
 def parse_model_choice(value: Any) -> tuple[str, str] | None:
@@ -44,18 +44,21 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
     if isinstance(value, ModelConfig):
         return value  # wired from another component's model output
     choice = parse_model_choice(value)
-    if choice is None and component.params.get("model_name"):
-        choice = (to_text(component.params.get("provider")) or "OpenAI", to_text(component.params["model_name"]))
     if choice is None:
         settings = component.ctx.settings
         choice = (settings.default_provider, settings.default_model)
-    provider, model = choice
+    # 1.13's "Model Name Override" / "Provider Override" (and the older OpenAI node's model_name).
+    override_model = to_text(component.params.get("model_name"))
+    override_provider = to_text(component.params.get("provider"))
+    provider, model = override_provider or choice[0], override_model or choice[1]
     key_var, url_var = _PROVIDER_ENV.get(provider.lower(), ("", ""))
 
     api_key = await component.secret("api_key") if "api_key" in component.params else None
     if not api_key and key_var:
         api_key = await component.ctx.variable(key_var)
-    base_url = next((to_text(component.params[f]) for f in _BASE_URL_FIELDS if component.params.get(f)), None)
+    # `ollama_base_url` is exported (hidden) on every 1.13 model node: it only applies to Ollama.
+    url_fields = _BASE_URL_FIELDS + (("ollama_base_url",) if provider.lower() == "ollama" else ())
+    base_url = next((to_text(component.params[f]) for f in url_fields if component.params.get(f)), None)
     if not base_url and url_var:
         base_url = await component.ctx.variable(url_var) or os.environ.get(url_var) or None
     max_tokens = component.params.get("max_tokens")
