@@ -46,7 +46,7 @@ def api_env(ddb: Any, model_server: ModelServer, monkeypatch: pytest.MonkeyPatch
     other_key, _ = create_api_key(OTHER_TENANT, "other", scopes=["read", "execute", "write", "admin"])
     run_only_key, _ = create_api_key(TENANT, "run-only", scopes=["execute"])
     flows = load_flows(TENANT, EXAMPLE_FLOWS)
-    yield {"key": key, "other_key": other_key, "run_only_key": run_only_key, "flows": {name: fid for fid, name, _ in flows}, "server": model_server}
+    yield {"key": key, "other_key": other_key, "run_only_key": run_only_key, "flows": {f.name: f.id for f in flows}, "server": model_server}
     runs.engine_settings.cache_clear()
     runs.graph_cache().clear()
 

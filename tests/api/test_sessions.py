@@ -3,6 +3,7 @@ and `DELETE /monitor/messages/session/{id}` clears it."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from tests.api.conftest import TENANT, store_flow
@@ -75,4 +76,7 @@ def test_agent_tool_loop_uses_the_calculator(client, api_env):
     store_flow(TENANT, agent_chat_flow("Calc Agent", add_calculator_tool=True))
     response = client.post("/api/v1/run/calc-agent", json={"input_value": "what is 12 * (3 + 4)?"}, headers={"x-api-key": api_env["key"]})
     assert response.status_code == 200, response.text
-    assert response.json()["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "The answer is 84."
+    # The model asked for the calculator, got Langflow's result shape back, and used it.
+    tool_turns = [m for m in api_env["server"].requests[-1].body["messages"] if m["role"] == "tool"]
+    assert json.loads(tool_turns[0]["content"]) == {"result": "84"}
+    assert response.json()["outputs"][0]["outputs"][0]["results"]["message"]["text"] == 'The answer is {"result": "84"}.'

@@ -13,12 +13,23 @@ from typing import Any
 DEV_TENANT = "local"
 
 
+MODEL_TYPES = {"LanguageModelComponent", "OpenAIModel", "Agent", "StructuredOutput"}
+
+
+@dataclass
+class LoadedFlow:
+    id: str
+    name: str
+    endpoint_name: str | None
+    needs_model: bool
+
+
 @dataclass
 class LocalEnvironment:
     endpoint: str
     api_key: str
     tenant: str
-    flows: list[tuple[str, str, str | None]]  # (flow id, name, endpoint name)
+    flows: list["LoadedFlow"]
     stop: Any = None
 
 
@@ -63,7 +74,7 @@ def ensure_dev_key(tenant: str, fixed: str | None) -> str:
     return plaintext
 
 
-def load_flows(tenant: str, folder: Path) -> list[tuple[str, str, str | None]]:
+def load_flows(tenant: str, folder: Path) -> list[LoadedFlow]:
     """Upsert every flow export in `folder` (by its own id) into the tenant."""
     from flowless.store.flows import FlowRepository
 
@@ -78,8 +89,10 @@ def load_flows(tenant: str, folder: Path) -> list[tuple[str, str, str | None]]:
         for flow in export.get("flows", [export]) if isinstance(export, dict) else []:
             flow_id = flow.get("id") or path.stem
             fields = {k: flow[k] for k in ("description", "endpoint_name", "tags", "icon", "is_component") if flow.get(k) is not None}
-            saved, _ = repo.upsert(flow_id, name=flow.get("name") or path.stem, data=flow.get("data") or {}, **fields)
-            loaded.append((saved.id, saved.name, saved.endpoint_name))
+            data = flow.get("data") or {}
+            saved, _ = repo.upsert(flow_id, name=flow.get("name") or path.stem, data=data, **fields)
+            types = {(node.get("data") or {}).get("type") for node in data.get("nodes", []) if isinstance(node, dict)}
+            loaded.append(LoadedFlow(saved.id, saved.name, saved.endpoint_name, bool(types & MODEL_TYPES)))
     return loaded
 
 
@@ -91,10 +104,13 @@ def welcome(env: LocalEnvironment, host: str, port: int) -> str:
         f"  tenant:    {env.tenant}  (also at {base}/lf/{env.tenant}/api/v1/...)",
         f"  API key:   {env.api_key}",
     ]
-    for flow_id, name, endpoint in env.flows:
-        lines.append(f"  flow:      {name}  id={flow_id}" + (f"  endpoint={endpoint}" if endpoint else ""))
-    if env.flows:
-        target = env.flows[0][2] or env.flows[0][0]
+    for flow in env.flows:
+        note = "  (needs OPENAI_BASE_URL)" if flow.needs_model and not os.environ.get("OPENAI_BASE_URL") else ""
+        lines.append(f"  flow:      {flow.name}  id={flow.id}" + (f"  endpoint={flow.endpoint_name}" if flow.endpoint_name else "") + note)
+    # The sample call uses a flow that works with no model configured, when there is one.
+    sample = next((f for f in env.flows if not f.needs_model), env.flows[0] if env.flows else None)
+    if sample is not None:
+        target = sample.endpoint_name or sample.id
         lines += [
             "Try it:",
             f"  curl -s -X POST '{base}/api/v1/run/{target}?stream=false' \\",

@@ -1,0 +1,132 @@
+"""End to end: `flowless run` as a user starts it, called over real HTTP — including the
+Python script from Langflow's API pane, run unchanged but for its placeholders."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.e2e.conftest import REPO
+
+SEEDS = REPO.parent / "shared" / "seeds"
+
+
+def test_welcome_line_prints_url_key_and_a_working_curl(local_server):
+    text = local_server["log"].read_text()
+    assert f"Welcome to Flowless" in text and local_server["base"] in text
+    assert local_server["key"] in text
+    curl = text[text.index("curl "):].split("\n\n")[0]
+    command = re.sub(r"\\\n\s*", " ", curl)
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["outputs"][0]["outputs"][0]["results"]["message"]["text"].startswith("You said: Hello, Flowless")
+
+
+def test_sync_run_over_http(local_server):
+    response = requests.post(
+        f"{local_server['base']}/api/v1/run/basic-chat",
+        json={"input_value": "hello over http", "output_type": "chat", "input_type": "chat"},
+        headers={"x-api-key": local_server["key"]},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert response.json()["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "Echo: hello over http"
+
+
+def test_stream_tokens_arrive_before_the_end(local_server, model_server):
+    model_server.chunk_delay_s = 0.05  # the model trickles its answer
+    try:
+        started = time.monotonic()
+        arrivals: list[tuple[str, float]] = []
+        with requests.post(
+            f"{local_server['base']}/api/v1/run/basic-chat?stream=true",
+            json={"input_value": "one two three four five six"},
+            headers={"x-api-key": local_server["key"]},
+            stream=True,
+            timeout=30,
+        ) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            buffer = ""
+            for chunk in response.iter_content(chunk_size=None, decode_unicode=True):
+                buffer += chunk
+                while "\n\n" in buffer:
+                    frame, buffer = buffer.split("\n\n", 1)
+                    if frame.strip():
+                        arrivals.append((json.loads(frame)["event"], time.monotonic() - started))
+    finally:
+        model_server.chunk_delay_s = 0.002
+    tokens = [t for name, t in arrivals if name == "token"]
+    end = next(t for name, t in arrivals if name == "end")
+    assert len(tokens) >= 5
+    # Tokens were delivered as they came, not buffered until the end.
+    assert tokens[0] < end - 0.15
+
+
+def test_a_session_used_twice_remembers(local_server, model_server):
+    from tests.support.flows import agent_chat_flow
+
+    flow = agent_chat_flow("E2E Agent")
+    headers = {"x-api-key": local_server["key"]}
+    # The flow is pushed the way a user's own tooling would: straight into the running server's store.
+    _push_flow(local_server, flow)
+    for text in ("My name is Bob", "What is my name?"):
+        response = requests.post(f"{local_server['base']}/api/v1/run/e2e-agent", json={"input_value": text, "session_id": "e2e"}, headers=headers, timeout=30)
+        assert response.status_code == 200, response.text
+    history = [m["content"] for m in model_server.requests[-1].body["messages"] if m["role"] != "system"]
+    assert history == ["My name is Bob", "Echo: My name is Bob", "What is my name?"]
+
+
+def _push_flow(local_server, flow):
+    """Write the flow into the server's DynamoDB (its endpoint is printed in the welcome line)."""
+    import os
+
+    endpoint = re.search(r"DynamoDB:\s+(\S+)", local_server["log"].read_text()).group(1)
+    code = (
+        "import json, sys\n"
+        "from flowless.store.connection import configure\n"
+        "from flowless.local.server import DEV_TENANT\n"
+        "from flowless.store.flows import FlowRepository\n"
+        "flow = json.loads(sys.stdin.read())\n"
+        "configure()\n"
+        "FlowRepository(DEV_TENANT).upsert(flow['id'], name=flow['name'], data=flow['data'], endpoint_name=flow['endpoint_name'])\n"
+    )
+    env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+    subprocess.run([sys.executable, "-c", code], input=json.dumps(flow), text=True, env=env, check=True, timeout=60)
+
+
+def _api_pane_script() -> str:
+    """The Python script of Langflow's API pane, as the seed document shows it."""
+    text = next(SEEDS.glob("001_*.txt")).read_text(encoding="utf-8")
+    block = text[text.index("Python example code") :].split("\n", 1)[1]
+    block = block[: block.index("\n    Run the script")]
+    lines = [line[4:] if line.startswith("    ") else line for line in block.splitlines()]
+    script = "\n".join(lines)
+    # The page scrape lost the dunders of the main guard; restore what the pane really shows.
+    return script.replace('if name == "main":', 'if __name__ == "__main__":')
+
+
+def test_langflow_api_pane_script_runs_unchanged(local_server, tmp_path: Path):
+    script = _api_pane_script()
+    # Only the placeholders a user fills in are replaced.
+    script = script.replace('BASE_API_URL = "https://api.langflow.astra.datastax.com"', f'BASE_API_URL = "{local_server["base"]}"')
+    script = script.replace('LANGFLOW_ID = "YOUR_LANGFLOW_ID"', 'LANGFLOW_ID = "local"')
+    script = script.replace('FLOW_ID = "YOUR_FLOW_ID"', 'FLOW_ID = "echo-prompt"')
+    script = script.replace('APPLICATION_TOKEN = "YOUR_APPLICATION_TOKEN"', f'APPLICATION_TOKEN = "{local_server["key"]}"')
+    path = tmp_path / "bp-python-api.py"
+    path.write_text(script)
+    result = subprocess.run([sys.executable, str(path), "tell me about something interesting"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["outputs"][0]["outputs"][0]["results"]["message"]["text"].startswith("You said: tell me about something interesting")
+    # Its --tweaks flag reaches the flow too.
+    tweaked = subprocess.run(
+        [sys.executable, str(path), "hi", "--tweaks", json.dumps({"Prompt-ech02": {"template": "Tweaked: {question}"}})],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert json.loads(tweaked.stdout)["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "Tweaked: hi"
