@@ -157,6 +157,25 @@ def note(node_id: str = "note-1") -> dict[str, Any]:
     return {"id": node_id, "type": "noteNode", "data": {"id": node_id, "type": "note", "node": {"description": "hi", "template": {}}}}
 
 
+def group_node(inner_nodes: list[dict], inner_edges: list[dict], *, proxy_field: bool = True, proxy_output: bool = True) -> dict:
+    """Group-1: a group node whose field `input_value_Prompt-in` and output `prompt_Prompt-in`
+    proxy the inner node Prompt-in's `question` field and `prompt` output."""
+    template = {"_type": "Component"}
+    template["input_value_Prompt-in"] = field(
+        "input_value_Prompt-in", "", proxy={"id": "Prompt-in", "field": "question"} if proxy_field else None
+    )
+    outputs = [{**output("prompt_Prompt-in"), **({"proxy": {"id": "Prompt-in", "name": "prompt"}} if proxy_output else {})}]
+    return {
+        "id": "Group-1",
+        "type": "genericNode",
+        "data": {
+            "id": "Group-1",
+            "type": "GroupNode",
+            "node": {"template": template, "outputs": outputs, "display_name": "Group", "flow": {"data": {"nodes": inner_nodes, "edges": inner_edges}}},
+        },
+    }
+
+
 def oe(handle: dict[str, Any]) -> str:
     """Langflow's œ-encoded handle string."""
     return json.dumps(handle, separators=(", ", ": ")).replace('"', "œ")

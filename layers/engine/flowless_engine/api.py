@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
 from flowless_engine.runtime.context import RunContext, ModelFactory
 from flowless_engine.runtime.request import RunRequest
-from flowless_engine.runtime.services import DictVariableResolver, EventSink, LocalFileStore, NullEventSink
+from flowless_engine.runtime.services import (
+    DictVariableResolver,
+    EventSink,
+    InMemoryMessageStore,
+    LocalFileStore,
+    MessageStore,
+    NullEventSink,
+)
 from flowless_engine.settings import EngineSettings
 
 
@@ -32,13 +38,14 @@ def _records(value: Any) -> Any:
     return value
 
 
-def _load_flow(flow: str | Path | dict[str, Any]) -> dict[str, Any]:
+def _load_flow(flow: str | Path | dict[str, Any]) -> dict[str, Any] | str:
+    """The flow as a dict, or as JSON text for `load_graph` to parse (and to report if malformed)."""
     if isinstance(flow, dict):
         return flow
     text = str(flow)
     if isinstance(flow, Path) or not text.lstrip().startswith("{"):
         text = Path(flow).read_text(encoding="utf-8")
-    return json.loads(text)
+    return text
 
 
 def _env_file_values(env_file: str | Path | None) -> dict[str, str]:
@@ -67,6 +74,7 @@ async def arun_flow_from_json(
     variables: dict[str, str] | None = None,
     files_root: str | Path | None = None,
     events: EventSink | None = None,
+    message_store: MessageStore | None = None,
     stream: bool = False,
     model_factory: ModelFactory | None = None,
     settings: EngineSettings | None = None,
@@ -90,6 +98,7 @@ async def arun_flow_from_json(
         session_id=session_id or graph.flow_id,
         flow_name=graph.flow_name,
         events=events or NullEventSink(),
+        messages=message_store if message_store is not None else InMemoryMessageStore(),
         variables=DictVariableResolver({**_env_file_values(env_file), **(variables or {})}, fallback_to_env=fallback_to_env_vars or base.fallback_to_env),
         files=LocalFileStore(files_root),
         settings=base,
@@ -100,5 +109,8 @@ async def arun_flow_from_json(
 
 
 def run_flow_from_json(flow: str | Path | dict[str, Any], input_value: str | None = None, **kwargs: Any) -> list[Record]:
-    """Run a flow export (path, JSON text or dict) and return Langflow's `outputs` list."""
+    """Run a flow export (path, JSON text or dict) and return Langflow's `outputs` list.
+
+    Pass the same `message_store` to several calls to keep a session's chat history between them.
+    """
     return asyncio.run(arun_flow_from_json(flow, input_value, **kwargs))

@@ -8,7 +8,7 @@ import pytest
 
 from flowless_engine.errors import InvalidFlowError
 from flowless_engine.graph.loader import decode_handle, load_graph
-from tests.support.engine_kit import chat_flow, component_node, edge, field, flow, note, oe, output, raw_node
+from tests.support.engine_kit import chat_flow, component_node, edge, field, flow, group_node, note, oe, output, raw_node
 
 
 def kinds(exc: InvalidFlowError) -> list[str]:
@@ -187,27 +187,10 @@ def test_edge_without_a_target_field_is_refused() -> None:
     assert kinds(caught.value) == ["malformed_edge"]
 
 
-def _group(inner_nodes: list[dict], inner_edges: list[dict], *, proxy_field: bool = True, proxy_output: bool = True) -> dict:
-    template = {"_type": "Component"}
-    template["input_value_Prompt-in"] = field(
-        "input_value_Prompt-in", "", proxy={"id": "Prompt-in", "field": "question"} if proxy_field else None
-    )
-    outputs = [{**output("prompt_Prompt-in"), **({"proxy": {"id": "Prompt-in", "name": "prompt"}} if proxy_output else {})}]
-    return {
-        "id": "Group-1",
-        "type": "genericNode",
-        "data": {
-            "id": "Group-1",
-            "type": "GroupNode",
-            "node": {"template": template, "outputs": outputs, "display_name": "Group", "flow": {"data": {"nodes": inner_nodes, "edges": inner_edges}}},
-        },
-    }
-
-
 def test_groups_are_flattened_and_edges_rerouted_through_proxies() -> None:
     inner = [component_node("Prompt-in", "Prompt", template="Q: {question}"), component_node("TextInput-in", "TextInput")]
     inner[0]["data"]["node"]["template"]["question"] = field("question", "", input_types=["Message"])
-    group = _group(inner, [edge("TextInput-in", "text", "Prompt-in", "question")])
+    group = group_node(inner, [edge("TextInput-in", "text", "Prompt-in", "question")])
     exported = flow(
         [component_node("ChatInput-1", "ChatInput"), group, component_node("ChatOutput-1", "ChatOutput")],
         [
@@ -227,9 +210,9 @@ def test_groups_are_flattened_and_edges_rerouted_through_proxies() -> None:
 
 def test_nested_groups_are_flattened() -> None:
     innermost = [component_node("Prompt-in", "Prompt", template="x")]
-    inner_group = _group(innermost, [])
+    inner_group = group_node(innermost, [])
     inner_group["id"] = inner_group["data"]["id"] = "Group-inner"
-    outer = _group([inner_group, component_node("TextInput-deep", "TextInput")], [])
+    outer = group_node([inner_group, component_node("TextInput-deep", "TextInput")], [])
     outer["data"]["node"]["template"]["input_value_Prompt-in"]["proxy"] = {"id": "Prompt-in", "field": "template"}
     exported = flow([component_node("ChatInput-1", "ChatInput"), outer], [edge("ChatInput-1", "message", "Group-1", "input_value_Prompt-in")])
     graph = load_graph(exported)
@@ -238,7 +221,7 @@ def test_nested_groups_are_flattened() -> None:
 
 
 def test_group_field_without_proxy_is_reported() -> None:
-    group = _group([component_node("Prompt-in", "Prompt", template="x")], [], proxy_field=False, proxy_output=False)
+    group = group_node([component_node("Prompt-in", "Prompt", template="x")], [], proxy_field=False, proxy_output=False)
     exported = flow(
         [component_node("ChatInput-1", "ChatInput"), group, component_node("ChatOutput-1", "ChatOutput")],
         [

@@ -15,7 +15,6 @@ from flowless_engine.graph.model import Edge, Graph, Vertex
 
 INPUT_TYPES = {"ChatInput", "TextInput", "Webhook"}
 OUTPUT_TYPES = {"ChatOutput", "TextOutput", "DataOutput"}
-NOTE_TYPES = {"noteNode"}
 
 
 def load_graph(flow: Any, *, flow_id: str | None = None, flow_name: str | None = None) -> Graph:
@@ -65,9 +64,16 @@ def load_graph(flow: Any, *, flow_id: str | None = None, flow_name: str | None =
     return graph.index()
 
 
+def str_tuple(value: Any) -> tuple[str, ...]:
+    """A list of type names as read from JSON; anything else (a damaged export) counts as none."""
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
+
+
 def _is_note(node: dict[str, Any]) -> bool:
     data = node.get("data")
-    return node.get("type") in NOTE_TYPES or (isinstance(data, dict) and data.get("type") == "note")
+    return node.get("type") == "noteNode" or (isinstance(data, dict) and data.get("type") == "note")
 
 
 def _parse_node(node: Any, index: int, problems: list[Problem]) -> Vertex | None:
@@ -101,8 +107,20 @@ def _parse_node(node: Any, index: int, problems: list[Problem]) -> Vertex | None
         if name == "code" or spec.get("type") == "code":
             code_fields.add(name)  # never executed, never kept: only the name, so tweaks can refuse it
             continue
+        if not isinstance(spec.get("type", ""), str) or not isinstance(spec.get("input_types") or [], list):
+            problems.append(Problem("malformed_field", f"Node '{node_id}' field '{name}' has an invalid type", node_id=node_id, field=name))
+            continue
         fields[name] = spec
-    outputs = [o for o in node_body.get("outputs") or [] if isinstance(o, dict)]
+    raw_outputs = node_body.get("outputs") or []
+    if not isinstance(raw_outputs, list):
+        problems.append(Problem("malformed_node", f"Node '{node_id}' outputs are not a list", node_id=node_id))
+        return None
+    # Output names and types are compared and sorted later: keep only well-formed ones.
+    outputs = [
+        {**o, "name": o["name"], "types": list(str_tuple(o.get("types")))}
+        for o in raw_outputs
+        if isinstance(o, dict) and isinstance(o.get("name"), str)
+    ]
     display_name = str(node_body.get("display_name") or data.get("display_name") or component_type)
     return Vertex(
         id=node_id,
@@ -166,8 +184,8 @@ def _parse_edge(raw: Any, index: int, problems: list[Problem]) -> Edge | None:
         source_output=str(source_output),
         target=str(target),
         target_field=str(target_field),
-        output_types=tuple(source_handle.get("output_types") or source_handle.get("baseClasses") or ()),
-        input_types=tuple(target_handle.get("inputTypes") or ()),
+        output_types=str_tuple(source_handle.get("output_types") or source_handle.get("baseClasses")),
+        input_types=str_tuple(target_handle.get("inputTypes")),
         targets_output=targets_output,
     )
 
@@ -175,17 +193,26 @@ def _parse_edge(raw: Any, index: int, problems: list[Problem]) -> Edge | None:
 def _flatten_groups(nodes: list[Any], edges: list[Any], problems: list[Problem]) -> tuple[list[Any], list[Any]]:
     """Replace group nodes by their inner nodes; re-point edges through the group's proxies."""
     groups = {
-        n.get("id"): n
+        n["id"]: n
         for n in nodes
-        if isinstance(n, dict) and isinstance((n.get("data") or {}).get("node"), dict) and isinstance(n["data"]["node"].get("flow"), dict)
+        if isinstance(n, dict)
+        and isinstance(n.get("id"), str)
+        and isinstance(n.get("data"), dict)
+        and isinstance(n["data"].get("node"), dict)
+        and isinstance(n["data"]["node"].get("flow"), dict)
     }
     if not groups:
         return nodes, edges
-    flat_nodes = [n for n in nodes if not (isinstance(n, dict) and n.get("id") in groups)]
+    flat_nodes = [n for n in nodes if not (isinstance(n, dict) and isinstance(n.get("id"), str) and n["id"] in groups)]
     flat_edges: list[Any] = []
     for group_id, group in groups.items():
-        inner = (group["data"]["node"]["flow"].get("data") or {})
-        inner_nodes, inner_edges = _flatten_groups(inner.get("nodes") or [], inner.get("edges") or [], problems)
+        inner = group["data"]["node"]["flow"].get("data")
+        inner_nodes = inner.get("nodes") if isinstance(inner, dict) else None
+        inner_edges = (inner.get("edges") or []) if isinstance(inner, dict) else None
+        if not isinstance(inner_nodes, list) or not isinstance(inner_edges, list):
+            problems.append(Problem("malformed_group", f"Group '{group_id}' has no flow.data.nodes and edges lists", node_id=group_id))
+            continue
+        inner_nodes, inner_edges = _flatten_groups(inner_nodes, inner_edges, problems)
         flat_nodes.extend(inner_nodes)
         flat_edges.extend(inner_edges)
     for raw in edges:
@@ -196,24 +223,31 @@ def _flatten_groups(nodes: list[Any], edges: list[Any], problems: list[Problem])
     return flat_nodes, flat_edges
 
 
+def _group_end(groups: dict[str, Any], node_id: Any) -> dict[str, Any] | None:
+    """The `data.node` of the group an edge end names, if it names one."""
+    return groups[node_id]["data"]["node"] if isinstance(node_id, str) and node_id in groups else None
+
+
 def _reroute_through_groups(raw: dict[str, Any], groups: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
-    data = dict(raw.get("data") or {})
+    data = dict(raw["data"]) if isinstance(raw.get("data"), dict) else {}
     source_handle = dict(decode_handle(data.get("sourceHandle")) or decode_handle(raw.get("sourceHandle")) or {})
     target_handle = dict(decode_handle(data.get("targetHandle")) or decode_handle(raw.get("targetHandle")) or {})
     source, target = raw.get("source"), raw.get("target")
-    if target in groups:
-        field_spec = groups[target]["data"]["node"].get("template", {}).get(target_handle.get("fieldName"), {})
+    if (group := _group_end(groups, target)) is not None:
+        template = group.get("template")
+        field_name = target_handle.get("fieldName")
+        field_spec = template.get(field_name) if isinstance(template, dict) and isinstance(field_name, str) else None
         proxy = field_spec.get("proxy") if isinstance(field_spec, dict) else None
-        if isinstance(proxy, dict) and proxy.get("id") and proxy.get("field"):
+        if isinstance(proxy, dict) and isinstance(proxy.get("id"), str) and isinstance(proxy.get("field"), str):
             target = proxy["id"]
             target_handle.update(id=proxy["id"], fieldName=proxy["field"])
         else:
-            problems.append(Problem("group_proxy", f"Group '{target}' field '{target_handle.get('fieldName')}' has no proxy", node_id=target))
-    if source in groups:
-        outputs = groups[source]["data"]["node"].get("outputs") or []
+            problems.append(Problem("group_proxy", f"Group '{target}' field '{field_name}' has no proxy", node_id=target))
+    if (group := _group_end(groups, source)) is not None:
+        outputs = group.get("outputs") if isinstance(group.get("outputs"), list) else []
         match = next((o for o in outputs if isinstance(o, dict) and o.get("name") == source_handle.get("name")), None)
         proxy = (match or {}).get("proxy")
-        if isinstance(proxy, dict) and proxy.get("id") and proxy.get("name"):
+        if isinstance(proxy, dict) and isinstance(proxy.get("id"), str) and isinstance(proxy.get("name"), str):
             source = proxy["id"]
             source_handle.update(id=proxy["id"], name=proxy["name"])
         else:

@@ -4,6 +4,7 @@ cycles, missing required inputs, and component types the registry does not imple
 from __future__ import annotations
 
 from flowless_engine.errors import InvalidFlowError, Problem, UnsupportedComponentsError
+from flowless_engine.graph.loader import str_tuple
 from flowless_engine.graph.model import Graph
 from flowless_engine.graph.order import find_cycle
 
@@ -36,7 +37,7 @@ def find_problems(graph: Graph, *, check_required: bool = True) -> list[Problem]
             problems.append(Problem("unknown_output", f"Edge from '{source.id}' uses unknown output '{edge.source_output}'", node_id=source.id, field=edge.source_output))
             continue
         out_types = _canonical(edge.output_types or _declared_types(source, edge.source_output))
-        in_types = _canonical(edge.input_types or tuple(target.fields[edge.target_field].get("input_types") or ()))
+        in_types = _canonical(edge.input_types or str_tuple(target.fields[edge.target_field].get("input_types")))
         if out_types and in_types and not out_types & in_types:
             problems.append(
                 Problem(

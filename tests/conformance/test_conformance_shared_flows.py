@@ -1,0 +1,281 @@
+"""The shared example flows (../shared/flows, read in place): every one loads; the supported ones
+run end to end against the OpenAI-compatible test server over real HTTP; the others are refused
+naming their unsupported component types and nodes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowless_engine.api import run_flow_from_json
+from flowless_engine.errors import BlockedURLError, UnsupportedComponentsError
+from flowless_engine.graph.loader import load_graph
+from flowless_engine.graph.validate import validate
+from flowless_engine.runtime.services import InMemoryMessageStore, ListEventSink
+from flowless_engine.settings import EngineSettings
+from tests.support.engine_kit import SHARED_FLOWS, shared_flow, shared_flow_names
+from tests.support.model_server import ModelServer
+
+UNSUPPORTED = {
+    "Simple Agent": {"UnifiedWebSearch": ["UnifiedWebSearch-KZ8k6"]},
+    "Memory Chatbot": {"MemoryBase": ["MemoryBase-xePih"]},
+    "Knowledge Retrieval": {"Knowledge": ["Knowledge-Y8gm2"]},
+    "Vector Store RAG": {"Knowledge": ["Knowledge-vLJOb"]},
+}
+RESULT_DATA_KEYS = {
+    "results", "artifacts", "outputs", "logs", "messages", "timedelta", "duration", "component_display_name",
+    "component_id", "used_frozen_result", "token_usage",
+}
+MESSAGE_KEYS = {
+    "text_key", "data", "default_value", "text", "sender", "sender_name", "files", "session_id", "context_id",
+    "run_id", "timestamp", "flow_id", "error", "edit", "properties", "category", "content_blocks", "duration",
+    "session_metadata",
+}
+PROPERTY_KEYS = {
+    "text_color", "background_color", "edited", "source", "icon", "allow_markdown", "positive_feedback", "state",
+    "targets", "usage", "build_duration",
+}
+MESSAGES_ENTRY_KEYS = {"message", "sender", "sender_name", "session_id", "stream_url", "component_id", "files", "type"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ModelServer]:
+    with ModelServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh(server: ModelServer) -> None:
+    server.reset()
+    server.chunk_delay_s = 0
+
+
+def run_shared(name: str, input_value: str | None, server: ModelServer, **kwargs: Any) -> list[Any]:
+    return run_flow_from_json(
+        SHARED_FLOWS / f"{name}.json",
+        input_value,
+        variables={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"},
+        settings=EngineSettings(allow_loopback=True),
+        **kwargs,
+    )
+
+
+def test_the_shared_flows_are_read_in_place() -> None:
+    assert SHARED_FLOWS.name == "flows" and SHARED_FLOWS.parent.name == "shared"
+    assert not (Path(__file__).resolve().parents[2] / "tests" / "conformance" / "flows").exists()
+    assert len(shared_flow_names()) >= 8
+
+
+@pytest.mark.parametrize("name", shared_flow_names())
+def test_every_shared_flow_loads(name: str) -> None:
+    exported = shared_flow(name)
+    graph = load_graph(exported)
+    assert graph.flow_id == exported["id"] and graph.flow_name == exported["name"]
+    genuine = [n for n in exported["data"]["nodes"] if n.get("type") != "noteNode"]
+    assert list(graph.vertices) == [n["id"] for n in genuine]
+    assert len(graph.edges) == len(exported["data"]["edges"])
+    for vertex in graph.vertices.values():
+        assert "code" not in vertex.fields
+    if name in UNSUPPORTED:
+        with pytest.raises(UnsupportedComponentsError) as caught:
+            validate(graph, check_required=False)
+        assert caught.value.unsupported == UNSUPPORTED[name]
+    else:
+        validate(graph)
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_unsupported_flows_are_refused_naming_types_and_nodes(name: str, server: ModelServer) -> None:
+    with pytest.raises(UnsupportedComponentsError) as caught:
+        run_shared(name, "hello", server)
+    assert caught.value.unsupported == UNSUPPORTED[name]
+    for type_name, node_ids in UNSUPPORTED[name].items():
+        assert type_name in caught.value.message
+        assert all(node_id in caught.value.message for node_id in node_ids)
+    assert server.requests == []
+
+
+# ---- Basic Prompting -------------------------------------------------------------------------
+
+
+def test_basic_prompting_end_to_end(server: ModelServer) -> None:
+    store = InMemoryMessageStore()
+    outputs = run_shared("Basic Prompting", "Hello there", server, message_store=store)
+    flow_id = shared_flow("Basic Prompting")["id"]
+
+    (run_outputs,) = outputs
+    assert run_outputs["inputs"] == {"input_value": "Hello there"}
+    (result,) = run_outputs["outputs"]
+    assert set(result) == RESULT_DATA_KEYS
+    message = result["results"]["message"]
+    assert set(message) == MESSAGE_KEYS and set(message["properties"]) == PROPERTY_KEYS
+    assert set(message["data"]) == MESSAGE_KEYS - {"text_key", "data", "default_value"} | {"id"}
+    # the four places clients read the answer from
+    assert message["text"] == "Echo: Hello there"
+    assert result["outputs"]["message"] == {"message": "Echo: Hello there", "type": "text"}
+    assert result["messages"][0]["message"] == "Echo: Hello there"
+    assert set(result["messages"][0]) == MESSAGES_ENTRY_KEYS
+    assert result["artifacts"]["message"] == "Echo: Hello there"
+    # attribute access as on Langflow's objects
+    assert outputs[0].outputs[0].results["message"].text == "Echo: Hello there"
+    assert (message["sender"], message["sender_name"], message["session_id"], message["flow_id"]) == ("Machine", "AI", flow_id, flow_id)
+    assert message["properties"]["source"] == {"id": "LanguageModelComponent-FLeYF", "display_name": "Language Model", "source": "gpt-4o-mini"}
+    assert message["properties"]["usage"]["total_tokens"] > 0
+    assert (result["component_id"], result["component_display_name"]) == ("ChatOutput-yK0AU", "Chat Output")
+    json.dumps(outputs)
+
+    (request,) = server.requests
+    assert request.path == "/v1/chat/completions"
+    assert request.headers["authorization"] == "Bearer test"
+    body = request.body
+    assert body["model"] == "gpt-4o-mini"
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert body["messages"][0]["content"].startswith("Answer the user as if you were a GenAI expert")
+    assert body["messages"][1]["content"] == "Hello there"
+
+    assert [(m.sender, m.text, m.session_id) for m in store.messages] == [("User", "Hello there", flow_id), ("Machine", "Echo: Hello there", flow_id)]
+
+
+def test_basic_prompting_streams_in_langflows_event_order(server: ModelServer) -> None:
+    server.chunk_delay_s = 0.001
+    sink = ListEventSink()
+    outputs = run_shared("Basic Prompting", "tell me more please", server, events=sink, stream=True, session_id="s-1")
+    relevant = [e for e in sink.events if e["event"] in {"add_message", "token", "end"}]
+    names = [e["event"] for e in relevant]
+    tokens = names.count("token")
+    assert tokens >= 3
+    assert names == ["add_message", "add_message"] + ["token"] * tokens + ["add_message", "end"]
+    user, partial, *token_events, complete, end = [e["data"] for e in relevant]
+    assert (user["sender"], user["text"], user["session_id"]) == ("User", "tell me more please", "s-1")
+    assert partial["properties"]["state"] == "partial" and partial["text"] == token_events[0]["chunk"]
+    assert "".join(t["chunk"] for t in token_events) == complete["text"] == "Echo: tell me more please"
+    assert {t["id"] for t in token_events} == {partial["id"], complete["id"]}
+    assert complete["properties"]["state"] == "complete"
+    assert complete["properties"]["usage"]["total_tokens"] > 0
+    assert end["result"]["session_id"] == "s-1"
+    assert end["result"]["outputs"] == json.loads(json.dumps(outputs))
+    assert server.requests[0].body["stream"] is True
+
+
+def test_basic_prompting_model_field_tweak(server: ModelServer) -> None:
+    tweaks = {"LanguageModelComponent-FLeYF": {"model": [{"name": "gpt-4.1-mini", "provider": "OpenAI"}], "temperature": 0.3}}
+    outputs = run_shared("Basic Prompting", "hi", server, tweaks=tweaks)
+    assert outputs[0]["outputs"][0]["results"]["message"]["properties"]["source"]["source"] == "gpt-4.1-mini"
+    assert (server.requests[0].body["model"], server.requests[0].body["temperature"]) == ("gpt-4.1-mini", 0.3)
+
+
+def test_loopback_is_refused_unless_allowed(server: ModelServer) -> None:
+    with pytest.raises(BlockedURLError):
+        run_flow_from_json(
+            SHARED_FLOWS / "Basic Prompting.json", "hi",
+            variables={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"}, settings=EngineSettings(),
+        )
+    assert server.requests == []
+
+
+def test_a_session_keeps_its_history_across_calls(server: ModelServer) -> None:
+    store = InMemoryMessageStore()
+    for text in ("first", "second"):
+        run_shared("Multi Agent Flow", text, server, message_store=store, session_id="chat-1")
+    # the first agent of the second run saw the first run's user message and final answer
+    second_run_first_call = server.requests[3].body["messages"]
+    assert [m["role"] for m in second_run_first_call] == ["system", "user", "assistant", "user"]
+    assert second_run_first_call[1]["content"] == "first"
+    assert second_run_first_call[-1]["content"] == "second"
+
+
+# ---- Agents -----------------------------------------------------------------------------------
+
+
+def test_multi_agent_flow_chains_three_agents(server: ModelServer) -> None:
+    outputs = run_shared("Multi Agent Flow", "a smart kettle", server)
+    assert outputs[0]["outputs"][0]["results"]["message"]["text"] == "Echo: Echo: Echo: a smart kettle"
+    assert [r.body["messages"][-1]["content"] for r in server.requests] == ["a smart kettle", "Echo: a smart kettle", "Echo: Echo: a smart kettle"]
+    assert all("tools" not in r.body for r in server.requests)
+
+
+def test_agent_tool_loop_calls_the_calculator_and_uses_the_result(server: ModelServer) -> None:
+    sink = ListEventSink()
+    outputs = run_shared(
+        "Multi Agent Flow", "What is 12 * (3 + 4)?", server,
+        tweaks={"Agent-maf-1": {"add_calculator_tool": True}}, events=sink, stream=True,
+    )
+    first, second = server.requests[0].body, server.requests[1].body
+    assert [t["function"]["name"] for t in first["tools"]] == ["evaluate_expression"]
+    (call,) = [m for m in second["messages"] if m["role"] == "assistant"][-1]["tool_calls"]
+    assert call["function"]["name"] == "evaluate_expression"
+    assert json.loads(call["function"]["arguments"]) == {"expression": "12 * (3 + 4)"}
+    tool_message = second["messages"][-1]
+    assert tool_message["role"] == "tool" and json.loads(tool_message["content"]) == {"result": "84"}
+    assert tool_message["tool_call_id"] == call["id"]
+    # agent 1 used the result; agents 2 and 3 (no tools) passed it on
+    assert server.requests[2].body["messages"][-1]["content"] == 'The answer is {"result": "84"}.'
+    assert outputs[0]["outputs"][0]["results"]["message"]["text"] == 'Echo: Echo: The answer is {"result": "84"}.'
+    names = [e["event"] for e in sink.events]
+    assert names.index("build_start", 2) < names.index("build_end") < names.index("token")
+    assert [e["data"] for e in sink.events if e["event"] == "build_end"] == [{"id": "Agent-maf-1"}]
+
+
+def test_agent_json_with_the_calculator_on(server: ModelServer) -> None:
+    """A flow built from Agent JSON: Chat Input → Agent (calculator on) → Chat Output."""
+    exported = shared_flow("Multi Agent Flow")
+    data = exported["data"]
+    data["nodes"] = [n for n in data["nodes"] if n["id"] in {"ChatInput-pNKvO", "Agent-maf-1", "ChatOutput-WSW39"}]
+    data["nodes"][[n["id"] for n in data["nodes"]].index("Agent-maf-1")]["data"]["node"]["template"]["add_calculator_tool"]["value"] = True
+    chain = [e for e in data["edges"] if e["source"] == "ChatInput-pNKvO"]
+    out = json.loads(json.dumps([e for e in data["edges"] if e["target"] == "ChatOutput-WSW39"]))
+    for e in out:
+        e["source"] = "Agent-maf-1"
+        e["data"]["sourceHandle"]["id"] = "Agent-maf-1"
+    data["edges"] = chain + out
+    outputs = run_flow_from_json(
+        exported, "Compute 7 * 6 please", variables={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"},
+        settings=EngineSettings(allow_loopback=True),
+    )
+    assert outputs[0]["outputs"][0]["results"]["message"]["text"] == 'The answer is {"result": "42"}.'
+    assert len(server.requests) == 2
+
+
+# ---- Files -------------------------------------------------------------------------------------
+
+REPORT = """Acme Corp annual report.
+COMPANY: Acme
+REVENUE: 120M
+GROSS_PROFIT: 60M
+EBITDA: 30M
+EBIT: 25M
+NET_INCOME: 18M
+NET_MARGIN: 15%
+"""
+
+
+def test_financial_report_parser_with_a_file(server: ModelServer, tmp_path: Path) -> None:
+    (tmp_path / "report.txt").write_text(REPORT, encoding="utf-8")
+    outputs = run_shared("Financial Report Parser", None, server, files_root=tmp_path, tweaks={"File-NGW2N": {"path": ["report.txt"]}})
+    (request,) = server.requests
+    body = request.body
+    schema = body["response_format"]["json_schema"]["schema"]
+    table = {row["name"] for row in shared_flow("Financial Report Parser")["data"]["nodes"][3]["data"]["node"]["template"]["output_schema"]["value"]}
+    assert set(schema["properties"]) == table
+    assert "Acme Corp annual report." in body["messages"][-1]["content"]
+    assert body["messages"][0]["content"].startswith("You are a financial report parser.")
+    text = outputs[0]["outputs"][0]["results"]["message"]["text"]
+    assert text.splitlines()[0] == "## 📊 Acme"
+    for row in ("| Revenue | 120M |", "| Gross Profit | 60M |", "| EBITDA | 30M |", "| Operating Income (EBIT) | 25M |", "| Net Income | 18M |"):
+        assert row in text
+
+
+def test_text_sentiment_analysis_with_a_file(server: ModelServer, tmp_path: Path) -> None:
+    (tmp_path / "messages.txt").write_text("Loving the new release, but the docs need work.", encoding="utf-8")
+    outputs = run_shared("Text Sentiment Analysis", None, server, files_root=tmp_path, tweaks={"File-a3YoT": {"path": ["messages.txt"]}})
+    results = outputs[0]["outputs"]
+    assert [r["component_id"] for r in results] == ["ChatOutput-DVXkn", "ChatOutput-h5fAd"]
+    analysis, recommendation = (r["results"]["message"]["text"] for r in results)
+    assert analysis == "Echo: Loving the new release, but the docs need work."
+    assert recommendation.startswith("Echo: Based on the following summary")
+    assert "Echo: Loving the new release" in recommendation  # agent a's answer went through the prompt
+    assert len(server.requests) == 3
