@@ -82,6 +82,12 @@ def test_refused_tweaks_list_every_field_and_apply_nothing() -> None:
     assert exported == before
 
 
+@pytest.mark.parametrize("tweaks", [["x"], "text", 5], ids=["list", "string", "number"])
+def test_tweaks_that_are_not_an_object_are_ignored(tweaks: Any) -> None:
+    # Langflow logs a warning and runs with the stored values
+    assert run_flow_from_json(chat_flow(), "hi", tweaks=tweaks)[0]["outputs"][0]["results"]["message"]["text"] == "hi"
+
+
 def test_huge_inputs() -> None:
     with pytest.raises(LimitExceededError):
         run_flow_from_json(chat_flow(), "x" * 1_000_001)
@@ -90,6 +96,12 @@ def test_huge_inputs() -> None:
     nodes = [component_node(f"TextInput-{i}", "TextInput") for i in range(501)]
     with pytest.raises(LimitExceededError):
         run_flow_from_json(flow(nodes), "hi")
+    # a tweak is an input too
+    with pytest.raises(LimitExceededError) as caught:
+        run_flow_from_json(chat_flow(), None, tweaks={"ChatInput-1": {"input_value": "x" * 11}}, settings=EngineSettings(max_input_chars=10))
+    assert "ChatInput-1" in caught.value.message
+    with pytest.raises(LimitExceededError):
+        run_flow_from_json(chat_flow(), None, tweaks={"sender_name": "x" * 11}, settings=EngineSettings(max_input_chars=10))
 
 
 def _mutations(document: Any, rng: random.Random, count: int) -> list[Any]:

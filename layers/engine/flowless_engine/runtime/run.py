@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +59,16 @@ def prepare_graph(graph: Graph, request: RunRequest, max_nodes: int | None = Non
     return tweaked
 
 
+def _check_tweak_sizes(tweaks: Any, limit: int) -> None:
+    """A tweak is an input too: its text values obey the same length limit as input_value."""
+    if not isinstance(tweaks, dict):
+        return
+    for key, value in tweaks.items():
+        for item in value.values() if isinstance(value, dict) else (value,):
+            if isinstance(item, str) and len(item) > limit:
+                raise LimitExceededError(f"Tweak '{key}' has a value of {len(item)} characters; the limit is {limit}")
+
+
 def _has_stream_field(graph: Graph) -> bool:
     return any("stream" in v.fields for v in graph.vertices.values())
 
@@ -71,6 +83,7 @@ async def run_graph(graph: Graph, request: RunRequest, ctx: RunContext | None = 
     ctx.stream = request.stream
     if request.input_value is not None and len(request.input_value) > ctx.settings.max_input_chars:
         raise LimitExceededError(f"input_value has {len(request.input_value)} characters; the limit is {ctx.settings.max_input_chars}")
+    _check_tweak_sizes(request.tweaks, ctx.settings.max_input_chars)
     prepared = prepare_graph(graph, request, ctx.settings.max_nodes)
     scheduler = _Scheduler(prepared, request, ctx, frozen_cache=graph.frozen_results)
     all_results = await scheduler.run()
@@ -101,6 +114,32 @@ def select_outputs(graph: Graph, request: RunRequest, built: dict[str, VertexRes
     return [built[vid] for vid in order if vid in wanted and vid in built]
 
 
+def vertices_to_run(graph: Graph, request: RunRequest) -> set[str]:
+    """The vertices a run builds: all, or only up to `stop_component_id` / from `start_component_id`."""
+    ids = set(graph.vertices)
+    if request.stop_component_id and request.stop_component_id in ids:
+        ids = ancestors(graph, request.stop_component_id) | {request.stop_component_id}
+    if request.start_component_id and request.start_component_id in ids:
+        start = request.start_component_id
+        reach = descendants(graph, start) | {start}
+        needed = set(reach)
+        for vid in reach:
+            needed |= ancestors(graph, vid)
+        ids &= needed
+    return ids
+
+
+def announce_order(ctx: RunContext, order: list[list[str]]) -> None:
+    """The events that open a build: the sorted vertices, then `build_start`."""
+    ctx.emit("vertices_sorted", {"ids": order[0] if order else [], "to_run": [v for layer in order for v in layer], "run_id": ctx.run_id})
+    ctx.emit("build_start", {})
+
+
+# The vertex whose code is running (each vertex runs in its own task, so this is per task).
+# Services read it to attribute events and messages to a vertex (the build path does).
+current_vertex: ContextVar[str | None] = ContextVar("flowless_current_vertex", default=None)
+
+
 class _Scheduler:
     def __init__(self, graph: Graph, request: RunRequest, ctx: RunContext, frozen_cache: dict[str, Any]) -> None:
         self.graph = graph
@@ -114,23 +153,18 @@ class _Scheduler:
         self.to_run = self._vertices_to_run()
 
     def _vertices_to_run(self) -> set[str]:
-        ids = set(self.graph.vertices)
-        if self.request.stop_component_id and self.request.stop_component_id in ids:
-            ids = ancestors(self.graph, self.request.stop_component_id) | {self.request.stop_component_id}
-        if self.request.start_component_id and self.request.start_component_id in ids:
-            start = self.request.start_component_id
-            reach = descendants(self.graph, start) | {start}
-            needed = set(reach)
-            for vid in reach:
-                needed |= ancestors(self.graph, vid)
-            ids &= needed
-        return ids
+        return vertices_to_run(self.graph, self.request)
 
     async def run(self) -> dict[str, VertexResult]:
-        order = layers(self.graph, self.to_run)
-        self.ctx.emit("vertices_sorted", {"ids": order[0] if order else [], "to_run": [v for layer in order for v in layer], "run_id": self.ctx.run_id})
-        self.ctx.emit("build_start", {})
-        pending = {vid: len(self.graph.predecessors(vid) & self.to_run) for vid in self.to_run}
+        announce_order(self.ctx, layers(self.graph, self.to_run))
+        await self.run_vertices(self.to_run)
+        await self.settle(list(self.results))
+        return {vid: self.results[vid] for vid in self.graph.vertices if vid in self.results}
+
+    async def run_vertices(self, ids: set[str]) -> None:
+        """Run `ids` as soon as their predecessors among `ids` are done (the others must be done
+        already). The first failure cancels the rest and is re-raised."""
+        pending = {vid: len(self.graph.predecessors(vid) & ids) for vid in ids}
         position = {vid: i for i, vid in enumerate(self.graph.vertices)}
         ready = sorted((vid for vid, n in pending.items() if n == 0), key=position.__getitem__)
         running: dict[asyncio.Task[None], str] = {}
@@ -143,24 +177,29 @@ class _Scheduler:
                 for task in sorted(done, key=lambda t: position[running[t]]):
                     vid = running.pop(task)
                     task.result()  # re-raise the first failure
-                    for succ in sorted(self.graph.successors(vid) & self.to_run, key=position.__getitem__):
+                    for succ in sorted(self.graph.successors(vid) & ids, key=position.__getitem__):
                         pending[succ] -= 1
                         if pending[succ] == 0:
                             ready.append(succ)
         finally:
             for task in running:
                 task.cancel()
-        # Streams nobody consumed (an LLM that is itself an output) are drained so results are whole.
-        for vid, result in self.results.items():
+
+    async def settle(self, vertex_ids: Iterable[str]) -> None:
+        """Drain the streams nobody consumed (an LLM that is itself an output) so results are whole."""
+        for vid in vertex_ids:
+            result = self.results.get(vid)
+            if result is None:
+                continue
             for value in result.values.values():
                 if isinstance(value, Message) and isinstance(value.text, TextStream):
                     await value.resolve()
             if vid in self.components:  # streamed usage arrives after the vertex was recorded
                 result.usage = self.components[vid].usage
-        return {vid: self.results[vid] for vid in self.graph.vertices if vid in self.results}
 
     # ---- one vertex -------------------------------------------------------------------
     async def _run_vertex(self, vertex_id: str) -> None:
+        current_vertex.set(vertex_id)  # this task's own context: no reset needed
         vertex = self.graph.vertices[vertex_id]
         if self._is_inactive(vertex):
             self.skipped.add(vertex_id)

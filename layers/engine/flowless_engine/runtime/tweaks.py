@@ -22,8 +22,8 @@ _TEXT_INPUT_KEYS = ("TextInput", "Text Input")
 
 def check_input_clash(tweaks: dict[str, Any] | None, input_value: str | None, input_type: str) -> None:
     """Langflow refuses input_value together with a tweak setting the same input's input_value."""
-    if not tweaks or input_value is None:
-        return
+    if not isinstance(tweaks, dict) or input_value is None:
+        return  # tweaks that are not an object are ignored (the run uses the stored values)
     markers = _CHAT_INPUT_KEYS if input_type == "chat" else _TEXT_INPUT_KEYS if input_type == "text" else ()
     for key, value in tweaks.items():
         if isinstance(value, dict) and "input_value" in value and any(m in key for m in markers):
