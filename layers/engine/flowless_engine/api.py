@@ -104,7 +104,11 @@ async def arun_flow_from_json(
         settings=base,
         model_factory=model_factory,
     )
-    result = await run_graph(graph, request, ctx)
+    try:
+        result = await run_graph(graph, request, ctx)
+    finally:
+        if ctx.http_client is not None:  # made for this run: close its connections
+            await ctx.http_client.aclose()
     return _records(result.response()["outputs"])
 
 

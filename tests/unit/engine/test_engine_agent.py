@@ -180,6 +180,8 @@ async def test_a_streaming_agent_streams_its_final_answer() -> None:
     assert [c["stream"] for c in model.calls] == [True, True]
     assert [e["data"]["chunk"] for e in ran.events if e["event"] == "token"] == ["final", " answer", " here"]
     assert ran.text() == "final answer here"
+    # the tool ran while the answer streamed, after the agent's vertex was recorded: still logged
+    assert [entry["message"]["tool"] for entry in ran.vertex("Agent-1").logs["response"]] == ["lookup"]
     complete = [e["data"] for e in ran.events if e["event"] == "add_message"][-1]
     assert complete["properties"]["usage"]["total_tokens"] == ran.vertex("Agent-1").usage.total_tokens > 0
     assert event_names(ran.events)[-1] == "end"

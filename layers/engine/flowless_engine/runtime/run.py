@@ -194,8 +194,10 @@ class _Scheduler:
             for value in result.values.values():
                 if isinstance(value, Message) and isinstance(value.text, TextStream):
                     await value.resolve()
-            if vid in self.components:  # streamed usage arrives after the vertex was recorded
-                result.usage = self.components[vid].usage
+            if vid in self.components:  # a streamed answer's usage and tool logs arrive after the vertex was recorded
+                component = self.components[vid]
+                result.usage = component.usage
+                result.logs = {name: [e.to_dict() for e in entries] for name, entries in component.logs.items()}
 
     # ---- one vertex -------------------------------------------------------------------
     async def _run_vertex(self, vertex_id: str) -> None:
