@@ -69,3 +69,22 @@ def store_flow(tenant: str, flow: dict[str, Any], *, flow_id: str | None = None)
 def stream_frames(body: str) -> list[dict[str, Any]]:
     """Langflow's /run stream: bare JSON objects separated by blank lines."""
     return [json.loads(chunk) for chunk in body.split("\n\n") if chunk.strip()]
+
+
+SCOPES = ("read", "execute", "write", "admin")
+
+
+@pytest.fixture
+def scoped_keys(api_env: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Per scope, a tenant-A key with only that scope (`"with"`) and one with every other
+    non-admin scope but that one (`"without"`), for route-by-route scope checks."""
+    from flowless.auth.keys import create_api_key
+
+    keys: dict[str, dict[str, str]] = {}
+    for scope in SCOPES:
+        others = [s for s in SCOPES if s not in (scope, "admin")]
+        keys[scope] = {
+            "with": create_api_key(TENANT, f"only-{scope}", scopes=[scope])[0],
+            "without": create_api_key(TENANT, f"no-{scope}", scopes=others)[0],
+        }
+    return keys

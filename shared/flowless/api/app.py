@@ -14,6 +14,10 @@ GROUPS = {
     "run": "run",
     "health": "health",
     "monitor": "monitor",
+    "flows": "flows",
+    "variables": "variables",
+    "catalogue": "catalogue",
+    "keys": "keys",
 }
 ALL_GROUPS = tuple(GROUPS)
 TENANT_PREFIX = "/lf/{langflow_id}"
