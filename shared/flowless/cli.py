@@ -16,6 +16,14 @@ def _run(args: argparse.Namespace) -> int:
 def _keys_create(args: argparse.Namespace) -> int:
     import os
 
+    if args.tenant is None:  # through the API, for the calling key's tenant
+        if args.dynamodb_endpoint:
+            print("flowless keys create: error: --dynamodb-endpoint needs --tenant", file=sys.stderr)
+            return 2
+        from flowless.cli_remote import keys_create_remote
+
+        return keys_create_remote(args)
+
     from flowless.auth.keys import create_api_key
     from flowless.settings import reset_settings_cache
     from flowless.store.connection import configure
@@ -42,14 +50,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dynamodb-endpoint", default=None, help="Use this DynamoDB endpoint instead of the embedded one.")
     run.set_defaults(handler=_run)
 
-    keys = sub.add_parser("keys", help="Manage API keys.")
+    from flowless import cli_remote
+
+    keys = sub.add_parser("keys", help="Manage API keys (create, ls, revoke).")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create", help="Create an API key for a tenant and print it (shown once).")
-    create.add_argument("--tenant", required=True, help="Tenant the key acts for.")
+    create = keys_sub.add_parser(
+        "create", parents=[cli_remote.connection_options()], help="Create an API key and print it (shown once).",
+        description="With --tenant, writes the key straight into DynamoDB (bootstrap). Without it, creates the key "
+        "through the API (--url) for the tenant of the calling key, which needs the admin scope.",
+    )
+    create.add_argument("--tenant", default=None, help="Tenant the key acts for (direct DynamoDB mode).")
     create.add_argument("--name", required=True, help="A label for the key.")
     create.add_argument("--scope", action="append", choices=["read", "execute", "write", "admin"], help="Repeat for several; default read, execute, write.")
     create.add_argument("--dynamodb-endpoint", default=None, help="DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB or AWS).")
+    create.add_argument("--expires-at", default=None, help="API mode: ISO date-time after which the key stops working.")
     create.set_defaults(handler=_keys_create)
+    cli_remote.add_keys_commands(keys_sub)
+
+    cli_remote.add_commands(sub)
     return parser
 
 
@@ -60,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message for scripts, not a traceback
-        print(f"flowless: error: {exc}", file=sys.stderr)
+        print(f"flowless: error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
         return 1
 
 

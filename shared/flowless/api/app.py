@@ -4,14 +4,15 @@ server gets all. Every group is served at `/api/v1/...` and at `/lf/{langflow_id
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from fastapi import FastAPI
 
 from flowless.api.errors import install_error_handlers
 
-# group → module under flowless.api exposing `router` (and optionally `root_router`, `v2_router`)
-GROUPS = {
-    "run": "run",
+# group → module(s) under flowless.api exposing `router` (and optionally `root_router`, `v2_router`)
+GROUPS: dict[str, str | tuple[str, ...]] = {
+    "run": ("run", "simple_run"),
     "health": "health",
     "monitor": "monitor",
     "flows": "flows",
@@ -27,13 +28,18 @@ def create_app(groups: tuple[str, ...] = ALL_GROUPS) -> FastAPI:
     app = FastAPI(title="Flowless", version="0.1.0", description="Langflow flows as a serverless API", docs_url="/docs", redoc_url=None)
     install_error_handlers(app)
     for group in groups:
-        module = importlib.import_module(f"flowless.api.{GROUPS[group]}")
-        if hasattr(module, "root_router"):
-            app.include_router(module.root_router)
-        for prefix in ("/api/v1", f"{TENANT_PREFIX}/api/v1"):
-            if hasattr(module, "router"):
-                app.include_router(module.router, prefix=prefix)
-        for prefix in ("/api/v2", f"{TENANT_PREFIX}/api/v2"):
-            if hasattr(module, "v2_router"):
-                app.include_router(module.v2_router, prefix=prefix)
+        names = GROUPS[group]
+        for name in (names,) if isinstance(names, str) else names:
+            _include(app, importlib.import_module(f"flowless.api.{name}"))
     return app
+
+
+def _include(app: FastAPI, module: Any) -> None:
+    if hasattr(module, "root_router"):
+        app.include_router(module.root_router)
+    for prefix in ("/api/v1", f"{TENANT_PREFIX}/api/v1"):
+        if hasattr(module, "router"):
+            app.include_router(module.router, prefix=prefix)
+    for prefix in ("/api/v2", f"{TENANT_PREFIX}/api/v2"):
+        if hasattr(module, "v2_router"):
+            app.include_router(module.v2_router, prefix=prefix)
