@@ -89,12 +89,14 @@ async def run_stored_flow(
     *,
     request_variables: dict[str, str] | None = None,
     events: EventSink | None = None,
+    resolved: tuple[Any, Graph] | None = None,
 ) -> FlowRunOutcome:
+    """Run the tenant's flow; `resolved` passes a (flow, graph) already loaded by the caller."""
     from flowless.store.runs import RunMessageStore
     from flowless_engine.runtime.context import RunContext
     from flowless_engine.runtime.run import run_graph
 
-    flow, graph = load_flow_graph(tenant, flow_ref)
+    flow, graph = resolved or load_flow_graph(tenant, flow_ref)
     settings = get_settings()
     session_id = request.session_id or flow.id
     ttl = flow.session_ttl_minutes or settings.session_ttl_minutes

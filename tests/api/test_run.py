@@ -121,6 +121,12 @@ def test_stream_frames_are_bare_json_with_tokens_before_end(client, api_env):
     assert end["outputs"][0]["outputs"][0]["results"]["message"]["text"] == tokens
 
 
+def test_stream_of_an_unknown_flow_is_404_before_streaming(client, api_env):
+    response = run(client, "no-such-flow", api_env["key"], stream="true")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Flow identifier no-such-flow not found"}
+
+
 def test_stream_error_is_an_in_band_event(client, api_env):
     api_env["server"].fail_next(5, status=500)
     response = run(client, CHAT, api_env["key"], {"input_value": "x"}, stream="true")

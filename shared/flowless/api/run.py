@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from flowless.api.auth import Caller, requires
 from flowless.api.errors import ApiError, engine_error_response
 from flowless.api.body import read_body
-from flowless.runs import run_stored_flow
+from flowless.runs import load_flow_graph, run_stored_flow
 from flowless_engine.errors import FlowError
 from flowless_engine.runtime.request import RunRequest
 
@@ -63,7 +63,9 @@ async def run_flow(
     run_request = simplified_request(body, stream)
     variables = request_variables(request)
     if stream:
-        return _stream_response(caller.tenant, flow_id_or_name, run_request, variables)
+        # Resolve before streaming so an unknown flow is a 404, not a 200 with an error event.
+        resolved = load_flow_graph(caller.tenant, flow_id_or_name)
+        return _stream_response(caller.tenant, flow_id_or_name, run_request, variables, resolved)
     outcome = await run_stored_flow(caller.tenant, flow_id_or_name, run_request, request_variables=variables)
     return JSONResponse(outcome.response)
 
@@ -106,7 +108,7 @@ def _frame(event: str, data: Any) -> bytes:
     return (json.dumps({"event": event, "data": data}, default=str) + "\n\n").encode()
 
 
-def _stream_response(tenant: str, flow_ref: str, run_request: RunRequest, variables: dict[str, str]) -> StreamingResponse:
+def _stream_response(tenant: str, flow_ref: str, run_request: RunRequest, variables: dict[str, str], resolved: Any) -> StreamingResponse:
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     class QueueSink:
@@ -117,7 +119,7 @@ def _stream_response(tenant: str, flow_ref: str, run_request: RunRequest, variab
 
     async def produce() -> None:
         try:
-            outcome = await run_stored_flow(tenant, flow_ref, run_request, request_variables=variables, events=QueueSink())
+            outcome = await run_stored_flow(tenant, flow_ref, run_request, request_variables=variables, events=QueueSink(), resolved=resolved)
             # `end` only after the messages are persisted, so a client that saw it can read them.
             queue.put_nowait(_frame("end", {"result": outcome.response}))
         except FlowError as exc:
