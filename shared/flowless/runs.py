@@ -93,6 +93,7 @@ async def run_stored_flow(
 ) -> FlowRunOutcome:
     """Run the tenant's flow; `resolved` passes a (flow, graph) already loaded by the caller."""
     from flowless.store.runs import RunMessageStore
+    from flowless.webhooks.outbound import RunNotifier
     from flowless_engine.runtime.context import RunContext
     from flowless_engine.runtime.run import run_graph
 
@@ -101,25 +102,34 @@ async def run_stored_flow(
     session_id = request.session_id or flow.id
     ttl = flow.session_ttl_minutes or settings.session_ttl_minutes
     messages = RunMessageStore(tenant, flow.id, ttl)
+    notifier = RunNotifier.for_run(tenant, flow.id, session_id)  # outbound webhooks; never raises
     ctx = RunContext(
         flow_id=flow.id,
         session_id=session_id,
         flow_name=flow.name,
         user_id=request.user_id,
-        events=events or NullEventSink(),
+        events=notifier.watch(events or NullEventSink()),
         messages=messages,
         variables=_variables(tenant),
         files=_file_store(tenant),
         settings=engine_settings(),
         request_variables=request_variables or {},
     )
+    notifier.started()
     try:
         result = await run_graph(graph, request, ctx)
+    except Exception as exc:
+        notifier.failed(exc)
+        raise
     finally:
         # Whatever was said before a failure is kept (nothing lost), in one batched write.
         await messages.flush()
+        await notifier.close()
+    response = result.response()
+    notifier.completed(response)
+    await notifier.close()
     usage = _total_usage(result)
-    return FlowRunOutcome(flow.id, result.session_id, result.response(), result.duration_s, usage)
+    return FlowRunOutcome(flow.id, result.session_id, response, result.duration_s, usage)
 
 
 def _variables(tenant: str) -> Any:
@@ -142,9 +152,9 @@ class EnvFallbackResolver:
 
 
 def _file_store(tenant: str) -> Any:
-    from flowless_engine.runtime.services import NoFileStore
+    from flowless.store.files import S3FileStore
 
-    return NoFileStore()
+    return S3FileStore(tenant)
 
 
 def _total_usage(result: Any) -> dict[str, int] | None:

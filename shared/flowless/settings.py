@@ -35,6 +35,8 @@ class Settings:
     api_keys_table: str = "flowless-api-keys"
     variables_table: str = "flowless-variables"
     jobs_table: str = "flowless-jobs"
+    # S3 bucket of uploaded files (keys begin with the tenant).
+    files_bucket: str = "flowless-files"
     # Idle lifetime of a chat session when the flow sets none.
     session_ttl_minutes: int = 30
     # How long messages stay visible in /monitor (history is further bounded by the session).
@@ -84,6 +86,7 @@ class Settings:
             api_keys_table=tables["api-keys"],
             variables_table=tables["variables"],
             jobs_table=tables["jobs"],
+            files_bucket=text("FILES_BUCKET", cls.files_bucket),
             session_ttl_minutes=integer("FLOWLESS_SESSION_TTL_MINUTES", cls.session_ttl_minutes),
             message_retention_hours=integer("FLOWLESS_MESSAGE_RETENTION_HOURS", cls.message_retention_hours),
             job_retention_hours=integer("FLOWLESS_JOB_RETENTION_HOURS", cls.job_retention_hours),

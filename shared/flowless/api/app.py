@@ -19,6 +19,8 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "variables": "variables",
     "catalogue": "catalogue",
     "keys": "keys",
+    "files": "files",
+    "webhooks": "webhooks",
 }
 ALL_GROUPS = tuple(GROUPS)
 TENANT_PREFIX = "/lf/{langflow_id}"

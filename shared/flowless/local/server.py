@@ -48,15 +48,18 @@ def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None,
         from flowless.local.dynamodb import start_embedded_dynamodb
 
         endpoint, stop = start_embedded_dynamodb()
+        os.environ["AWS_ENDPOINT_URL_S3"] = endpoint  # moto serves S3 (uploaded files) there too
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
 
     from flowless.settings import reset_settings_cache
     from flowless.store.connection import configure
+    from flowless.store.files import ensure_files_bucket
     from flowless.store.tables import create_tables
 
     reset_settings_cache()
     configure()
     create_tables()
+    ensure_files_bucket()
     api_key = ensure_dev_key(tenant, os.environ.get("FLOWLESS_API_KEY"))
     loaded = load_flows(tenant, Path(flows_dir)) if flows_dir else []
     return LocalEnvironment(endpoint=endpoint, api_key=api_key, tenant=tenant, flows=loaded, stop=stop)
