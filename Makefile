@@ -27,3 +27,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .aws-sam build *.egg-info
+
+.PHONY: sam-check
+## cfn-lint, sam validate --lint and sam build of template.yaml (own venv in .cache/sam-venv), sizes vs budget.
+sam-check:
+	bash .ci/sam-checks

@@ -38,6 +38,12 @@ def _keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _invoke(args: argparse.Namespace) -> int:
+    from flowless.local.invoke import run_command
+
+    return run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowless", description="Langflow flows as a serverless API.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--expires-at", default=None, help="API mode: ISO date-time after which the key stops working.")
     create.set_defaults(handler=_keys_create)
     cli_remote.add_keys_commands(keys_sub)
+
+    invoke = sub.add_parser(
+        "invoke",
+        help="Invoke a template.yaml function with an event in a fresh process (sam local invoke without a container).",
+        description="Runs the function's Handler with its template environment and layers on sys.path, against the "
+        "embedded DynamoDB (tables, the events' dev key and ./flows prepared) or --dynamodb-endpoint. Prints the "
+        "response JSON on stdout; logs and a REPORT line with INIT and INVOKE durations on stderr.",
+    )
+    from flowless.local.invoke import add_arguments as add_invoke_arguments
+
+    add_invoke_arguments(invoke)
+    invoke.set_defaults(handler=_invoke)
 
     cli_remote.add_commands(sub)
     return parser

@@ -1,0 +1,209 @@
+"""Writes the API Gateway (REST, payload v1) events in this folder: one file per route case.
+
+The shape is `sam local generate-event apigateway aws-proxy`'s, with the fields API Gateway really
+sends for our routes (resource with its {params}, pathParameters, text bodies not base64 unless
+the media type is binary). Every event carries the dev key that `flowless invoke` and the tests
+register in the tenant "local".
+
+    python events/generate.py        # rewrite every events/*.json from the table below
+
+tests/handlers/test_events.py states what each event must answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+HERE = Path(__file__).resolve().parent
+API_KEY = "sk-flowless-dev-key-for-events-0000000000000000"
+TENANT = "local"
+OTHER_TENANT = "globex"
+STAGE = "dev"
+API_ID = "a1b2c3d4e5"
+HOST = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
+ECHO_FLOW_ID = "8f0a4c1e-2b7d-4e49-9a51-0c6f1d2e3a01"  # flows/echo-prompt.json
+# A message the handler tests store before the monitor events run (monitor-update-message).
+KNOWN_MESSAGE_ID = "0b6f8a52-4e0d-4c77-9d4b-3f1a5f0e9c11"
+KNOWN_SESSION = "events-session"
+RUN_BODY = {"input_value": "Hello, Flowless", "output_type": "chat", "input_type": "chat"}
+
+
+def event(
+    name: str,
+    method: str,
+    resource: str,
+    path_parameters: dict[str, str] | None = None,
+    *,
+    query: dict[str, str] | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    api_key: str | None = API_KEY,
+    content_type: str | None = "application/json",
+    binary: bool = False,
+    trailing_slash: bool = False,
+) -> dict[str, Any]:
+    path = resource
+    for key, value in (path_parameters or {}).items():
+        path = path.replace("{" + key + "}", quote(value, safe=""))
+    if trailing_slash:  # Langflow's clients call /flows/, /variables/, /api_key/; API Gateway keeps the slash
+        path += "/"
+    all_headers = {
+        "Accept": "application/json" if "stream" not in name else "text/event-stream",
+        "Host": HOST,
+        "User-Agent": "flowless-events/1.0",
+        "X-Amzn-Trace-Id": "Root=1-67a0b1c2-0123456789abcdef01234567",
+        "X-Forwarded-For": "203.0.113.10",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+    }
+    if body is not None and content_type:
+        all_headers["Content-Type"] = content_type
+    if api_key:
+        all_headers["x-api-key"] = api_key
+    all_headers.update(headers or {})
+    if body is None:
+        text = None
+    elif isinstance(body, (bytes, str)):
+        text = body.decode() if isinstance(body, bytes) else body
+    else:
+        text = json.dumps(body)
+    if binary and text is not None:
+        text = base64.b64encode(text.encode()).decode()
+    request_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"flowless-events/{name}"))
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": dict(query) if query else None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": API_ID,
+            "domainName": HOST,
+            "domainPrefix": API_ID,
+            "extendedRequestId": request_id[:16],
+            "httpMethod": method,
+            "identity": {
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "cognitoAuthenticationProvider": None,
+                "cognitoAuthenticationType": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "principalOrgId": None,
+                "sourceIp": "203.0.113.10",
+                "user": None,
+                "userAgent": "flowless-events/1.0",
+                "userArn": None,
+            },
+            "path": f"/{STAGE}{path}",
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "requestTime": "21/Nov/2026:12:00:00 +0000",
+            "requestTimeEpoch": 1795262400000,
+            "resourceId": "abc123",
+            "resourcePath": resource,
+            "stage": STAGE,
+        },
+        "body": text,
+        "isBase64Encoded": bool(binary and text is not None),
+    }
+
+
+RUN = "/api/v1/run/{flow_id_or_name}"
+RUN_LF = "/lf/{langflow_id}/api/v1/run/{flow_id_or_name}"
+MESSAGES = "/api/v1/monitor/messages"
+
+
+def multipart(fields: dict[str, str], boundary: str = "flowlessboundary") -> str:
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()]
+    return "".join(parts) + f"--{boundary}--\r\n"
+
+
+EVENTS: dict[str, dict[str, Any]] = {
+    # --- RunFunction ---------------------------------------------------------------------------
+    "run-basic": event("run-basic", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY),
+    "run-by-id": event("run-by-id", "POST", RUN, {"flow_id_or_name": ECHO_FLOW_ID}, body=RUN_BODY),
+    "run-stream": event("run-stream", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, query={"stream": "true"}, body=RUN_BODY),
+    "run-tweaks": event("run-tweaks", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body={
+        **RUN_BODY, "tweaks": {"Prompt-ech02": {"template": "Tweaked: {question}"}}}),
+    "run-tweaks-refused": event("run-tweaks-refused", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body={
+        **RUN_BODY, "tweaks": {"Prompt-ech02": {"code": "import os"}}}),
+    "run-session": event("run-session", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body={**RUN_BODY, "session_id": KNOWN_SESSION}),
+    "run-form": event("run-form", "POST", RUN, {"flow_id_or_name": "echo-prompt"},
+                      body=multipart({"input_value": "Hello from a form", "tweaks": "{}"}),
+                      content_type="multipart/form-data; boundary=flowlessboundary", binary=True),
+    "run-bearer": event("run-bearer", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY, api_key=None,
+                        headers={"Authorization": f"Bearer {API_KEY}"}),
+    "run-advanced": event("run-advanced", "POST", "/api/v1/run/advanced/{flow_id_or_name}", {"flow_id_or_name": "echo-prompt"},
+                          body={"inputs": [{"components": [], "input_value": "Hello, advanced"}], "outputs": [], "tweaks": {}}),
+    "run-bad-key": event("run-bad-key", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY,
+                         api_key="sk-not-a-real-key-000000000000000000000000000000"),
+    "run-missing-key": event("run-missing-key", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY, api_key=None),
+    "run-unknown-flow": event("run-unknown-flow", "POST", RUN, {"flow_id_or_name": "no-such-flow"}, body=RUN_BODY),
+    "run-invalid-json": event("run-invalid-json", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body="{not json"),
+    "run-lf-tenant": event("run-lf-tenant", "POST", RUN_LF, {"langflow_id": TENANT, "flow_id_or_name": "echo-prompt"}, body=RUN_BODY),
+    "run-lf-other-tenant": event("run-lf-other-tenant", "POST", RUN_LF, {"langflow_id": OTHER_TENANT, "flow_id_or_name": "echo-prompt"},
+                                 body=RUN_BODY),
+    "health": event("health", "GET", "/health", api_key=None),
+    "health-check": event("health-check", "GET", "/health_check", api_key=None),
+    "version": event("version", "GET", "/api/v1/version", api_key=None),
+    "version-lf": event("version-lf", "GET", "/lf/{langflow_id}/api/v1/version", {"langflow_id": TENANT}, api_key=None),
+    # --- MonitorFunction -----------------------------------------------------------------------
+    "monitor-messages": event("monitor-messages", "GET", MESSAGES, query={"flow_id": ECHO_FLOW_ID}),
+    "monitor-messages-session": event("monitor-messages-session", "GET", MESSAGES,
+                                      query={"session_id": KNOWN_SESSION, "order": "DESC", "limit": "10"}),
+    "monitor-messages-lf": event("monitor-messages-lf", "GET", "/lf/{langflow_id}" + MESSAGES, {"langflow_id": TENANT}),
+    "monitor-messages-lf-other-tenant": event("monitor-messages-lf-other-tenant", "GET", "/lf/{langflow_id}" + MESSAGES,
+                                              {"langflow_id": OTHER_TENANT}),
+    "monitor-messages-missing-key": event("monitor-messages-missing-key", "GET", MESSAGES, api_key=None),
+    "monitor-sessions": event("monitor-sessions", "GET", MESSAGES + "/sessions"),
+    "monitor-update-message": event("monitor-update-message", "PUT", MESSAGES + "/{message_id}", {"message_id": KNOWN_MESSAGE_ID},
+                                    body={"text": "Edited through the monitor"}),
+    "monitor-update-unknown-message": event("monitor-update-unknown-message", "PUT", MESSAGES + "/{message_id}",
+                                            {"message_id": "00000000-0000-4000-8000-000000000000"}, body={"text": "nobody"}),
+    "monitor-rename-session": event("monitor-rename-session", "PATCH", MESSAGES + "/session/{session_id}",
+                                    {"session_id": KNOWN_SESSION}, query={"new_session_id": "events-session-renamed"}),
+    "monitor-delete-session": event("monitor-delete-session", "DELETE", MESSAGES + "/session/{session_id}", {"session_id": KNOWN_SESSION}),
+    "monitor-delete-sessions": event("monitor-delete-sessions", "DELETE", MESSAGES + "/sessions", body=[KNOWN_SESSION]),
+    "monitor-delete-messages": event("monitor-delete-messages", "DELETE", MESSAGES, body=[KNOWN_MESSAGE_ID]),
+    # --- FlowsFunction -------------------------------------------------------------------------
+    "flows-list": event("flows-list", "GET", "/api/v1/flows", query={"header_flows": "true"}, trailing_slash=True),
+    "flows-read": event("flows-read", "GET", "/api/v1/flows/{flow_id}", {"flow_id": ECHO_FLOW_ID}),
+    "flows-read-lf": event("flows-read-lf", "GET", "/lf/{langflow_id}/api/v1/flows/{flow_id}", {"langflow_id": TENANT, "flow_id": ECHO_FLOW_ID}),
+    "flows-create": event("flows-create", "POST", "/api/v1/flows", trailing_slash=True, body={
+        "name": "Created by an event", "description": "An empty flow", "data": {"nodes": [], "edges": []}}),
+    "flows-delete-unknown": event("flows-delete-unknown", "DELETE", "/api/v1/flows/{flow_id}", {"flow_id": "00000000-0000-4000-8000-000000000000"}),
+    "variables-create": event("variables-create", "POST", "/api/v1/variables", trailing_slash=True, body={
+        "name": "EVENTS_VARIABLE", "value": "from an event", "type": "Generic", "default_fields": []}),
+    "variables-list": event("variables-list", "GET", "/api/v1/variables", trailing_slash=True),
+    "catalogue-all": event("catalogue-all", "GET", "/api/v1/all"),
+    "config": event("config", "GET", "/api/v1/config"),
+    # --- KeysFunction --------------------------------------------------------------------------
+    "keys-list": event("keys-list", "GET", "/api/v1/api_key", trailing_slash=True),
+    "keys-create": event("keys-create", "POST", "/api/v1/api_key", trailing_slash=True, body={"name": "created-by-an-event"}),
+    "keys-delete-unknown": event("keys-delete-unknown", "DELETE", "/api/v1/api_key/{key_id}", {"key_id": "00000000-0000-4000-8000-000000000000"}),
+}
+
+
+def main() -> None:
+    for stale in HERE.glob("*.json"):
+        if stale.stem not in EVENTS:
+            stale.unlink()
+    for name, body in EVENTS.items():
+        (HERE / f"{name}.json").write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {len(EVENTS)} events to {HERE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Handler fixtures: the template's functions imported from functions/<group>/app.py (layers on
+sys.path, as Lambda would), a fake Lambda context, and the data the events expect: the events'
+dev key in the tenant "local", the example flows, and one stored message in a known session."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EVENTS = REPO / "events"
+TEMPLATE = REPO / "template.yaml"
+
+sys.path.insert(0, str(EVENTS))
+import generate as event_catalogue  # noqa: E402  (events/generate.py: the ids and names the events use)
+
+sys.path.remove(str(EVENTS))
+
+
+class FakeLambdaContext:
+    """What the Python runtime passes: the attributes Powertools reads."""
+
+    def __init__(self, function_name: str, memory_mb: int = 1024, timeout_s: int = 29) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "2026/11/21/[$LATEST]0123456789abcdef"
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def template() -> dict[str, Any]:
+    from flowless.local.invoke import load_template
+
+    return load_template(TEMPLATE)
+
+
+def function_module(logical_id: str) -> ModuleType:
+    """functions/<group>/app.py of `logical_id`, imported by path with its layers on sys.path."""
+    from tests.deploy.template_routes import function_module as load_function
+
+    return load_function(logical_id)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def events_data(ddb: Any) -> dict[str, Any]:
+    """The dev key of the events, the example flows and a stored message in a known session."""
+    from flowless import runs
+    from flowless.auth.keys import create_api_key
+    from flowless.local.server import load_flows
+    from flowless.store.runs import persist_run
+    from flowless_engine.schema import Message
+
+    runs.graph_cache().clear()
+    create_api_key(event_catalogue.TENANT, "events", scopes=["read", "execute", "write", "admin"], plaintext=event_catalogue.API_KEY)
+    flows = load_flows(event_catalogue.TENANT, REPO / "flows")
+    stored = Message(text="Stored before the events ran", sender="User", sender_name="User", session_id=event_catalogue.KNOWN_SESSION,
+                     flow_id=event_catalogue.ECHO_FLOW_ID, id=event_catalogue.KNOWN_MESSAGE_ID)
+    persist_run(event_catalogue.TENANT, event_catalogue.ECHO_FLOW_ID, event_catalogue.KNOWN_SESSION, [stored])
+    yield {"flows": flows}
+    runs.graph_cache().clear()
+
+
+@pytest.fixture
+def call() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """call(logical_id, event) -> the handler's API Gateway proxy response."""
+
+    def invoke(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        return function_module(logical_id).handler(event, FakeLambdaContext(logical_id))
+
+    return invoke
