@@ -21,6 +21,12 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 # The function that streams over a Function URL serves the same groups as this one, without Api events.
 STREAMING = {"RunStreamFunction": "RunFunction"}
+# Route groups whose routers exist but whose Lambda functions and resources are not in template.yaml
+# yet. Each entry is a deliberate, visible gap: remove it when the group's function is added.
+NOT_DEPLOYED_YET = {
+    "files": "FilesFunction + the S3 files bucket (FILES_BUCKET) and s3 read access for the run functions",
+    "webhooks": "WebhookFunction (self-invoked background runs) + the SQS delivery queue, its DLQ and WebhookDeliveryFunction",
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +64,21 @@ def test_every_route_group_is_served_by_exactly_one_api_function(template: dict[
     for function in api_functions(template):
         for group in groups_of(template, function):
             owners[group].append(function)
-    unserved = [group for group in GROUPS if not owners.get(group)]
+    unserved = [group for group in GROUPS if not owners.get(group) and group not in NOT_DEPLOYED_YET]
     doubled = {group: names for group, names in owners.items() if len(names) > 1}
+    deployed_meanwhile = sorted(set(owners) & set(NOT_DEPLOYED_YET))
+    assert not deployed_meanwhile, f"remove {deployed_meanwhile} from NOT_DEPLOYED_YET: a function serves them now"
     hints = [f"group {group!r}: add it to a function's GROUPS (functions/<group>/app.py) and these Events:\n"
              + routes.events_yaml(routes.app_routes((group,)), routes.app_routes((group,))) for group in unserved]
     assert not unserved, "route groups served by no function:\n" + "\n\n".join(hints)
     assert not doubled, f"route groups served by several functions: {doubled}"
     assert set(owners) <= set(GROUPS), f"unknown groups: {set(owners) - set(GROUPS)}"
+
+
+def test_groups_not_deployed_yet_are_real_groups() -> None:
+    from flowless.api.app import GROUPS
+
+    assert set(NOT_DEPLOYED_YET) <= set(GROUPS), "NOT_DEPLOYED_YET names a group that no longer exists"
 
 
 def test_no_template_route_is_left_without_a_handler(template: dict[str, Any]) -> None:
