@@ -130,6 +130,18 @@ def multipart(fields: dict[str, str], boundary: str = "flowlessboundary") -> str
     return "".join(parts) + f"--{boundary}--\r\n"
 
 
+FILES = "/api/v1/files"
+WEBHOOK = "/api/v1/webhook/{flow_id_or_name}"
+HOOKS = "/api/v1/flows/{flow_id}/webhooks"
+MULTIPART = "multipart/form-data; boundary=flowlessboundary"
+
+
+def file_upload(filename: str, content_type: str, content: str, boundary: str = "flowlessboundary") -> str:
+    """A multipart body with one `file` part, as the files routes take it."""
+    return (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n{content}\r\n--{boundary}--\r\n")
+
+
 EVENTS: dict[str, dict[str, Any]] = {
     # --- RunFunction ---------------------------------------------------------------------------
     "run-basic": event("run-basic", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY),
@@ -193,6 +205,25 @@ EVENTS: dict[str, dict[str, Any]] = {
     "keys-list": event("keys-list", "GET", "/api/v1/api_key", trailing_slash=True),
     "keys-create": event("keys-create", "POST", "/api/v1/api_key", trailing_slash=True, body={"name": "created-by-an-event"}),
     "keys-delete-unknown": event("keys-delete-unknown", "DELETE", "/api/v1/api_key/{key_id}", {"key_id": "00000000-0000-4000-8000-000000000000"}),
+    # --- FilesFunction -------------------------------------------------------------------------
+    "files-upload": event("files-upload", "POST", FILES + "/upload/{flow_id}", {"flow_id": ECHO_FLOW_ID},
+                          body=file_upload("report.txt", "text/plain", "Revenue: 120M"), content_type=MULTIPART, binary=True),
+    "files-upload-executable": event("files-upload-executable", "POST", FILES + "/upload/{flow_id}", {"flow_id": ECHO_FLOW_ID},
+                                     body=file_upload("tool.exe", "application/octet-stream", "MZ"), content_type=MULTIPART, binary=True),
+    "files-list": event("files-list", "GET", FILES + "/list/{flow_id}", {"flow_id": ECHO_FLOW_ID}),
+    "files-list-lf-other-tenant": event("files-list-lf-other-tenant", "GET", "/lf/{langflow_id}" + FILES + "/list/{flow_id}",
+                                        {"langflow_id": OTHER_TENANT, "flow_id": ECHO_FLOW_ID}),
+    "files-v2-upload": event("files-v2-upload", "POST", "/api/v2/files", body=file_upload("notes.md", "text/markdown", "# Notes"),
+                             content_type=MULTIPART, binary=True),
+    "files-v2-list": event("files-v2-list", "GET", "/api/v2/files"),
+    # --- WebhookFunction -----------------------------------------------------------------------
+    "webhook-run": event("webhook-run", "POST", WEBHOOK, {"flow_id_or_name": "echo-prompt"}, body={"order_id": "A-17"}),
+    "webhook-empty-body": event("webhook-empty-body", "POST", WEBHOOK, {"flow_id_or_name": "echo-prompt"}, body=""),
+    "webhook-missing-key": event("webhook-missing-key", "POST", WEBHOOK, {"flow_id_or_name": "echo-prompt"}, body={"a": 1}, api_key=None),
+    "webhook-job-unknown": event("webhook-job-unknown", "GET", "/api/v1/webhook/jobs/{job_id}", {"job_id": "00000000-0000-4000-8000-000000000000"}),
+    "webhooks-list": event("webhooks-list", "GET", HOOKS, {"flow_id": ECHO_FLOW_ID}),
+    "webhooks-create-blocked": event("webhooks-create-blocked", "POST", HOOKS, {"flow_id": ECHO_FLOW_ID},
+                                     body={"url": "http://169.254.169.254/latest/meta-data", "events": ["flow_completed"]}),
 }
 
 

@@ -3,8 +3,8 @@
 In AWS a function hands a task to itself: `LambdaAsyncRunner` invokes the function (its own name,
 or FLOWLESS_ASYNC_FUNCTION_NAME) with InvocationType "Event" and the internal payload
 `{"flowless_task": <name>, ...}`; the function's handler sees that key and runs the task instead
-of passing the event to Mangum (`handle_task_event`). Locally (no function name in the
-environment) `LocalTaskRunner` runs the same task on the in-process background loop.
+of passing the event to Mangum (`handle_task_event`). Outside a Lambda runtime (local server,
+tests, `flowless invoke`) `LocalTaskRunner` runs the same task on the in-process background loop.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ TASK_KEY = "flowless_task"
 # Task name -> "module:function" of an async function taking the internal payload.
 TASKS: dict[str, str] = {
     "webhook_run": "flowless.webhooks.inbound:run_webhook_task",
+    "knowledge_ingest": "flowless.ingest:run_ingest_task",
 }
 
 
@@ -52,8 +53,13 @@ class LocalTaskRunner:
 
 
 def task_runner(environ: Mapping[str, str] | None = None) -> TaskRunner:
+    """Lambda when FLOWLESS_ASYNC_FUNCTION_NAME names a function, or inside a Lambda runtime (the
+    function itself); else in-process (local server, tests, `flowless invoke`, which has no Lambda
+    to call back)."""
     env = os.environ if environ is None else environ
-    function_name = env.get("FLOWLESS_ASYNC_FUNCTION_NAME") or env.get("AWS_LAMBDA_FUNCTION_NAME")
+    function_name = env.get("FLOWLESS_ASYNC_FUNCTION_NAME")
+    if not function_name and env.get("AWS_LAMBDA_RUNTIME_API"):
+        function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
     return LambdaAsyncRunner(function_name) if function_name else _local_runner()
 
 

@@ -116,9 +116,11 @@ def test_lambda_runner_invokes_the_function_asynchronously(api_env):
     from flowless.store.jobs import JobRepository
     from flowless.webhooks.inbound import start_webhook_run
 
+    in_lambda = {"AWS_LAMBDA_FUNCTION_NAME": "flowless-webhook", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}
     assert isinstance(task_runner({}), LocalTaskRunner)
-    assert task_runner({"AWS_LAMBDA_FUNCTION_NAME": "flowless-webhook"}).function_name == "flowless-webhook"
-    assert task_runner({"AWS_LAMBDA_FUNCTION_NAME": "x", "FLOWLESS_ASYNC_FUNCTION_NAME": "y"}).function_name == "y"
+    assert task_runner(in_lambda).function_name == "flowless-webhook"
+    assert task_runner({**in_lambda, "FLOWLESS_ASYNC_FUNCTION_NAME": "y"}).function_name == "y"
+    assert isinstance(task_runner({"AWS_LAMBDA_FUNCTION_NAME": "WebhookFunction"}), LocalTaskRunner)  # flowless invoke
 
     class FakeLambda:
         calls: list[dict[str, Any]] = []

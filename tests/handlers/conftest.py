@@ -60,15 +60,20 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def events_data(ddb: Any) -> dict[str, Any]:
-    """The dev key of the events, the example flows and a stored message in a known session."""
+def events_data(ddb: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The dev key of the events, the example flows, a stored message in a known session and the
+    files bucket (on moto's S3)."""
     from flowless import runs
     from flowless.auth.keys import create_api_key
     from flowless.local.server import load_flows
     from flowless.store.runs import persist_run
     from flowless_engine.schema import Message
 
+    from flowless.store.files import ensure_files_bucket
+
     runs.graph_cache().clear()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    ensure_files_bucket()
     create_api_key(event_catalogue.TENANT, "events", scopes=["read", "execute", "write", "admin"], plaintext=event_catalogue.API_KEY)
     flows = load_flows(event_catalogue.TENANT, REPO / "flows")
     stored = Message(text="Stored before the events ran", sender="User", sender_name="User", session_id=event_catalogue.KNOWN_SESSION,

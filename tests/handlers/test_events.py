@@ -92,6 +92,19 @@ EXPECTED: dict[str, tuple[int, Callable[[Any], None] | None]] = {
     "keys-list": (200, lambda b: [k["name"] for k in b["api_keys"]] == ["events"] or pytest.fail(str(b))),
     "keys-create": (200, lambda b: b["name"] == "created-by-an-event" and b["api_key"].startswith("sk-") or pytest.fail(str(b))),
     "keys-delete-unknown": (404, None),
+    "files-upload": (201, lambda b: (b["flowId"], b["file_path"].endswith("_report.txt")) == (event_catalogue.ECHO_FLOW_ID, True)
+                     or pytest.fail(str(b))),
+    "files-upload-executable": (415, lambda b: "executable" in b["detail"] or pytest.fail(str(b))),
+    "files-list": (200, lambda b: b == {"files": []} or pytest.fail(str(b))),
+    "files-list-lf-other-tenant": (404, None),
+    "files-v2-upload": (201, lambda b: (b["name"], b["size"]) == ("notes", 7) and b["path"].endswith("/notes.md") or pytest.fail(str(b))),
+    "files-v2-list": (200, lambda b: b == [] or pytest.fail(str(b))),
+    "webhook-run": (202, lambda b: b["status"] == "in progress" and b["job_id"] or pytest.fail(str(b))),
+    "webhook-empty-body": (400, lambda b: b["detail"].startswith("Request body is empty") or pytest.fail(str(b))),
+    "webhook-missing-key": (403, lambda b: b == {"detail": "API key required when webhook authentication is enabled"} or pytest.fail(str(b))),
+    "webhook-job-unknown": (404, None),
+    "webhooks-list": (200, lambda b: b == {"webhooks": []} or pytest.fail(str(b))),
+    "webhooks-create-blocked": (422, lambda b: b["detail"]["code"] == "URL_BLOCKED" or pytest.fail(str(b))),
 }
 
 EVENT_FILES = sorted(path.stem for path in EVENTS.glob("*.json"))

@@ -62,6 +62,7 @@ def test_webhook_function_answers_then_runs_its_own_task(api_env, monkeypatch):
     store_flow(TENANT, webhook_flow())
     invoked: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "flowless-webhook")
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
     monkeypatch.setattr(LambdaAsyncRunner, "submit", lambda self, task, payload: invoked.append((self.function_name, {"flowless_task": task, **payload})))
     app = function("webhook")
 

@@ -116,8 +116,9 @@ class Resolver:
         if resource is None:
             raise ValueError(f"!Ref {name}: no such parameter or resource")
         properties = resource.get("Properties") or {}
-        if resource["Type"] == "AWS::DynamoDB::Table" and "TableName" in properties:
-            return self.resolve(properties["TableName"])
+        name_property = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}.get(resource["Type"])
+        if name_property in properties:
+            return self.resolve(properties[name_property])
         if resource["Type"] == "AWS::Serverless::LayerVersion":
             return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:layer:{name}:1"
         return name
@@ -391,7 +392,7 @@ def prepare_storage(spec: FunctionSpec, *, flows_dir: Path | None, dynamodb_endp
     the LocalEnvironment (its `stop` ends the embedded DynamoDB)."""
     from flowless.settings import TABLE_ENV_VARS
 
-    for variable in TABLE_ENV_VARS.values():
+    for variable in (*TABLE_ENV_VARS.values(), "FILES_BUCKET"):
         if variable in spec.environment:
             os.environ[variable] = spec.environment[variable]
     os.environ.setdefault("FLOWLESS_API_KEY", EVENTS_API_KEY)
