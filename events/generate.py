@@ -123,6 +123,10 @@ def event(
 RUN = "/api/v1/run/{flow_id_or_name}"
 RUN_LF = "/lf/{langflow_id}/api/v1/run/{flow_id_or_name}"
 MESSAGES = "/api/v1/monitor/messages"
+# API Gateway's one variable name per level: {id} is a flow id for /flow, a job id otherwise.
+BUILD = "/api/v1/build/{id}"
+BUILD_BODY = {"inputs": {"input_value": "Hello, Flowless", "session": KNOWN_SESSION}}
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def multipart(fields: dict[str, str], boundary: str = "flowlessboundary") -> str:
@@ -224,6 +228,19 @@ EVENTS: dict[str, dict[str, Any]] = {
     "webhooks-list": event("webhooks-list", "GET", HOOKS, {"flow_id": ECHO_FLOW_ID}),
     "webhooks-create-blocked": event("webhooks-create-blocked", "POST", HOOKS, {"flow_id": ECHO_FLOW_ID},
                                      body={"url": "http://169.254.169.254/latest/meta-data", "events": ["flow_completed"]}),
+    # --- BuildFunction -------------------------------------------------------------------------
+    "build-flow": event("build-flow", "POST", BUILD + "/flow", {"id": ECHO_FLOW_ID}, body=BUILD_BODY),
+    "build-flow-lf": event("build-flow-lf", "POST", "/lf/{langflow_id}" + BUILD + "/flow", {"langflow_id": TENANT, "id": ECHO_FLOW_ID},
+                           query={"event_delivery": "polling", "log_builds": "false"}, body=BUILD_BODY),
+    "build-flow-unknown": event("build-flow-unknown", "POST", BUILD + "/flow", {"id": UNKNOWN_ID}, body=BUILD_BODY),
+    "build-flow-extra-input": event("build-flow-extra-input", "POST", BUILD + "/flow", {"id": ECHO_FLOW_ID},
+                                    body={"inputs": {"input_value": "x", "tweaks": {}}}),
+    "build-events-unknown-job": event("build-events-unknown-job", "GET", BUILD + "/events", {"id": UNKNOWN_ID},
+                                      query={"event_delivery": "polling", "after": "0"}),
+    "build-status-unknown-job": event("build-status-unknown-job", "GET", BUILD + "/status", {"id": UNKNOWN_ID}),
+    "build-cancel-unknown-job": event("build-cancel-unknown-job", "POST", BUILD + "/cancel", {"id": UNKNOWN_ID}),
+    "monitor-builds": event("monitor-builds", "GET", "/api/v1/monitor/builds", query={"flow_id": ECHO_FLOW_ID}),
+    "monitor-builds-delete": event("monitor-builds-delete", "DELETE", "/api/v1/monitor/builds", query={"flow_id": ECHO_FLOW_ID}),
 }
 
 

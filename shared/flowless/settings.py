@@ -42,6 +42,16 @@ class Settings:
     # How long messages stay visible in /monitor (history is further bounded by the session).
     message_retention_hours: int = 168
     job_retention_hours: int = 24
+    # Builds (/build): the BuildJob state machine (in-process runner when unset), the bucket for
+    # checkpoints and event pages too large for a DynamoDB item, and the events long-poll bound.
+    build_state_machine_arn: str | None = None
+    jobs_bucket: str | None = None
+    events_long_poll_seconds: float = 25.0
+    events_poll_interval_ms: int = 250
+    token_batch_ms: int = 50
+    # A build still running this long after it started is reported failed (the state machine's timeout).
+    build_timeout_seconds: int = 3600
+    max_vertex_builds_per_vertex: int = 2
     auth_cache_seconds: int = 30
     flow_cache_size: int = 256
     # Secrets: KMS envelope encryption when a key id is set, else a local key file.
@@ -90,6 +100,13 @@ class Settings:
             session_ttl_minutes=integer("FLOWLESS_SESSION_TTL_MINUTES", cls.session_ttl_minutes),
             message_retention_hours=integer("FLOWLESS_MESSAGE_RETENTION_HOURS", cls.message_retention_hours),
             job_retention_hours=integer("FLOWLESS_JOB_RETENTION_HOURS", cls.job_retention_hours),
+            build_state_machine_arn=optional("BUILD_STATE_MACHINE_ARN"),
+            jobs_bucket=optional("JOBS_BUCKET"),
+            events_long_poll_seconds=float(env.get("FLOWLESS_EVENTS_LONG_POLL_SECONDS") or cls.events_long_poll_seconds),
+            events_poll_interval_ms=integer("FLOWLESS_EVENTS_POLL_INTERVAL_MS", cls.events_poll_interval_ms),
+            token_batch_ms=integer("FLOWLESS_TOKEN_BATCH_MS", cls.token_batch_ms),
+            build_timeout_seconds=integer("FLOWLESS_BUILD_TIMEOUT_SECONDS", cls.build_timeout_seconds),
+            max_vertex_builds_per_vertex=integer("FLOWLESS_MAX_VERTEX_BUILDS_PER_VERTEX", cls.max_vertex_builds_per_vertex),
             auth_cache_seconds=integer("FLOWLESS_AUTH_CACHE_SECONDS", cls.auth_cache_seconds),
             flow_cache_size=integer("FLOWLESS_FLOW_CACHE_SIZE", cls.flow_cache_size),
             kms_key_id=optional("FLOWLESS_KMS_KEY_ID"),

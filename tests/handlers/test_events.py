@@ -105,6 +105,15 @@ EXPECTED: dict[str, tuple[int, Callable[[Any], None] | None]] = {
     "webhook-job-unknown": (404, None),
     "webhooks-list": (200, lambda b: b == {"webhooks": []} or pytest.fail(str(b))),
     "webhooks-create-blocked": (422, lambda b: b["detail"]["code"] == "URL_BLOCKED" or pytest.fail(str(b))),
+    "build-flow": (200, lambda b: set(b) == {"job_id"} or pytest.fail(str(b))),
+    "build-flow-lf": (200, lambda b: set(b) == {"job_id"} or pytest.fail(str(b))),
+    "build-flow-unknown": (404, lambda b: b == {"detail": f"Flow with id {event_catalogue.UNKNOWN_ID} not found"} or pytest.fail(str(b))),
+    "build-flow-extra-input": (422, lambda b: b["detail"][0]["loc"] == ["body", "inputs", "tweaks"] or pytest.fail(str(b))),
+    "build-events-unknown-job": (404, lambda b: b == {"detail": f"Job not found: {event_catalogue.UNKNOWN_ID}"} or pytest.fail(str(b))),
+    "build-status-unknown-job": (404, lambda b: b == {"detail": f"Job not found: {event_catalogue.UNKNOWN_ID}"} or pytest.fail(str(b))),
+    "build-cancel-unknown-job": (404, lambda b: b == {"detail": f"Job not found: {event_catalogue.UNKNOWN_ID}"} or pytest.fail(str(b))),
+    "monitor-builds": (200, lambda b: b == {"vertex_builds": {}} or pytest.fail(str(b)[:300])),
+    "monitor-builds-delete": (204, lambda b: b == "" or pytest.fail(repr(b))),
 }
 
 EVENT_FILES = sorted(path.stem for path in EVENTS.glob("*.json"))

@@ -21,6 +21,7 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "keys": "keys",
     "files": "files",
     "webhooks": "webhooks",
+    "build": "build",
 }
 ALL_GROUPS = tuple(GROUPS)
 TENANT_PREFIX = "/lf/{langflow_id}"

@@ -6,7 +6,8 @@ Key design (every partition key begins with the tenant, except the api-key looku
   sessions   tenant            | <flow id>#<session id>
   api-keys   sha256(key)       ; GSI by_tenant (tenant | key id)
   variables  tenant            | <name>
-  jobs       tenant#job        | JOB (record), EV#<seq> (events)
+  jobs       tenant#job        | JOB (record), EV#<seq> (events or event pages), PLAN, CKPT#<i>, END (build steps)
+             tenant#BUILDS#flow | <time>#<job>#<step> (vertex builds for /monitor/builds)
 
 Table names, endpoint and region come from settings at import and can be re-pointed with
 `flowless.store.connection.configure`.
@@ -218,9 +219,16 @@ class JobItem(TableModel):
     error = UnicodeAttribute(null=True)
     result = JSONAttribute(null=True)
     event_count = NumberAttribute(null=True)  # last assigned event sequence number
-    seq = NumberAttribute(null=True)
+    seq = NumberAttribute(null=True)  # an event's sequence number; a page's last one
     event = UnicodeAttribute(null=True)
     data = JSONAttribute(null=True)
+    # Builds: a page of events (first_seq..seq), a step's checkpoint, the job's request, as
+    # compressed JSON inline or in S3 (payload_key); a step's result for replays (output).
+    first_seq = NumberAttribute(null=True)
+    payload = BinaryAttribute(null=True, legacy_encoding=False)
+    payload_key = UnicodeAttribute(null=True)
+    output = JSONAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
 
