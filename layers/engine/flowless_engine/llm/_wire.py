@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -111,3 +111,19 @@ def schema_tool_name(schema: dict[str, Any], default: str = "structured_output")
     title = schema.get("title")
     name = re.sub(r"[^a-zA-Z0-9_-]", "_", title)[:64] if isinstance(title, str) and title else default
     return name or default
+
+
+def alternating_turns(messages: Iterable[Any], to_blocks: Callable[[Any], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Anthropic and Bedrock Converse want alternating user/assistant turns: consecutive
+    same-role messages (several tool results answering one assistant turn, say) become one."""
+    turns: list[dict[str, Any]] = []
+    for message in messages:
+        role = "assistant" if message.role == "assistant" else "user"
+        blocks = to_blocks(message)
+        if not blocks:
+            continue
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    return turns

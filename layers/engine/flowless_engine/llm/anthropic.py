@@ -10,6 +10,7 @@ from typing import Any
 from flowless_engine.errors import ConfigurationError, ProviderError
 from flowless_engine.http import HttpClient
 from flowless_engine.llm._wire import (
+    alternating_turns,
     loads_object,
     malformed,
     new_call_id,
@@ -129,7 +130,7 @@ class AnthropicChatModel:
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": self.config.max_tokens or DEFAULT_MAX_TOKENS,
-            "messages": _conversation(m for m in messages if m.role != "system"),
+            "messages": alternating_turns((m for m in messages if m.role != "system"), _blocks),
         }
         if system:
             body["system"] = system
@@ -139,22 +140,6 @@ class AnthropicChatModel:
             body["tools"] = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools]
             body["tool_choice"] = {"type": "auto"}
         return body
-
-
-def _conversation(messages: Any) -> list[dict[str, Any]]:
-    """Anthropic wants alternating turns: consecutive same-role messages (several tool results
-    answering one assistant turn, say) are merged into one turn."""
-    turns: list[dict[str, Any]] = []
-    for message in messages:
-        role = "assistant" if message.role == "assistant" else "user"
-        blocks = _blocks(message)
-        if not blocks:
-            continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": role, "content": blocks})
-    return turns
 
 
 def _blocks(message: ChatMessage) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from flowless_engine.errors import ConfigurationError, ProviderError, ProviderTimeoutError
 from flowless_engine.http import HttpClient
-from flowless_engine.llm._wire import new_call_id, parse_arguments, schema_tool_name, split_data_url
+from flowless_engine.llm._wire import alternating_turns, new_call_id, parse_arguments, schema_tool_name, split_data_url
 from flowless_engine.llm.base import ChatMessage, ChatResult, ModelConfig, ToolCall, ToolSpec
 from flowless_engine.schema import Usage
 
@@ -139,7 +139,7 @@ class BedrockChatModel:
             return _clients[key]
 
     def _request(self, messages: list[ChatMessage], tools: list[ToolSpec] | None) -> dict[str, Any]:
-        request: dict[str, Any] = {"modelId": self.model, "messages": _conversation(m for m in messages if m.role != "system")}
+        request: dict[str, Any] = {"modelId": self.model, "messages": alternating_turns((m for m in messages if m.role != "system"), _blocks)}
         system = [{"text": m.content} for m in messages if m.role == "system" and m.content]
         if system:
             request["system"] = system
@@ -156,21 +156,6 @@ class BedrockChatModel:
                 "toolChoice": {"auto": {}},
             }
         return request
-
-
-def _conversation(messages: Any) -> list[dict[str, Any]]:
-    """Converse wants alternating turns; consecutive same-role messages are merged."""
-    turns: list[dict[str, Any]] = []
-    for message in messages:
-        role = "assistant" if message.role == "assistant" else "user"
-        blocks = _blocks(message)
-        if not blocks:
-            continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": role, "content": blocks})
-    return turns
 
 
 def _blocks(message: ChatMessage) -> list[dict[str, Any]]:
