@@ -78,6 +78,8 @@ async def arun_flow_from_json(
     stream: bool = False,
     model_factory: ModelFactory | None = None,
     settings: EngineSettings | None = None,
+    vectors: Any = None,
+    knowledge: Any = None,
 ) -> list[Record]:
     from flowless_engine.graph.loader import load_graph
     from flowless_engine.runtime.run import run_graph
@@ -103,6 +105,8 @@ async def arun_flow_from_json(
         files=LocalFileStore(files_root),
         settings=base,
         model_factory=model_factory,
+        vectors=vectors,  # a VectorStore and KnowledgeBases (flowless_engine.vectors) for Knowledge nodes
+        knowledge=knowledge,
     )
     try:
         result = await run_graph(graph, request, ctx)

@@ -496,7 +496,7 @@ async def test_a_huge_flow_is_refused_before_any_deep_work() -> None:
 
 
 async def test_unsupported_components_are_refused_by_a_run() -> None:
-    nodes = [component_node("ChatInput-1", "ChatInput"), raw_node("Knowledge-1", "Knowledge")]
+    nodes = [component_node("ChatInput-1", "ChatInput"), raw_node("AstraDB-1", "AstraDB")]
     with pytest.raises(UnsupportedComponentsError):
         await run(flow(nodes), "hi")
 

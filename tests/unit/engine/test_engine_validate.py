@@ -122,18 +122,18 @@ def test_validate_can_skip_required_checks() -> None:
 def test_unsupported_types_are_listed_in_one_error_with_node_ids() -> None:
     nodes = [
         component_node("ChatInput-1", "ChatInput"),
-        raw_node("Knowledge-a", "Knowledge"),
+        raw_node("AstraDB-a", "AstraDB"),
         raw_node("WebSearch-ca", "UnifiedWebSearch"),
-        raw_node("Knowledge-b", "Knowledge"),
+        raw_node("AstraDB-b", "AstraDB"),
     ]
     with pytest.raises(UnsupportedComponentsError) as caught:
         validate(load_graph(flow(nodes)))
     error = caught.value
-    assert error.unsupported == {"Knowledge": ["Knowledge-a", "Knowledge-b"], "UnifiedWebSearch": ["WebSearch-ca"]}
+    assert error.unsupported == {"AstraDB": ["AstraDB-a", "AstraDB-b"], "UnifiedWebSearch": ["WebSearch-ca"]}
     assert error.code == "UNSUPPORTED_COMPONENTS"
-    assert "Knowledge (Knowledge-a, Knowledge-b)" in error.message and "UnifiedWebSearch (WebSearch-ca)" in error.message
+    assert "AstraDB (AstraDB-a, AstraDB-b)" in error.message and "UnifiedWebSearch (WebSearch-ca)" in error.message
     assert error.to_dict()["unsupported"] == [
-        {"type": "Knowledge", "node_ids": ["Knowledge-a", "Knowledge-b"]},
+        {"type": "AstraDB", "node_ids": ["AstraDB-a", "AstraDB-b"]},
         {"type": "UnifiedWebSearch", "node_ids": ["WebSearch-ca"]},
     ]
 

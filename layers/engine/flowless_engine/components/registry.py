@@ -35,6 +35,12 @@ _REGISTRY: dict[str, str] = {
     "TypeConverterComponent": "processing:TypeConverterComponent",
     "TypeConverter": "processing:TypeConverterComponent",
     "CombineText": "processing:CombineTextComponent",
+    "Knowledge": "knowledge:KnowledgeComponent",
+    "KnowledgeIngestion": "knowledge:KnowledgeIngestionComponent",
+    "KnowledgeBase": "knowledge:KnowledgeBaseComponent",
+    "EmbeddingModel": "embeddings:EmbeddingModelComponent",
+    "OpenAIEmbeddings": "embeddings:OpenAIEmbeddingsComponent",
+    "Chroma": "vectorstores:ChromaComponent",
 }
 
 

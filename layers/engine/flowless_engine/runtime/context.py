@@ -24,8 +24,11 @@ from flowless_engine.settings import EngineSettings
 if TYPE_CHECKING:
     from flowless_engine.http import HttpClient
     from flowless_engine.llm.base import ChatModel, ModelConfig
+    from flowless_engine.llm.embeddings import EmbeddingConfig, Embeddings
+    from flowless_engine.vectors.base import KnowledgeBases, VectorStore
 
 ModelFactory = Callable[["ModelConfig"], "ChatModel"]
+EmbeddingsFactory = Callable[["EmbeddingConfig"], "Embeddings"]
 
 
 @dataclass
@@ -46,6 +49,11 @@ class RunContext:
     # Injected by tests/benchmarks to answer models in-process; default builds real providers.
     model_factory: ModelFactory | None = None
     http_client: "HttpClient | None" = None
+    # Knowledge bases (RAG): the tenant's vectors and catalogue (None: no store configured), and
+    # an injectable embeddings factory (default: the real providers in llm/embeddings.py).
+    vectors: "VectorStore | None" = None
+    knowledge: "KnowledgeBases | None" = None
+    embeddings: EmbeddingsFactory | None = None
     # Messages stored during this run (persisted by the MessageStore; kept here for results).
     stored_messages: list[Message] = field(default_factory=list)
     _variable_cache: dict[str, str | None] = field(default_factory=dict)
@@ -74,6 +82,13 @@ class RunContext:
         from flowless_engine.llm.factory import get_chat_model
 
         return get_chat_model(config, self.http)
+
+    def embedder(self, config: "EmbeddingConfig") -> "Embeddings":
+        if self.embeddings is not None:
+            return self.embeddings(config)
+        from flowless_engine.llm.embeddings import get_embeddings
+
+        return get_embeddings(config, self.http)
 
     async def store_message(self, message: Message) -> None:
         """Persist a chat message and announce it (`add_message`)."""

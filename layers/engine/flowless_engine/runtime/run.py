@@ -324,8 +324,9 @@ class _Scheduler:
             if edge.target_field not in fed_lists:
                 params[edge.target_field] = []
                 fed_lists.add(edge.target_field)
-            # A tool component contributes its tools one by one.
-            params[edge.target_field].extend(value if edge.source_output == TOOL_OUTPUT else [value])
+            # A tool component contributes its tools one by one; a list output (Data items) is
+            # flattened into the list field, as Langflow does.
+            params[edge.target_field].extend(value if edge.source_output == TOOL_OUTPUT or isinstance(value, list) else [value])
         return params
 
     def _inject_input(self, vertex: Vertex, params: dict[str, Any]) -> None:
