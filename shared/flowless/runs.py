@@ -93,6 +93,7 @@ async def run_stored_flow(
 ) -> FlowRunOutcome:
     """Run the tenant's flow; `resolved` passes a (flow, graph) already loaded by the caller."""
     from flowless.store.runs import RunMessageStore
+    from flowless.vectors import knowledge_services
     from flowless.webhooks.outbound import RunNotifier
     from flowless_engine.runtime.context import RunContext
     from flowless_engine.runtime.run import run_graph
@@ -114,6 +115,7 @@ async def run_stored_flow(
         files=_file_store(tenant),
         settings=engine_settings(),
         request_variables=request_variables or {},
+        **knowledge_services(tenant),  # vectors and knowledge bases (RAG), connected on first use
     )
     notifier.started()
     try:

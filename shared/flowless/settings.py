@@ -52,6 +52,13 @@ class Settings:
     # A build still running this long after it started is reported failed (the state machine's timeout).
     build_timeout_seconds: int = 3600
     max_vertex_builds_per_vertex: int = 2
+    # Knowledge bases (RAG): "s3vectors" (the default when VECTOR_BUCKET names an S3 Vectors bucket)
+    # or "flat" (vectors as JSON objects under FLOWLESS_VECTORS_DIR, else in the files bucket).
+    vector_store: str = ""
+    vector_bucket: str | None = None
+    vectors_dir: str | None = None
+    # An ingest of more chunks than this runs as a background job (202 with a job id).
+    ingest_async_chunks: int = 200
     auth_cache_seconds: int = 30
     flow_cache_size: int = 256
     # Secrets: KMS envelope encryption when a key id is set, else a local key file.
@@ -107,6 +114,10 @@ class Settings:
             token_batch_ms=integer("FLOWLESS_TOKEN_BATCH_MS", cls.token_batch_ms),
             build_timeout_seconds=integer("FLOWLESS_BUILD_TIMEOUT_SECONDS", cls.build_timeout_seconds),
             max_vertex_builds_per_vertex=integer("FLOWLESS_MAX_VERTEX_BUILDS_PER_VERTEX", cls.max_vertex_builds_per_vertex),
+            vector_store=text("FLOWLESS_VECTOR_STORE", cls.vector_store),
+            vector_bucket=optional("VECTOR_BUCKET"),
+            vectors_dir=optional("FLOWLESS_VECTORS_DIR"),
+            ingest_async_chunks=integer("FLOWLESS_INGEST_ASYNC_CHUNKS", cls.ingest_async_chunks),
             auth_cache_seconds=integer("FLOWLESS_AUTH_CACHE_SECONDS", cls.auth_cache_seconds),
             flow_cache_size=integer("FLOWLESS_FLOW_CACHE_SIZE", cls.flow_cache_size),
             kms_key_id=optional("FLOWLESS_KMS_KEY_ID"),

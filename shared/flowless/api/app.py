@@ -22,6 +22,7 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "files": "files",
     "webhooks": "webhooks",
     "build": "build",
+    "knowledge": "knowledge",
 }
 ALL_GROUPS = tuple(GROUPS)
 TENANT_PREFIX = "/lf/{langflow_id}"
