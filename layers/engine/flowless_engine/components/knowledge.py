@@ -1,5 +1,6 @@
 """Knowledge bases (RAG): 1.13's "Knowledge" component (modes Ingest and Retrieve) and the
-legacy "Knowledge Ingestion" / "Knowledge Base" types it replaced, on the run's vector store.
+legacy "Knowledge Ingestion" / "Knowledge Base" types it replaced ("Knowledge Retrieval", type
+KnowledgeRetrieval, in 1.5-1.7 exports, is served as Knowledge Base), on the run's vector store.
 
 Retrieve embeds `search_query` with the knowledge base's own embedding model and returns a
 table of the `top_k` closest chunks: `content`, `_score` (when there is a query) and, with

@@ -38,6 +38,7 @@ _REGISTRY: dict[str, str] = {
     "Knowledge": "knowledge:KnowledgeComponent",
     "KnowledgeIngestion": "knowledge:KnowledgeIngestionComponent",
     "KnowledgeBase": "knowledge:KnowledgeBaseComponent",
+    "KnowledgeRetrieval": "knowledge:KnowledgeBaseComponent",
     "EmbeddingModel": "embeddings:EmbeddingModelComponent",
     "OpenAIEmbeddings": "embeddings:OpenAIEmbeddingsComponent",
     "Chroma": "vectorstores:ChromaComponent",

@@ -16,6 +16,14 @@ from typing import Any
 
 from flowless_engine.vectors.base import Filter, Match, VectorItem, matches_filter
 
+
+def _sum_of_products(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(map(operator.mul, a, b))
+
+
+# math.sumprod (Python 3.12, the Lambda runtime) computes the dot product in C (bench/results/rag.md).
+dot = getattr(math, "sumprod", None) or _sum_of_products
+
 class DimensionMismatch(ValueError):
     pass
 
@@ -47,7 +55,7 @@ class FlatIndex:
             vector = item.vector if isinstance(item.vector, array) else array("f", item.vector)
             self.check_dimension(len(vector), item.id)
             self._vectors[item.id] = vector
-            self._norms[item.id] = math.sqrt(sum(map(operator.mul, vector, vector)))
+            self._norms[item.id] = math.sqrt(dot(vector, vector))
             self._texts[item.id] = item.text
             self._metadata[item.id] = dict(item.metadata)
             written += 1
@@ -86,7 +94,7 @@ class FlatIndex:
     def _scores(self, query: array, ids: list[str]) -> Iterable[float]:
         vectors = self._vectors
         if self.metric == "cosine":
-            query_norm = math.sqrt(sum(map(operator.mul, query, query))) or 1.0
+            query_norm = math.sqrt(dot(query, query)) or 1.0
             norms = self._norms
-            return [sum(map(operator.mul, query, vectors[i])) / ((norms[i] or 1.0) * query_norm) for i in ids]
+            return [dot(query, vectors[i]) / ((norms[i] or 1.0) * query_norm) for i in ids]
         return [1.0 / (1.0 + math.dist(query, vectors[i])) for i in ids]
