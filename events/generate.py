@@ -137,6 +137,7 @@ def multipart(fields: dict[str, str], boundary: str = "flowlessboundary") -> str
 FILES = "/api/v1/files"
 WEBHOOK = "/api/v1/webhook/{flow_id_or_name}"
 HOOKS = "/api/v1/flows/{flow_id}/webhooks"
+KNOWLEDGE = "/api/v1/knowledge_bases"
 MULTIPART = "multipart/form-data; boundary=flowlessboundary"
 
 
@@ -241,6 +242,15 @@ EVENTS: dict[str, dict[str, Any]] = {
     "build-cancel-unknown-job": event("build-cancel-unknown-job", "POST", BUILD + "/cancel", {"id": UNKNOWN_ID}),
     "monitor-builds": event("monitor-builds", "GET", "/api/v1/monitor/builds", query={"flow_id": ECHO_FLOW_ID}),
     "monitor-builds-delete": event("monitor-builds-delete", "DELETE", "/api/v1/monitor/builds", query={"flow_id": ECHO_FLOW_ID}),
+    # --- KnowledgeFunction ---------------------------------------------------------------------
+    "knowledge-create": event("knowledge-create", "POST", KNOWLEDGE, body={
+        "name": "events handbook", "embedding_provider": "OpenAI", "embedding_model": "text-embedding-3-small"}),
+    "knowledge-list": event("knowledge-list", "GET", KNOWLEDGE),
+    "knowledge-read-unknown": event("knowledge-read-unknown", "GET", KNOWLEDGE + "/{kb_name}", {"kb_name": "no_such_kb"}),
+    "knowledge-lf-other-tenant": event("knowledge-lf-other-tenant", "GET", "/lf/{langflow_id}" + KNOWLEDGE, {"langflow_id": OTHER_TENANT}),
+    "knowledge-ingest-unknown": event("knowledge-ingest-unknown", "POST", KNOWLEDGE + "/{kb_name}/ingest", {"kb_name": "no_such_kb"},
+                                      body=file_upload("notes.txt", "text/plain", "Some notes").replace('name="file"', 'name="files"'),
+                                      content_type=MULTIPART, binary=True),
 }
 
 

@@ -114,6 +114,11 @@ EXPECTED: dict[str, tuple[int, Callable[[Any], None] | None]] = {
     "build-cancel-unknown-job": (404, lambda b: b == {"detail": f"Job not found: {event_catalogue.UNKNOWN_ID}"} or pytest.fail(str(b))),
     "monitor-builds": (200, lambda b: b == {"vertex_builds": {}} or pytest.fail(str(b)[:300])),
     "monitor-builds-delete": (204, lambda b: b == "" or pytest.fail(repr(b))),
+    "knowledge-create": (201, lambda b: (b["dir_name"], b["status"]) == ("events_handbook", "empty") or pytest.fail(str(b))),
+    "knowledge-list": (200, lambda b: isinstance(b, list) or pytest.fail(str(b))),
+    "knowledge-read-unknown": (404, lambda b: b == {"detail": "Knowledge base 'no_such_kb' not found"} or pytest.fail(str(b))),
+    "knowledge-lf-other-tenant": (404, lambda b: b == {"detail": "Not Found"} or pytest.fail(str(b))),
+    "knowledge-ingest-unknown": (404, lambda b: b == {"detail": "Knowledge base 'no_such_kb' not found"} or pytest.fail(str(b))),
 }
 
 EVENT_FILES = sorted(path.stem for path in EVENTS.glob("*.json"))
