@@ -152,7 +152,12 @@ async def ingest_chunks(tenant: str, kb: KnowledgeBase, chunks: Sequence[Chunk],
     extensions = {PurePosixPath(str(c.metadata.get("file_name", ""))).suffix[1:].lower() for c in chunks}
     stats = IngestStats(source_types=tuple(sorted(e for e in extensions if e)))
     seen: set[str] = set()
+    records = KnowledgeBaseRepository(tenant)
     for start in range(0, len(chunks), STEP):
+        if start:  # a long ingest stops when its knowledge base is deleted (or replaced) meanwhile
+            current = await asyncio.to_thread(records.get, kb.name)
+            if current is None or current.id != kb.id:
+                raise LookupError(f"Knowledge base '{kb.name}' was deleted during the ingestion")
         part = [c for c in chunks[start : start + STEP] if c.id not in seen]
         seen.update(c.id for c in part)
         present = await store.existing(index, [c.id for c in part]) if part else set()
@@ -165,7 +170,7 @@ async def ingest_chunks(tenant: str, kb: KnowledgeBase, chunks: Sequence[Chunk],
         if progress is not None:
             await progress(min(start + STEP, len(chunks)), len(chunks))
     await asyncio.to_thread(
-        KnowledgeBaseRepository(tenant).record_ingest, kb.name, stats,
+        records.record_ingest, kb.name, stats,
         chunk_size=options.chunk_size, chunk_overlap=options.chunk_overlap, separator=options.separator,
     )
     return {

@@ -281,3 +281,21 @@ def test_s3_vectors_backend_end_to_end(client, api_env, moto_endpoint, monkeypat
         configure(previous)
         s3vectors._client.cache_clear()
         s3vectors.S3VectorsStore._created.clear()
+
+
+async def test_an_ingest_stops_when_its_knowledge_base_is_replaced(kb_env):
+    from flowless.ingest import Chunk, IngestOptions, ingest_chunks
+    from flowless.store.knowledge import KnowledgeBaseRepository
+    from flowless.vectors import vector_store
+
+    records = KnowledgeBaseRepository(TENANT)
+    old = records.create(KB, "OpenAI", "text-embedding-3-small")
+    records.delete(KB)
+    new = records.create(KB, "OpenAI", "text-embedding-3-small")
+    chunks = [Chunk(f"c{n}", f"chunk number {n}", {}) for n in range(450)]
+    with pytest.raises(LookupError, match="was deleted during the ingestion"):
+        await ingest_chunks(TENANT, old, chunks, IngestOptions())
+    # what the first step wrote went to the old incarnation's index, never to the new base
+    assert await vector_store(TENANT).count(new.spec().index()) == 0
+    assert await vector_store(TENANT).count(old.spec().index()) == 200
+    assert records.get(KB).chunks == 0

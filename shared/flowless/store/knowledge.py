@@ -99,7 +99,7 @@ class KnowledgeBase:
     last_job_id: str | None = None
 
     def spec(self) -> KnowledgeBaseSpec:
-        return KnowledgeBaseSpec(self.name, self.embedding_provider, self.embedding_model, self.dimensions, self.metric)
+        return KnowledgeBaseSpec(self.name, self.embedding_provider, self.embedding_model, self.dimensions, self.metric, self.id)
 
     def info(self) -> dict[str, Any]:
         """Langflow's KnowledgeBaseInfo."""

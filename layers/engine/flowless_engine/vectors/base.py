@@ -83,6 +83,9 @@ class KnowledgeBaseSpec:
     embedding_model: str
     dimensions: int | None = None  # asked of the provider when set (OpenAI text-embedding-3-*)
     metric: str = "cosine"
+    # Which incarnation of the name (the record's id): a base deleted and created again under the
+    # same name gets a new, empty index, whatever a late writer still sends to the old one.
+    generation: str = ""
 
     @property
     def model_key(self) -> str:
@@ -90,7 +93,7 @@ class KnowledgeBaseSpec:
         return f"{key}/{self.dimensions}" if self.dimensions else key
 
     def index(self) -> IndexRef:
-        return IndexRef(self.name, self.model_key, self.metric)
+        return IndexRef(self.name, f"{self.model_key}#{self.generation}" if self.generation else self.model_key, self.metric)
 
 
 @dataclass
