@@ -299,3 +299,24 @@ async def test_an_ingest_stops_when_its_knowledge_base_is_replaced(kb_env):
     assert await vector_store(TENANT).count(new.spec().index()) == 0
     assert await vector_store(TENANT).count(old.spec().index()) == 200
     assert records.get(KB).chunks == 0
+
+
+def test_ingest_files_uploaded_through_the_files_api(client, kb_env, moto_endpoint, monkeypatch):
+    from flowless.store.files import ensure_files_bucket
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    assert ensure_files_bucket()
+    key = kb_env["key"]
+    create_kb(client, key)
+    uploaded = client.post("/api/v2/files", files={"file": ("security.md", DOCS["security.md"].encode(), "text/markdown")}, headers=headers(key))
+    assert uploaded.status_code == 201, uploaded.text
+    path = uploaded.json()["path"]
+    response = client.post(f"/api/v1/knowledge_bases/{KB}/ingest", data={"file_paths": path, "chunk_size": "70", "chunk_overlap": "0"},
+                           headers=headers(key))
+    assert response.status_code == 201, response.text
+    assert (response.json()["files"], response.json()["chunks_created"]) == (1, 3)
+    foreign = client.post(f"/api/v1/knowledge_bases/{KB}/ingest", data={"file_paths": path}, headers=headers(kb_env["other_key"]))
+    assert foreign.status_code == 404  # the other tenant has no such base (nor file)
+    create_kb(client, kb_env["other_key"])
+    foreign = client.post(f"/api/v1/knowledge_bases/{KB}/ingest", data={"file_paths": path}, headers=headers(kb_env["other_key"]))
+    assert (foreign.status_code, foreign.json()) == (404, {"detail": f"File not found: {path}"})

@@ -5,8 +5,9 @@
   GET    /knowledge_bases/{kb}                 one (Langflow's KnowledgeBaseInfo)
   DELETE /knowledge_bases/{kb}                 delete it and its vectors
   DELETE /knowledge_bases                      bulk delete {"kb_names": [...]}
-  POST   /knowledge_bases/{kb}/ingest          multipart `files` (+ chunk_size, chunk_overlap,
-                                               separator, metadata JSON): 201 with counts, or 202
+  POST   /knowledge_bases/{kb}/ingest          multipart `files` and/or `file_paths` (paths the
+                                               files API returned), + chunk_size, chunk_overlap,
+                                               separator, metadata JSON: 201 with counts, or 202
                                                with a job id when the files make more than
                                                `ingest_async_chunks` chunks
   GET    /knowledge_bases/{kb}/jobs/{job_id}   an ingest job: status, progress, result
@@ -143,7 +144,7 @@ async def ingest(kb_name: str, request: Request, caller: Caller = Depends(requir
     from flowless.store.connection import store_settings
 
     kb = await asyncio.to_thread(tenant_kb, caller, kb_name)
-    files, options = await _read_ingest_form(request)
+    files, options = await _read_ingest_form(request, caller.tenant)
     try:
         chunks = await asyncio.to_thread(ingestion.chunk_files, files, options)
     except ingestion.UnreadableFile as exc:
@@ -166,26 +167,29 @@ async def ingest(kb_name: str, request: Request, caller: Caller = Depends(requir
     return JSONResponse({**counts, **result, "status": "completed"}, status_code=201)
 
 
-async def _read_ingest_form(request: Request) -> tuple[list[tuple[str, bytes]], Any]:
+async def _read_ingest_form(request: Request, tenant: str) -> tuple[list[tuple[str, bytes]], Any]:
     from flowless.ingest import IngestOptions
 
     def missing() -> ApiError:
         return ApiError(422, [{"type": "missing", "loc": ["body", "files"], "msg": "Field required"}])
 
-    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+    # A form: multipart with files, or urlencoded when it names stored files only.
+    if not request.headers.get("content-type", "").lower().startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         raise missing()
     try:
         declared = int(request.headers.get("content-length") or 0)
         if declared > _FRAMING_ALLOWANCE:
             check_size(declared - _FRAMING_ALLOWANCE)
-        form = await request.form(max_files=MAX_FILES, max_fields=16)
+        form = await request.form(max_files=MAX_FILES, max_fields=16 + MAX_FILES)
         uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile)]
-        if not uploads:
+        paths = [p for p in form.getlist("file_paths") if isinstance(p, str) and p.strip()]
+        if not uploads and not paths:
             raise missing()
         files = []
         for upload in uploads:
             check_size(upload.size or 0)
             files.append((upload_name(upload.filename), await upload.read()))
+        files += await _stored_files(tenant, paths[:MAX_FILES])
     except UploadRefused as refused:
         raise ApiError(refused.status, refused.message) from None
 
@@ -215,6 +219,22 @@ async def _read_ingest_form(request: Request) -> tuple[list[tuple[str, bytes]], 
         metadata=metadata,
     )
     return files, options
+
+
+async def _stored_files(tenant: str, paths: list[str]) -> list[tuple[str, bytes]]:
+    """Files uploaded through the files API, by the paths it returned (the tenant's only)."""
+    from flowless.store.files import PathRefused, S3FileStore
+
+    store = S3FileStore(tenant)
+    found = []
+    for path in paths:
+        try:
+            content = await store.read(path.strip())
+        except (PathRefused, FileNotFoundError):
+            raise ApiError(404, f"File not found: {path}") from None
+        check_size(len(content))
+        found.append((path.strip().rsplit("/", 1)[-1], content))
+    return found
 
 
 @router.get("/{kb_name}/jobs/{job_id}")
