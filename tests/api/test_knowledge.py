@@ -320,3 +320,24 @@ def test_ingest_files_uploaded_through_the_files_api(client, kb_env, moto_endpoi
     create_kb(client, kb_env["other_key"])
     foreign = client.post(f"/api/v1/knowledge_bases/{KB}/ingest", data={"file_paths": path}, headers=headers(kb_env["other_key"]))
     assert (foreign.status_code, foreign.json()) == (404, {"detail": f"File not found: {path}"})
+
+
+def test_a_build_of_a_rag_flow_searches_the_knowledge_base(client, kb_env):
+    """The build worker's runs reach the tenant's knowledge bases just as `/run` does."""
+    from tests.api.test_build import poll_until_end
+
+    create_kb(client, kb_env["key"])
+    assert ingest(client, kb_env["key"], DOCS).status_code == 201
+    flow = shared_flow(RETRIEVAL)
+    for node in flow["data"]["nodes"]:
+        if node["id"] == KNOWLEDGE_NODES[RETRIEVAL]:
+            node["data"]["node"]["template"]["knowledge_base"]["value"] = KB
+            node["data"]["node"]["template"]["top_k"]["value"] = 1
+    flow_id = store_flow(TENANT, flow)
+    started = client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "How many paid vacation days?"}},
+                          headers=headers(kb_env["key"]))
+    assert started.status_code == 200, started.text
+    events = poll_until_end(client, kb_env["key"], started.json()["job_id"])
+    assert events[-1]["event"] == "end"
+    answers = [e["data"]["text"] for e in events if e["event"] == "add_message" and e["data"]["sender"] == "Machine"]
+    assert answers == ["Text: Employees receive twenty five paid vacation days each year."]

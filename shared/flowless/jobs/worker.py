@@ -346,6 +346,7 @@ class BuildSteps:
     def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None) -> Any:
         from flowless.runs import _file_store, _variables, engine_settings
         from flowless_engine.runtime.context import RunContext
+        from flowless.vectors import knowledge_services
 
         ctx = RunContext(
             flow_id=graph.flow_id,
@@ -356,6 +357,7 @@ class BuildSteps:
             variables=_variables(self.tenant),
             files=_file_store(self.tenant),
             settings=engine_settings(),
+            **knowledge_services(self.tenant),  # knowledge bases (RAG), connected on first use
         )
         if messages is not None:
             ctx.messages = messages
