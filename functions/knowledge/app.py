@@ -6,26 +6,10 @@ function asynchronously with `{"flowless_task": "knowledge_ingest", ...}` (flowl
 events are run here to completion, every other event is an API Gateway request for Mangum.
 """
 
-from typing import Any
-
 from flowless.api.app import create_app
-from flowless.observability import lambda_handler, logger
-from flowless.tasks import handle_task_event, is_task_event
+from flowless.tasks import api_or_task_handler
 
 GROUPS = ("knowledge",)
 
 app = create_app(GROUPS)
-api_handler = lambda_handler(app)
-
-
-def run_task(event: dict[str, Any], context: Any) -> Any:
-    return handle_task_event(event)
-
-
-task_handler = logger().inject_lambda_context(run_task, clear_state=True)
-
-
-def handler(event: dict[str, Any], context: Any) -> Any:
-    if is_task_event(event):
-        return task_handler(event, context)
-    return api_handler(event, context)
+handler = api_or_task_handler(app)

@@ -92,3 +92,17 @@ def handle_task_event(event: dict[str, Any]) -> Any:
         return loop.run_until_complete(run_task(event))
     finally:
         loop.close()
+
+
+def api_or_task_handler(app: Any) -> Callable[[dict[str, Any], Any], Any]:
+    """The handler of a function that hands long work to itself: its internal task events run
+    here to completion; every other event is an API Gateway request for Mangum."""
+    from flowless.observability import lambda_handler, logger
+
+    api = lambda_handler(app)
+    task = logger().inject_lambda_context(lambda event, context: handle_task_event(event), clear_state=True)
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return task(event, context) if is_task_event(event) else api(event, context)
+
+    return handler

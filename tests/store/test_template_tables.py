@@ -5,34 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from flowless.local.invoke import load_template as load_cfn_template
 from flowless.store.tables import table_definitions
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
-class CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form intrinsics (!Ref, !Sub, !GetAtt, !If, ...) as plain data."""
-
-
-def _intrinsic(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if tag_suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 def load_template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
+    return load_cfn_template(TEMPLATE)
 
 
 def resource_name(table: str) -> str:
