@@ -93,6 +93,7 @@ async def run_stored_flow(
 ) -> FlowRunOutcome:
     """Run the tenant's flow; `resolved` passes a (flow, graph) already loaded by the caller."""
     from flowless.store.runs import RunMessageStore
+    from flowless.store.tenancy import check_session_id
     from flowless.vectors import knowledge_services
     from flowless.webhooks.outbound import RunNotifier
     from flowless_engine.runtime.context import RunContext
@@ -100,7 +101,7 @@ async def run_stored_flow(
 
     flow, graph = resolved or load_flow_graph(tenant, flow_ref)
     settings = get_settings()
-    session_id = request.session_id or flow.id
+    session_id = check_session_id(request.session_id or flow.id)  # 422 before running, not at the write
     ttl = flow.session_ttl_minutes or settings.session_ttl_minutes
     messages = RunMessageStore(tenant, flow.id, ttl)
     notifier = RunNotifier.for_run(tenant, flow.id, session_id)  # outbound webhooks; never raises

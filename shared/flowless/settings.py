@@ -61,6 +61,12 @@ class Settings:
     ingest_async_chunks: int = 200
     auth_cache_seconds: int = 30
     flow_cache_size: int = 256
+    # Limits: a request body (Lambda's synchronous payload limit; 413 beyond), the longest a /run
+    # stream stays open (an `error` event then ends it; below RunStreamFunction's 300 s timeout),
+    # and how long the first answer to an Idempotency-Key is replayed.
+    max_body_bytes: int = 6 * 1024 * 1024
+    max_stream_seconds: float = 280.0
+    idempotency_ttl_seconds: int = 3600
     # Secrets: KMS envelope encryption when a key id is set, else a local key file.
     kms_key_id: str | None = None
     local_key_file: str = ".flowless/local.key"
@@ -120,6 +126,9 @@ class Settings:
             ingest_async_chunks=integer("FLOWLESS_INGEST_ASYNC_CHUNKS", cls.ingest_async_chunks),
             auth_cache_seconds=integer("FLOWLESS_AUTH_CACHE_SECONDS", cls.auth_cache_seconds),
             flow_cache_size=integer("FLOWLESS_FLOW_CACHE_SIZE", cls.flow_cache_size),
+            max_body_bytes=integer("FLOWLESS_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_stream_seconds=float(env.get("FLOWLESS_MAX_STREAM_SECONDS") or cls.max_stream_seconds),
+            idempotency_ttl_seconds=integer("FLOWLESS_IDEMPOTENCY_TTL_SECONDS", cls.idempotency_ttl_seconds),
             kms_key_id=optional("FLOWLESS_KMS_KEY_ID"),
             local_key_file=text("FLOWLESS_LOCAL_KEY_FILE", cls.local_key_file),
             stage=text("FLOWLESS_STAGE", cls.stage),

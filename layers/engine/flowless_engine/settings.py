@@ -29,6 +29,8 @@ class EngineSettings:
     max_agent_iterations: int = 25
     max_input_chars: int = 1_000_000
     max_nodes: int = 500
+    # Levels of nesting in a run's tweaks: the tweaks object is 1, a node's object 2, a field's value 3.
+    max_tweak_depth: int = 16
 
     @classmethod
     def from_env(cls) -> "EngineSettings":
@@ -43,4 +45,5 @@ class EngineSettings:
             max_agent_iterations=int(os.environ.get("FLOWLESS_MAX_AGENT_ITERATIONS", cls.max_agent_iterations)),
             max_input_chars=int(os.environ.get("FLOWLESS_MAX_INPUT_CHARS", cls.max_input_chars)),
             max_nodes=int(os.environ.get("FLOWLESS_MAX_NODES", cls.max_nodes)),
+            max_tweak_depth=int(os.environ.get("FLOWLESS_MAX_TWEAK_DEPTH", cls.max_tweak_depth)),
         )

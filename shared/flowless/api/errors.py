@@ -81,15 +81,33 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from or during (PynamoDB wraps botocore's)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    return any(isinstance(each, kind) for each in _chain(exc))
+
+
 def classify_unexpected(exc: Exception) -> tuple[int, Any, dict[str, str] | None]:
     """Storage throttling/timeouts become 503 with Retry-After; anything else is a 500."""
-    from flowless.store.errors import NotFound, Conflict
+    from flowless.store.errors import NotFound, Conflict, InvalidKey
 
     if isinstance(exc, NotFound):
         return 404, str(exc), None
     if isinstance(exc, Conflict):
         return 409, str(exc), None
-    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, InvalidKey):
+        return 422, str(exc), None
+    if _caused_by(exc, UnicodeEncodeError):
+        return 400, "Text contains an unpaired Unicode surrogate", None
+    text = " | ".join(f"{type(each).__name__}: {each}" for each in _chain(exc))
     transient = ("ProvisionedThroughputExceeded", "ThrottlingException", "RequestLimitExceeded", "ConnectTimeout",
                  "ReadTimeout", "EndpointConnectionError", "ServiceUnavailable", "InternalServerError")
     if any(marker in text for marker in transient):

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from flowless.store.flows import Flow
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+# Names are kept unique through DynamoDB sort keys ("NAME#<name>", 1024 bytes at most): 250
+# characters fit however many bytes each takes.
+MAX_NAME_CHARS = 250
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -27,7 +30,7 @@ class FlowFields(BaseModel):
     gradient: str | None = None
     data: dict[str, Any] | None = None
     is_component: bool | None = False
-    endpoint_name: str | None = None
+    endpoint_name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     tags: list[str] | None = None
     locked: bool | None = False
     mcp_enabled: bool | None = False
@@ -64,11 +67,11 @@ class FlowFields(BaseModel):
 
 class FlowCreate(FlowFields):
     id: UUID | None = None
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
 
 
 class FlowUpdate(FlowFields):
-    name: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
 
 
 class FlowBatch(BaseModel):

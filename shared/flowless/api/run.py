@@ -14,11 +14,31 @@ from flowless.api.auth import Caller, requires
 from flowless.api.errors import ApiError, engine_error_response
 from flowless.api.body import read_body
 from flowless.runs import load_flow_graph, run_stored_flow
+from flowless.settings import get_settings
+from flowless.store.tenancy import check_session_id
 from flowless_engine.errors import FlowError
 from flowless_engine.runtime.request import RunRequest
 
 router = APIRouter(tags=["Base"])
 GLOBAL_VAR_HEADER = "x-langflow-global-var-"
+# The bodies the run routes read themselves (wrong-typed fields fall back to defaults, as in
+# Langflow), declared so the OpenAPI document (and what is fuzzed against it) shows them.
+_TEXT = {"type": "string"}
+_TWEAKS = {"type": "object", "additionalProperties": True}
+RUN_BODY = {"requestBody": {"required": False, "content": {"application/json": {"schema": {
+    "type": "object",
+    "properties": {"input_value": _TEXT, "input_type": _TEXT, "output_type": _TEXT, "output_component": _TEXT,
+                   "tweaks": _TWEAKS, "session_id": _TEXT, "user_id": _TEXT},
+}}}}}
+ADVANCED_RUN_BODY = {"requestBody": {"required": False, "content": {"application/json": {"schema": {
+    "type": "object",
+    "properties": {
+        "inputs": {"type": "array", "items": {"type": "object", "properties": {
+            "components": {"type": "array", "items": _TEXT}, "input_value": _TEXT, "session": _TEXT,
+            "type": {"type": "string", "enum": ["chat", "text", "any"]}}}},
+        "outputs": {"type": "array", "items": _TEXT}, "tweaks": _TWEAKS, "stream": {"type": "boolean"}, "session_id": _TEXT,
+    },
+}}}}}
 # Events a `/run` stream forwards (Langflow's run event manager); build events stay internal.
 RUN_STREAM_EVENTS = {"add_message", "token", "error", "build_start", "build_end", "log"}
 
@@ -52,7 +72,7 @@ def simplified_request(body: dict[str, Any], stream: bool) -> RunRequest:
     )
 
 
-@router.post("/run/{flow_id_or_name}")
+@router.post("/run/{flow_id_or_name}", openapi_extra=RUN_BODY)
 async def run_flow(
     flow_id_or_name: str,
     request: Request,
@@ -63,14 +83,17 @@ async def run_flow(
     run_request = simplified_request(body, stream)
     variables = request_variables(request)
     if stream:
-        # Resolve before streaming so an unknown flow is a 404, not a 200 with an error event.
+        # Resolve before streaming so an unknown flow (or an unusable session id) is a 4xx, not
+        # a 200 with an error event.
         resolved = load_flow_graph(caller.tenant, flow_id_or_name)
+        if run_request.session_id:
+            check_session_id(run_request.session_id)
         return _stream_response(caller.tenant, flow_id_or_name, run_request, variables, resolved)
     outcome = await run_stored_flow(caller.tenant, flow_id_or_name, run_request, request_variables=variables)
     return JSONResponse(outcome.response)
 
 
-@router.post("/run/advanced/{flow_id_or_name}")
+@router.post("/run/advanced/{flow_id_or_name}", openapi_extra=ADVANCED_RUN_BODY)
 async def run_flow_advanced(
     flow_id_or_name: str,
     request: Request,
@@ -134,8 +157,22 @@ def _stream_response(tenant: str, flow_ref: str, run_request: RunRequest, variab
 
     async def frames() -> AsyncIterator[bytes]:
         task = asyncio.create_task(produce())
+        limit = get_settings().max_stream_seconds
+        deadline = asyncio.get_running_loop().time() + limit
         try:
-            while (frame := await queue.get()) is not None:
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        frame = await queue.get()
+                except TimeoutError:
+                    # Past the stream's duration limit: stop the run (what it stored so far is
+                    # flushed as it unwinds; an unfinished answer is not stored) and say so.
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    yield _frame("error", {"error": f"The run exceeded the stream's duration limit of {limit:g} s"})
+                    return
+                if frame is None:
+                    return
                 yield frame
         finally:
             if not task.done():

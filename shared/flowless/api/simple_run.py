@@ -15,14 +15,14 @@ from fastapi import APIRouter, Depends, Request
 
 from flowless.api.auth import Caller, requires
 from flowless.api.body import read_body
-from flowless.api.run import request_variables, simplified_request
+from flowless.api.run import RUN_BODY, request_variables, simplified_request
 from flowless.results import main_text
 from flowless.runs import run_stored_flow
 
 router = APIRouter(tags=["Base"])
 
 
-@router.post("/flows/{flow_id}/run")
+@router.post("/flows/{flow_id}/run", openapi_extra=RUN_BODY)
 async def run_flow_simple(flow_id: str, request: Request, caller: Caller = Depends(requires("execute"))) -> dict[str, Any]:
     body = await read_body(request)
     run_request = simplified_request(body, stream=False)

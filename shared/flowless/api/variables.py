@@ -19,12 +19,13 @@ from flowless.store.variables import Variable, VariableRepository
 
 router = APIRouter(prefix="/variables", tags=["Variables"])
 CREDENTIAL = "Credential"
+MAX_NAME_CHARS = 250  # a variable's name is its DynamoDB sort key (1024 bytes at most)
 VARIABLE_NOT_FOUND = "Variable not found"
 NAME_TAKEN = "Variable name already exists"
 
 
 class VariableCreate(BaseModel):
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     value: str | None = None
     type: Literal["Credential", "Generic"] = "Credential"  # as in Langflow: secret unless said otherwise
     default_fields: list[str] = Field(default_factory=list)
@@ -32,7 +33,7 @@ class VariableCreate(BaseModel):
 
 class VariableUpdate(BaseModel):
     id: UUID | None = None  # Langflow's clients send it; the path names the variable
-    name: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
     value: str | None = Field(default=None, min_length=1)
     type: Literal["Credential", "Generic"] | None = None
     default_fields: list[str] | None = None

@@ -33,5 +33,11 @@ class InvalidTransition(Conflict):
     code = "INVALID_TRANSITION"
 
 
+class InvalidKey(StoreError):
+    """An id that cannot be part of a DynamoDB key (too long for the key size limits)."""
+
+    code = "INVALID_KEY"
+
+
 class FlowTooLargeError(StoreError):
     code = "FLOW_TOO_LARGE"

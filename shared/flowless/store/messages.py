@@ -18,7 +18,7 @@ from flowless.store import clock
 from flowless.store.errors import NotFound
 from flowless.store.models import MessageItem
 from flowless.store.sessions import SessionRepository
-from flowless.store.tenancy import check_tenant
+from flowless.store.tenancy import check_session_id, check_tenant
 from flowless.store.transact import Transaction
 
 ORDER_BY_FIELDS = ("timestamp", "sender", "sender_name", "session_id", "text")
@@ -177,6 +177,8 @@ class MessageRepository:
         item = self._find_one(message_id)
         if item is None:
             raise NotFound("Message not found")
+        if isinstance(changes.get("session_id"), str):
+            check_session_id(changes["session_id"])
         msg = to_engine_message(item)
         if "text" in changes and changes["text"] != msg.text:
             changes.setdefault("edit", True)
@@ -210,6 +212,7 @@ class MessageRepository:
         """Move every message (and session record) of a session id to a new id; returns the live ones."""
         if old_session_id == new_session_id:
             return [to_engine_message(item) for item in self._session_items(None, old_session_id, None, None)]
+        check_session_id(new_session_id)
         moved = []
         items = list(self._session_items(None, old_session_id, None, None, live_only=False))
         with MessageItem.batch_write() as batch:

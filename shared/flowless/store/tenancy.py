@@ -1,6 +1,12 @@
-"""Tenant ids: the first part of every partition key."""
+"""Tenant ids: the first part of every partition key; session ids: part of sort keys."""
 
 from __future__ import annotations
+
+from flowless.store.errors import InvalidKey
+
+# A session's sort key is "<flow id>#<session id>" and DynamoDB allows 1024 bytes per sort key:
+# 200 characters stay within it however many bytes each takes in UTF-8.
+MAX_SESSION_ID_CHARS = 200
 
 
 def check_tenant(tenant: str) -> str:
@@ -8,3 +14,10 @@ def check_tenant(tenant: str) -> str:
     if not tenant or "#" in tenant:
         raise ValueError(f"invalid tenant id: {tenant!r}")
     return tenant
+
+
+def check_session_id(session_id: str) -> str:
+    """Raises InvalidKey (422) for a session id longer than MAX_SESSION_ID_CHARS."""
+    if len(session_id) > MAX_SESSION_ID_CHARS:
+        raise InvalidKey(f"session_id has {len(session_id)} characters; the limit is {MAX_SESSION_ID_CHARS}")
+    return session_id

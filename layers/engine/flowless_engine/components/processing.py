@@ -19,6 +19,10 @@ from flowless_engine.schema import Data, DataFrame, Message
 
 _TABLE_TYPES = ("DataFrame", "Table", "Data", "JSON")
 _MESSAGE = ("Message",)
+# A format spec's width and precision allocate that many characters: bounded, so a pattern like
+# "{text:>999999999}" is refused instead of building a gigabyte string.
+MAX_FORMAT_WIDTH = 10_000
+_SPEC_NUMBER = re.compile(r"\d+")
 
 
 # ---- template rendering ---------------------------------------------------------------
@@ -44,6 +48,8 @@ def render_template(template: str, values: dict[str, Any], missing: Callable[[st
             value = ascii(value)
         elif conversion == "s":
             value = str(value)
+        if spec and any(len(n) > 6 or int(n) > MAX_FORMAT_WIDTH for n in _SPEC_NUMBER.findall(spec)):
+            raise ValueError(f"Placeholder '{{{field_name}}}' asks for a width or precision above {MAX_FORMAT_WIDTH}")
         try:
             parts.append(format(value, spec or ""))
         except (TypeError, ValueError) as exc:

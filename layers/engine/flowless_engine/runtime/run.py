@@ -69,6 +69,20 @@ def _check_tweak_sizes(tweaks: Any, limit: int) -> None:
                 raise LimitExceededError(f"Tweak '{key}' has a value of {len(item)} characters; the limit is {limit}")
 
 
+def _check_tweak_depth(tweaks: Any, limit: int) -> None:
+    """Tweaks nested deeper than `limit` levels (the tweaks object itself is level 1) are refused
+    before anything walks them; measured without recursion, however deep they are."""
+    if not isinstance(tweaks, dict):
+        return
+    stack: list[tuple[Any, int]] = [(tweaks, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            raise LimitExceededError(f"Tweaks are nested more than {limit} levels deep")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
 def _has_stream_field(graph: Graph) -> bool:
     return any("stream" in v.fields for v in graph.vertices.values())
 
@@ -83,6 +97,7 @@ async def run_graph(graph: Graph, request: RunRequest, ctx: RunContext | None = 
     ctx.stream = request.stream
     if request.input_value is not None and len(request.input_value) > ctx.settings.max_input_chars:
         raise LimitExceededError(f"input_value has {len(request.input_value)} characters; the limit is {ctx.settings.max_input_chars}")
+    _check_tweak_depth(request.tweaks, ctx.settings.max_tweak_depth)
     _check_tweak_sizes(request.tweaks, ctx.settings.max_input_chars)
     prepared = prepare_graph(graph, request, ctx.settings.max_nodes)
     scheduler = _Scheduler(prepared, request, ctx, frozen_cache=graph.frozen_results)
