@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from flowless.api.body import BodyLimit
 from flowless.api.errors import install_error_handlers
+from flowless.api.idempotency import Idempotency
 
 # group → module(s) under flowless.api exposing `router` (and optionally `root_router`, `v2_router`)
 GROUPS: dict[str, str | tuple[str, ...]] = {
@@ -31,6 +33,8 @@ TENANT_PREFIX = "/lf/{langflow_id}"
 def create_app(groups: tuple[str, ...] = ALL_GROUPS) -> FastAPI:
     app = FastAPI(title="Flowless", version="0.1.0", description="Langflow flows as a serverless API", docs_url="/docs", redoc_url=None)
     install_error_handlers(app)
+    app.add_middleware(Idempotency)  # Idempotency-Key on the run and build routes
+    app.add_middleware(BodyLimit)  # outermost: 413 for a declared body above the limit, before anything reads it
     for group in groups:
         names = GROUPS[group]
         for name in (names,) if isinstance(names, str) else names:
