@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from flowless_engine.schema import Message
 from pynamodb.expressions.update import Action
 
 from flowless.store import clock
 from flowless.store.connection import store_settings
+from flowless.store.errors import Conflict
 from flowless.store.messages import MessageRepository, from_engine_message
 from flowless.store.models import MessageItem, SessionItem
 from flowless.store.sessions import Session, SessionRepository, session_item, session_sk, to_session
-from flowless.store.tenancy import check_tenant
+from flowless.store.tenancy import check_session_id, check_tenant
 from flowless.store.transact import MAX_ITEMS, ConditionsFailed, Transaction
 
 
@@ -41,8 +43,13 @@ def persist_run(
     (keeping its epoch); if it is expired or missing after all, the write is redone as a new epoch
     starting at the run's first message (a second call). False goes straight to a new epoch.
     Returns the new session when an epoch started, None when a live session was extended.
+
+    Concurrent runs of one session: a new epoch is only started where no live session exists
+    (conditional put), and a live session whose epoch a concurrent run started after this run's
+    first message has its start moved back to it, so no run's messages fall outside the epoch.
     """
     check_tenant(tenant)
+    check_session_id(session_id)
     if any(msg.session_id != session_id for msg in messages):
         raise ValueError("every message of a run must belong to its session")
     settings = store_settings()
@@ -57,25 +64,40 @@ def persist_run(
     for start in range(0, len(head), MAX_ITEMS):
         _puts(head[start : start + MAX_ITEMS]).commit()
 
-    if session_live is not False:
-        tx = _puts(tail)
-        extend: list[Action] = [
-            SessionItem.last_activity.set(at),
-            SessionItem.expires_at.set(clock.after(minutes=ttl, start=at)),
-        ]
-        tx.update(SessionItem(tenant, session_sk(flow_id, session_id)), extend, SessionItem.expires_at > at, "session")
-        try:
-            tx.commit()
+    first = min([clock.parse_timestamp(m.timestamp) for m in messages] + [at])
+    key = SessionItem(tenant, session_sk(flow_id, session_id))
+    extend: list[Action] = [
+        SessionItem.last_activity.set(at),
+        SessionItem.expires_at.set(clock.after(minutes=ttl, start=at)),
+    ]
+    live = SessionItem.expires_at > at
+    for _ in range(_SESSION_ATTEMPTS):
+        if session_live is not False and _committed(tail, lambda tx: tx.update(key, extend, live & (SessionItem.started_at <= first), "session")):
             return None
-        except ConditionsFailed:
-            pass  # expired or missing: start a new epoch below
+        new = session_item(tenant, flow_id, session_id, started_at=first, at=at, ttl_minutes=ttl)
+        if _committed(tail, lambda tx: tx.put(new, SessionItem.sk.does_not_exist() | (SessionItem.expires_at <= at), "session")):
+            return to_session(new)
+        # Live, but its epoch began after this run's first message (a concurrent run started it).
+        if _committed(tail, lambda tx: tx.update(key, [*extend, SessionItem.started_at.set(first)], live & (SessionItem.started_at > first), "session")):
+            return None
+        session_live = None  # the session changed between our attempts: look again
+    raise Conflict(f"session {session_id} kept changing while this run's messages were written", field="session")
 
-    epoch_start = min([clock.parse_timestamp(m.timestamp) for m in messages] + [at])
-    new = session_item(tenant, flow_id, session_id, started_at=epoch_start, at=at, ttl_minutes=ttl)
-    tx = _puts(tail)
-    tx.put(new)
-    tx.commit()
-    return to_session(new)
+
+# Attempts at the session write before giving up (each is one TransactWriteItems that failed a
+# condition, because concurrent runs of the session changed it in between).
+_SESSION_ATTEMPTS = 5
+
+
+def _committed(items: Sequence[MessageItem], session_write: Any) -> bool:
+    """Commit `items` with the session write added by `session_write(tx)`; False if a condition failed."""
+    tx = _puts(items)
+    session_write(tx)
+    try:
+        tx.commit()
+    except ConditionsFailed:
+        return False
+    return True
 
 
 def _puts(items: Sequence[MessageItem]) -> Transaction:
