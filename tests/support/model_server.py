@@ -306,6 +306,9 @@ class _Handler(BaseHTTPRequestHandler):
     model_server: ModelServer
     arrival: _Arrival
     protocol_version = "HTTP/1.1"  # keep-alive, chunked streams: like real providers
+    # Headers and body go out as separate writes: with Nagle on, a keep-alive client's delayed
+    # ACK holds the body back ~40 ms per answer (real providers set TCP_NODELAY too).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -8,9 +8,11 @@ httpx is imported inside the methods: importing this module must cost nothing on
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import ipaddress
 import json as jsonlib
 import socket
+import sys
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -24,6 +26,12 @@ if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
     from flowless_engine.settings import EngineSettings
+
+# httpx's __init__ imports its command line (`httpx._main`: click, rich, pygments, ~50 ms) when
+# those happen to be installed. The engine never uses it: without the entry, `import httpx` skips
+# it as it does where they are missing (the Lambda layers). The `httpx` console script is unaffected.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -151,8 +159,28 @@ def check_url(url: str, *, allow_private: bool = False, allow_loopback: bool = F
 
 async def resolve_vetted(host: str, port: int, *, allow_private: bool, allow_loopback: bool) -> list[str]:
     """The host's addresses, resolved off the event loop; BlockedURLError if any is refused."""
+    literal = _ip_literal(host)
+    if literal is not None:  # nothing to resolve: no trip through the executor's thread
+        return _vet_addresses(host, [(None, None, None, None, (literal,))], allow_private=allow_private, allow_loopback=allow_loopback)
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return _vet_addresses(host, infos, allow_private=allow_private, allow_loopback=allow_loopback)
+
+
+def _ip_literal(host: str) -> str | None:
+    """`host` when it is an IP address (v6 without brackets, as urlsplit gives it), else None."""
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        return None
+
+
+def _cache_missing_sniffio() -> None:
+    """httpcore runs `import sniffio` several times per request to learn the async library, and
+    falls back to asyncio when it is missing (anyio 4 no longer installs it; the engine layer
+    does not ship it). A failed import is not cached: each one searched every sys.path entry
+    again. Recording the absence once makes those imports fail at once, with the same result."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 # --- the client -----------------------------------------------------------------------------
@@ -279,6 +307,8 @@ class HttpClient:
         client = self._clients.get(loop)
         if client is None or client.is_closed:
             from flowless_engine._guarded_transport import GuardedTransport
+
+            _cache_missing_sniffio()
 
             client = httpx.AsyncClient(
                 transport=GuardedTransport(allow_private=self.allow_private, allow_loopback=self.allow_loopback),

@@ -18,9 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from flowless.settings import Settings
 
 _LOCAL = b"L1"  # format tags: which encryptor wrote a blob
@@ -42,14 +39,22 @@ def _aad(context: Mapping[str, str]) -> bytes:
     return json.dumps(dict(context), sort_keys=True, separators=(",", ":")).encode()
 
 
+def _aesgcm(key: bytes) -> Any:
+    # cryptography's bindings cost ~50 ms to import: paid by the first secret used, not by every
+    # cold start (a run whose flow reads no variable never needs them).
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
 def _seal(key: bytes, plaintext: bytes, context: Mapping[str, str]) -> bytes:
     nonce = secrets.token_bytes(_NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, _aad(context))
+    return nonce + _aesgcm(key).encrypt(nonce, plaintext, _aad(context))
 
 
 def _open(key: bytes, sealed: bytes, context: Mapping[str, str]) -> bytes:
     try:
-        return AESGCM(key).decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], _aad(context))
+        return _aesgcm(key).decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], _aad(context))
     except Exception as error:  # InvalidTag: wrong key, wrong context or tampered data
         raise DecryptionError("stored secret could not be decrypted") from error
 
@@ -79,7 +84,7 @@ class LocalEncryptor:
             fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             return base64.urlsafe_b64decode(self.key_file.read_text().strip())
-        key = AESGCM.generate_key(bit_length=256)
+        key = secrets.token_bytes(32)  # AES-256, as AESGCM.generate_key(bit_length=256) makes it
         with os.fdopen(fd, "w") as out:
             out.write(base64.urlsafe_b64encode(key).decode() + "\n")
         return key
@@ -90,11 +95,8 @@ class KmsEncryptor:
 
     def __init__(self, key_id: str, *, client: Any = None, region: str | None = None, cache_size: int = 256) -> None:
         self.key_id = key_id
-        if client is None:
-            import boto3  # only when KMS is configured; keeps local runs free of the import
-
-            client = boto3.client("kms", region_name=region)
-        self._client = client
+        self.region = region
+        self._kms = client
         # Unwrapped data keys of a warm container, so reading a variable again costs no KMS call.
         self._keys: OrderedDict[tuple[bytes, bytes], bytes] = OrderedDict()
         self._cache_size = cache_size
@@ -111,7 +113,19 @@ class KmsEncryptor:
         wrapped, sealed = blob[4 : 4 + size], blob[4 + size :]
         return _open(self._data_key(wrapped, context), sealed, context)
 
+    @property
+    def _client(self) -> Any:
+        """The KMS client, made by the first secret encrypted or decrypted: a run that reads no
+        variable (and every cold start) skips boto3's import and the client's creation."""
+        if self._kms is None:
+            import boto3
+
+            self._kms = boto3.client("kms", region_name=self.region)
+        return self._kms
+
     def _data_key(self, wrapped: bytes, context: Mapping[str, str]) -> bytes:
+        from botocore.exceptions import ClientError
+
         cache_key = (wrapped, _aad(context))
         if cache_key in self._keys:
             self._keys.move_to_end(cache_key)
