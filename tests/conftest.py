@@ -46,6 +46,7 @@ def ddb(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """Empty tables on the session's moto server; yields the settings the store now uses."""
     from flowless.auth.keys import clear_auth_cache
     from flowless.store import configure, create_tables
+    from flowless.store.read_cache import clear_read_caches
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
     settings = dataclasses.replace(
@@ -56,5 +57,7 @@ def ddb(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     configure(settings)
     create_tables()
     clear_auth_cache()
+    clear_read_caches()  # the tables were emptied behind the store's back
     yield settings
     clear_auth_cache()
+    clear_read_caches()

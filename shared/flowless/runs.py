@@ -1,8 +1,9 @@
 """Running a stored flow for a tenant: the hot path behind `/run`.
 
-Resolve the flow (one read), reuse the parsed graph cached per (tenant, flow, version), run it
-with tenant-scoped services, then persist the run's messages and the session touch in one
-batched write before answering.
+Resolve the flow (its record kept briefly by store/read_cache.py), reuse the parsed graph cached
+per (tenant, flow, version), run it with tenant-scoped services, then persist the run's messages
+and the session touch in one batched write before answering: in a warm process, that write is
+the run's only DynamoDB call.
 """
 
 from __future__ import annotations
@@ -64,11 +65,12 @@ class FlowRunOutcome:
 
 def load_flow_graph(tenant: str, flow_ref: str) -> tuple[Any, Graph]:
     """The tenant's flow by id or endpoint name, and its parsed graph (cached by version)."""
+    from flowless.store import read_cache
     from flowless.store.flows import FlowRepository
     from flowless_engine.graph.loader import load_graph
 
     repo = FlowRepository(tenant)
-    flow = repo.resolve(flow_ref, include_data=False)
+    flow = read_cache.FLOWS.get_or_load((tenant, flow_ref), lambda: repo.resolve(flow_ref, include_data=False))
     if flow is None:
         raise ApiError(404, f"Flow identifier {flow_ref} not found")
     key = (tenant, flow.id, flow.version)

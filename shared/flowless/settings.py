@@ -61,6 +61,8 @@ class Settings:
     ingest_async_chunks: int = 200
     auth_cache_seconds: int = 30
     flow_cache_size: int = 256
+    # How long a warm process reuses a flow's record and a variable's value (store/read_cache.py).
+    read_cache_seconds: float = 2.0
     # Limits: a request body (Lambda's synchronous payload limit; 413 beyond), the longest a /run
     # stream stays open (an `error` event then ends it; below RunStreamFunction's 300 s timeout),
     # and how long the first answer to an Idempotency-Key is replayed.
@@ -126,6 +128,7 @@ class Settings:
             ingest_async_chunks=integer("FLOWLESS_INGEST_ASYNC_CHUNKS", cls.ingest_async_chunks),
             auth_cache_seconds=integer("FLOWLESS_AUTH_CACHE_SECONDS", cls.auth_cache_seconds),
             flow_cache_size=integer("FLOWLESS_FLOW_CACHE_SIZE", cls.flow_cache_size),
+            read_cache_seconds=float(env.get("FLOWLESS_READ_CACHE_SECONDS") or cls.read_cache_seconds),
             max_body_bytes=integer("FLOWLESS_MAX_BODY_BYTES", cls.max_body_bytes),
             max_stream_seconds=float(env.get("FLOWLESS_MAX_STREAM_SECONDS") or cls.max_stream_seconds),
             idempotency_ttl_seconds=integer("FLOWLESS_IDEMPOTENCY_TTL_SECONDS", cls.idempotency_ttl_seconds),

@@ -1,9 +1,20 @@
-"""An in-memory DynamoDB for local runs: moto's server on a free loopback port."""
+"""An in-memory DynamoDB for local runs: moto's server on a free loopback port.
+
+moto makes every TransactWriteItems deep-copy each table it touches (for its rollback): the cost
+grows with the data stored, until a run's single batched write takes tens of milliseconds after a
+few thousand messages. The embedded server rolls back item by item instead (`fast_transactions`):
+the items a transaction names are copied before it runs and put back if it fails, which is what
+DynamoDB's all-or-nothing promise needs and costs the same at any table size.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
+from typing import Any
+
+_installed = False
 
 
 def start_embedded_dynamodb() -> tuple[str, Callable[[], None]]:
@@ -17,9 +28,96 @@ def start_embedded_dynamodb() -> tuple[str, Callable[[], None]]:
     except ImportError as error:  # moto is a development dependency, not part of the Lambda layer
         raise RuntimeError("the embedded DynamoDB needs moto: pip install 'moto[server]'") from error
 
+    fast_transactions()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # else one log line per DynamoDB call
     # Port 0: the OS picks a free port at bind time, so there is no race with other processes.
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     return f"http://{host}:{port}", server.stop
+
+
+def fast_transactions() -> None:
+    """Make moto's TransactWriteItems roll back by item rather than by copying whole tables."""
+    global _installed
+    if _installed:
+        return
+    import moto.dynamodb.models as models
+
+    models.copy = _TablesNotCopied(models.Table)  # type: ignore[assignment]
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        before = _snapshot(self, transact_items)
+        try:
+            original(self, transact_items)
+        except Exception:
+            _restore(self, before)
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+    _installed = True
+
+
+class _TablesNotCopied:
+    """The `copy` module as moto's DynamoDB backend sees it, except that a Table is not deep-copied:
+    its transaction's own rollback (which reassigns that copy) then changes nothing, and ours runs."""
+
+    def __init__(self, table_type: type) -> None:
+        self._table_type = table_type
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, self._table_type) else copy.deepcopy(value, memo)
+
+
+Snapshot = list[tuple[str, dict[str, Any], dict[str, Any] | None]]
+
+
+def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> Snapshot:
+    """(table, key, item attributes or None) for every item the transaction names; entries moto
+    will refuse as malformed are skipped (it refuses them before writing anything)."""
+    taken: Snapshot = []
+    for entry in transact_items:
+        try:
+            (op_type, op), = entry.items()
+            table = backend.get_table(op["TableName"])
+            source = op["Item"] if op_type == "Put" else op["Key"]
+            names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+            key = {name: source[name] for name in names}
+            current = backend.get_item(op["TableName"], key)
+        except Exception:
+            continue
+        taken.append((op["TableName"], key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+    return taken
+
+
+def _restore(backend: Any, snapshot: Snapshot) -> None:
+    for table_name, key, attributes in snapshot:
+        if attributes is None:
+            if backend.get_item(table_name, key) is not None:
+                backend.delete_item(table_name, key)
+        else:
+            backend.put_item(table_name, attributes)
+
+
+def answer_in_process(client: Any, region: str) -> None:
+    """Let `client` (the local server's own DynamoDB client) reach the embedded tables without
+    HTTP: its requests are handed straight to moto's DynamoDB backend, the same state the
+    server on the loopback port serves to other processes (`flowless keys create`, DynamoDB
+    tools). Saves the socket, the HTTP parsing and the web framework on every call of a run."""
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+
+    stubber = BotocoreStubber()
+    stubber.enabled = True
+    aws_url = f"https://dynamodb.{region}.amazonaws.com/"
+
+    def handle(request: Any, **_: Any) -> Any:
+        request.url = aws_url
+        status, headers, body = stubber.process_request(request)
+        return AWSResponse(aws_url, status, headers, MockRawResponse(body))
+
+    client.meta.events.register("before-send.dynamodb", handle)

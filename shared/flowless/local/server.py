@@ -57,7 +57,12 @@ def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None,
     from flowless.store.tables import create_tables
 
     reset_settings_cache()
-    configure()
+    settings = configure()
+    if not dynamodb_endpoint:
+        from flowless.local.dynamodb import answer_in_process
+        from flowless.store.connection import connection
+
+        answer_in_process(connection().client, settings.region)
     create_tables()
     ensure_files_bucket()
     api_key = ensure_dev_key(tenant, os.environ.get("FLOWLESS_API_KEY"))

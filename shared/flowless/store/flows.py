@@ -20,7 +20,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from flowless.store import clock
+from flowless.store import clock, read_cache
 from flowless.store.errors import Conflict, FlowTooLargeError, NotFound
 from flowless.store.models import FlowItem
 from flowless.store.tenancy import check_tenant
@@ -241,7 +241,10 @@ class FlowRepository:
             raise NotFound("Flow not found")
         tx = Transaction()
         self._remove(tx, flow)
-        tx.commit()
+        try:
+            tx.commit()
+        finally:
+            read_cache.FLOWS.invalidate()
 
     def delete_many(self, flow_ids: Iterable[str]) -> int:
         """Delete the tenant's flows among `flow_ids` (others are ignored); returns the count."""
@@ -258,9 +261,11 @@ class FlowRepository:
         for item in found:
             if len(tx) + 3 > MAX_ITEMS:
                 tx.commit()
+                read_cache.FLOWS.invalidate()
                 tx = Transaction()
             self._remove(tx, self._to_flow(item))
         tx.commit()
+        read_cache.FLOWS.invalidate()
         return len(found)
 
     # --- helpers -----------------------------------------------------------------------------
@@ -314,6 +319,8 @@ class FlowRepository:
             tx.commit()
         except ConditionsFailed as failed:
             raise _conflict(failed.labels[0]) from failed
+        finally:
+            read_cache.FLOWS.invalidate()
 
     @staticmethod
     def _projection(include_data: bool) -> builtins.list[str] | None:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import PutError
 
-from flowless.store import clock
+from flowless.store import clock, read_cache
 from flowless.store.connection import store_settings
 from flowless.store.crypto import Encryptor, get_encryptor
 from flowless.store.errors import Conflict, NotFound
@@ -49,6 +49,8 @@ class VariableRepository:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict(f"Variable {name} already exists", field="name") from error
             raise
+        finally:
+            read_cache.VARIABLES.invalidate()
         return variable
 
     def get(self, name: str) -> Variable | None:
@@ -101,13 +103,18 @@ class VariableRepository:
             if "name" in failed.labels:
                 raise Conflict(f"Variable {updated.name} already exists", field="name") from failed
             raise NotFound("Variable not found") from failed
+        finally:
+            read_cache.VARIABLES.invalidate()
         return updated
 
     def delete(self, variable_id: str) -> None:
         item = self._find(variable_id)
         if item is None:
             raise NotFound("Variable not found")
-        item.delete()
+        try:
+            item.delete()
+        finally:
+            read_cache.VARIABLES.invalidate()
 
     def _find(self, variable_id: str) -> VariableItem | None:
         # A tenant has few variables: one partition query filtered by id.
@@ -156,6 +163,9 @@ class TenantVariableResolver:
 
     async def get(self, name: str) -> str | None:
         if name not in self._values:
-            variable = self._repository.get(name)
-            self._values[name] = variable.value if variable else None
+            self._values[name] = read_cache.VARIABLES.get_or_load((self._repository.tenant, name), lambda: self._value(name))
         return self._values[name]
+
+    def _value(self, name: str) -> str | None:
+        variable = self._repository.get(name)
+        return variable.value if variable else None
