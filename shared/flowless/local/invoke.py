@@ -296,9 +296,15 @@ for event in spec["events"]:
                     "duration_ms": (time.perf_counter() - begin) * 1000})
 sys.stdout.flush()
 sys.stderr.flush()
+# Peak RSS of this process's memory (VmHWM). Not getrusage's ru_maxrss: Linux carries that over
+# exec from the parent that started us, so it would report the parent's size when larger.
+with open("/proc/self/status", encoding="ascii") as status:
+    peak_kb = next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), None)
+if peak_kb is None:
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 with open(spec["result"], "w", encoding="utf-8") as out:
     json.dump({"init_ms": init_ms, "init_cpu_ms": init_cpu_ms, "invocations": results,
-               "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, out, default=str)
+               "max_rss_mb": peak_kb / 1024}, out, default=str)
 """
 
 
