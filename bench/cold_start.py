@@ -1,38 +1,65 @@
-"""Cold start per Lambda function of template.yaml, next to the framework floor.
+"""Cold start per Lambda function of template.yaml, next to the framework floor and to Langflow's
+own executor (lfx).
 
 For each function: INIT (the import of its handler module in a fresh process, as Lambda's INIT
 does it: environment from the template, layers on sys.path, tracing on but unsampled), then the
-first (cold) and a warm invocation with the function's representative event from events/. The
-floor is a fresh process importing only fastapi, mangum, pynamodb (its models) and
-aws_lambda_powertools. Medians of several fresh processes; wall and CPU time (the CPU figure is
-steadier on a busy machine). DynamoDB is the embedded moto server, so invocation times include
-loopback HTTP round trips, not AWS latencies.
+first (cold) and a warm invocation with the function's representative event. RunFunction runs
+Basic Prompting (../shared/flows, model set to OpenAI gpt-4o-mini) against the local
+OpenAI-compatible model server, answering at once. References, in the same rounds:
 
-    python bench/cold_start.py [--runs 5] [--no-write]
+- floor: a fresh process importing only fastapi, mangum, pynamodb (its models) and
+  aws_lambda_powertools;
+- floor + 1st event: the same imports, then a trivial FastAPI route behind Mangum serving the
+  RunFunction's event (what any FastAPI-on-Lambda function pays before doing anything);
+- lfx: a fresh process of the lfx venv (bench/setup_lfx.py) importing `run_flow_from_json`
+  (lfx.load) and running the same flow once through the same model server.
 
-Prints a table and writes bench/results/cold_start.md. When a function's INIT is well above the
-floor, the heaviest imports beyond the floor (python -X importtime) are listed.
+Every measurement is repeated `--runs` times in interleaved rounds (medians), so a busy machine
+slows all columns alike; wall and CPU time (CPU is the steadier figure on a busy machine).
+DynamoDB is the embedded moto server, so invocation times include loopback HTTP round trips, not
+AWS latencies.
+
+    python bench/cold_start.py [--runs 5] [--no-lfx] [--no-write] [--summary FILE]
+
+Prints a table and writes bench/results/cold_start.md. Targets (RunFunction): INIT ≤ 1.3 × the
+floor (both are imports); INIT + 1st invocation ≥ 15 × faster than lfx's import + first run.
+When a function's INIT is well above the floor, the heaviest imports beyond the floor
+(python -X importtime) are listed.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
+import time
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "results" / "cold_start.md"
-# The event each function is measured with (its most representative route).
-EVENT_OF = {"RunFunction": "run-basic", "MonitorFunction": "monitor-messages", "FlowsFunction": "flows-list", "KeysFunction": "keys-list"}
+from common import (
+    REPO,
+    Check,
+    add_summary_argument,
+    checks_table,
+    flow_folder,
+    lfx,
+    lfx_stamp,
+    md_table,
+    median,
+    model_env,
+    model_server,
+    run_function,
+    text_table,
+    write_result,
+    write_summary,
+)
+
+# The event each function is measured with (its most representative route); RunFunction's is
+# Basic Prompting (made by common.run_function), the others come from events/.
+EVENT_OF = {"RunFunction": "basic-prompting", "MonitorFunction": "monitor-messages", "FlowsFunction": "flows-list", "KeysFunction": "keys-list"}
 FLOOR_MODULES = ("fastapi", "mangum", "pynamodb.models", "aws_lambda_powertools")
 FLOOR_CODE = (
     "import time\n"
@@ -40,20 +67,31 @@ FLOOR_CODE = (
     f"import {', '.join(FLOOR_MODULES)}\n"
     "print((time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000)\n"
 )
+# The floor, then one event through a trivial route behind Mangum (same path and method as /run).
+FLOOR_EVENT_CODE = FLOOR_CODE.replace("print(", "w1, c1 = (time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000\nprint(", 1) + (
+    "import json, sys\n"
+    "from fastapi import FastAPI\n"
+    "from mangum import Mangum\n"
+    "app = FastAPI()\n"
+    "@app.post('/api/v1/run/{flow_id_or_name}')\n"
+    "async def run(flow_id_or_name: str) -> dict:\n"
+    "    return {'session_id': flow_id_or_name, 'outputs': []}\n"
+    "handler = Mangum(app, lifespan='off')\n"
+    "event = json.load(open(sys.argv[1]))\n"
+    "w2, c2 = time.perf_counter(), time.process_time()\n"
+    "assert handler(event, None)['statusCode'] == 200\n"
+    "print((time.perf_counter() - w2) * 1000, (time.process_time() - c2) * 1000)\n"
+)
 HEAVY_FACTOR = 1.5  # INIT above this multiple of the floor gets an import-time breakdown
+INIT_VS_FLOOR_TARGET = 1.3
+LFX_FACTOR_TARGET = 15.0
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-def floor(runs: int, env: dict[str, str]) -> tuple[float, float]:
-    walls, cpus = [], []
-    for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", FLOOR_CODE], env=env, capture_output=True, text=True, check=True).stdout.split()
-        walls.append(float(out[0]))
-        cpus.append(float(out[1]))
-    return median(walls), median(cpus)
+def floor_once(env: dict[str, str], event_file: str | None = None) -> list[float]:
+    """[import wall, import CPU] (+ [1st event wall, 1st event CPU] with an event)."""
+    code = FLOOR_EVENT_CODE if event_file else FLOOR_CODE
+    out = subprocess.run([sys.executable, "-c", code, *([event_file] if event_file else [])], env=env, capture_output=True, text=True, check=True)
+    return [float(x) for x in out.stdout.split()]
 
 
 def heavy_imports(spec: Any, env: dict[str, str], limit: int = 8) -> list[tuple[str, float]]:
@@ -73,120 +111,159 @@ def heavy_imports(spec: Any, env: dict[str, str], limit: int = 8) -> list[tuple[
     return sorted(found.items(), key=lambda item: -item[1])[:limit]
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="Fresh processes per measurement (median).")
+    parser.add_argument("--runs", type=int, default=5, help="Rounds of fresh processes (medians).")
+    parser.add_argument("--no-lfx", action="store_true", help="Skip lfx (no lfx venv needed).")
+    parser.add_argument("--skip-no-pyc", dest="no_pyc", action="store_false", help="Skip the runs with no bytecode available.")
     parser.add_argument("--no-write", action="store_true", help="Print only; do not write bench/results/cold_start.md.")
+    add_summary_argument(parser)
     args = parser.parse_args()
+    started = time.perf_counter()
 
-    sys.path[:0] = [str(REPO / "shared"), str(REPO / "layers" / "engine")]
-    os.environ.setdefault("FLOWLESS_LOCAL_KEY_FILE", str(REPO / ".flowless" / "bench.key"))
-    from flowless.local.invoke import function_spec, invoke, lambda_environment, load_template, prepare_storage
+    from flowless.local.invoke import function_spec, invoke, lambda_environment, load_template
 
     template = load_template(REPO / "template.yaml")
     functions = sorted(name for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function")
     specs = {name: function_spec(template, name, root=REPO) for name in functions}
     python_handlers = [name for name in functions if not specs[name].handler.endswith(".sh")]
-    local = prepare_storage(specs[python_handlers[0]], flows_dir=REPO / "flows", dynamodb_endpoint=None)
-    rows: list[dict[str, Any]] = []
-    notes: list[str] = []
-    try:
-        base_env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": local.endpoint}
-        floor_env = lambda_environment(specs[python_handlers[0]], base=base_env)
-        floor_wall, floor_cpu = floor(args.runs, floor_env)
-        with tempfile.TemporaryDirectory() as empty:
-            floor_nopyc, _ = floor(args.runs, {**floor_env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty})
-        for name in python_handlers:
-            spec = specs[name]
-            event_name = EVENT_OF.get(name)
-            if event_name is None:
-                print(f"{name}: no representative event in EVENT_OF; skipped", file=sys.stderr)
-                continue
-            event = json.loads((REPO / "events" / f"{event_name}.json").read_text(encoding="utf-8"))
-            env = lambda_environment(spec, base=base_env)
-            inits, cpus, firsts, warms, statuses = [], [], [], [], set()
-            for _ in range(args.runs):
-                result = invoke(spec, [event, event, event], env=env)
-                inits.append(result.init_ms)
-                cpus.append(result.init_cpu_ms)
-                firsts.append(result.invocations[0].duration_ms)
-                warms.extend(call.duration_ms for call in result.invocations[1:])
-                statuses.update((call.response or {}).get("statusCode") for call in result.invocations)
-            # Lambda's /var/task and /opt are read-only: code shipped without bytecode is compiled at
-            # every cold start. An empty, unwritable-in-effect bytecode cache shows that cost.
-            cold_inits, cold_firsts = [], []
-            with tempfile.TemporaryDirectory() as empty:
-                for _ in range(args.runs):
-                    result = invoke(spec, [event], env={**env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty})
-                    cold_inits.append(result.init_ms)
-                    cold_firsts.append(result.invocations[0].duration_ms)
-            row = {"function": name, "event": event_name, "init": median(inits), "init_cpu": median(cpus),
-                   "first": median(firsts), "warm": median(warms), "status": ",".join(str(s) for s in sorted(statuses, key=str)),
-                   "init_nopyc": median(cold_inits), "first_nopyc": median(cold_firsts)}
-            rows.append(row)
-            if row["init_cpu"] > HEAVY_FACTOR * floor_cpu:
-                heavy = heavy_imports(spec, env)
-                notes.append(f"{name}: INIT CPU {row['init_cpu']:.0f} ms > {HEAVY_FACTOR}x floor; heaviest imports beyond the floor: "
-                             + ", ".join(f"{module} {ms:.0f} ms" for module, ms in heavy))
-    finally:
-        if local.stop is not None:
-            local.stop()
+    measured = [name for name in python_handlers if name in EVENT_OF]
+    lfx_info = None if args.no_lfx else lfx_stamp()
 
-    header = (f"{'function':<18}{'event':<18}{'INIT ms':>9}{'INIT CPU':>10}{'1st inv':>9}{'warm inv':>10}{'status':>8}"
-              f"{'INIT no-pyc':>13}{'1st no-pyc':>12}")
-    lines = [header, f"{'floor (imports)':<36}{floor_wall:>9.0f}{floor_cpu:>10.0f}{'':>27}{floor_nopyc:>13.0f}"]
-    for row in rows:
-        lines.append(f"{row['function']:<18}{row['event']:<18}{row['init']:>9.0f}{row['init_cpu']:>10.0f}{row['first']:>9.1f}"
-                     f"{row['warm']:>10.1f}{row['status']:>8}{row['init_nopyc']:>13.0f}{row['first_nopyc']:>12.1f}")
-    print("\n".join(lines))
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name in [*measured, "floor", "floor_event", "lfx"]}
+    statuses: dict[str, set[Any]] = {name: set() for name in measured}
+    answers: dict[str, str] = {}
+    notes: list[str] = []
+
+    def add(name: str, **values: float) -> None:
+        for key, value in values.items():
+            samples[name].setdefault(key, []).append(value)
+
+    with model_server() as model_url, run_function(model_url) as run, flow_folder() as folder, tempfile.TemporaryDirectory() as scratch:
+        event_file = os.path.join(scratch, "event.json")
+        with open(event_file, "w", encoding="utf-8") as out:
+            json.dump(run.event, out)
+        envs = {name: lambda_environment(specs[name], base=run.env) for name in measured}
+        events = {name: run.event if name == "RunFunction" else json.loads((REPO / "events" / f"{EVENT_OF[name]}.json").read_text(encoding="utf-8"))
+                  for name in measured}
+        floor_env = envs[measured[0]]
+        lfx_env = {**model_env(model_url)}
+        flow_file = str(folder / "basic-prompting.json")
+        for _ in range(args.runs):
+            wall, cpu = floor_once(floor_env)
+            add("floor", init=wall, init_cpu=cpu)
+            wall, cpu, first, first_cpu = floor_once(floor_env, event_file)
+            add("floor_event", init=wall, init_cpu=cpu, first=first, first_cpu=first_cpu)
+            with tempfile.TemporaryDirectory() as empty:
+                wall, _ = floor_once({**floor_env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty})
+                add("floor", init_nopyc=wall)
+            for name in measured:
+                result = invoke(specs[name], [events[name]] * 3, env=envs[name])
+                add(name, init=result.init_ms, init_cpu=result.init_cpu_ms, first=result.invocations[0].duration_ms,
+                    warm=median([call.duration_ms for call in result.invocations[1:]]), rss=result.max_rss_mb)
+                statuses[name].update((call.response or {}).get("statusCode") for call in result.invocations)
+                if name == "RunFunction" and result.invocations[0].response:
+                    from common import body_text
+
+                    answers["flowless"] = body_text(result.invocations[0].response)
+                if args.no_pyc:
+                    # Lambda's /var/task and /opt are read-only: code shipped without bytecode is
+                    # compiled at every cold start. An empty bytecode cache shows that cost.
+                    with tempfile.TemporaryDirectory() as empty:
+                        result = invoke(specs[name], [events[name]], env={**envs[name], "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty})
+                        add(name, init_nopyc=result.init_ms, first_nopyc=result.invocations[0].duration_ms)
+            if lfx_info is not None:
+                cold = lfx("cold", flow_file, "Hello, Flowless", env=lfx_env)
+                add("lfx", init=cold["import_ms"], init_cpu=cold["import_cpu_ms"], first=cold["first_run_ms"],
+                    first_cpu=cold["first_run_cpu_ms"], rss=cold["max_rss_mb"])
+                answers["lfx"] = cold["text"]
+
+    m = {name: {key: median(values) for key, values in found.items()} for name, found in samples.items()}
+    for name in measured:
+        if m[name]["init_cpu"] > HEAVY_FACTOR * m["floor"]["init_cpu"]:
+            heavy = heavy_imports(specs[name], envs[name])
+            notes.append(f"{name}: INIT CPU {m[name]['init_cpu']:.0f} ms > {HEAVY_FACTOR}x floor; heaviest imports beyond the floor: "
+                         + ", ".join(f"{module} {ms:.0f} ms" for module, ms in heavy))
+
+    def cell(name: str, key: str, digits: int = 0) -> str:
+        value = m[name].get(key)
+        return "" if value is None else f"{value:.{digits}f}"
+
+    header = ["process", "event", "INIT ms", "INIT CPU ms", "1st inv ms", "1st inv CPU ms", "INIT+1st ms", "warm inv ms", "status", "max RSS MB"]
+    if args.no_pyc:
+        header += ["INIT no-pyc ms", "1st no-pyc ms"]
+    rows = []
+
+    def row(label: str, name: str, event: str, status: str = "") -> None:
+        total = m[name].get("init", 0) + m[name].get("first", 0) if "first" in m[name] else None
+        values = [label, event, cell(name, "init"), cell(name, "init_cpu"), cell(name, "first", 1), cell(name, "first_cpu", 1),
+                  "" if total is None else f"{total:.0f}", cell(name, "warm", 1), status, cell(name, "rss")]
+        if args.no_pyc:
+            values += [cell(name, "init_nopyc"), cell(name, "first_nopyc", 1)]
+        rows.append(values)
+
+    row("floor (imports only)", "floor", "")
+    row("floor + trivial route", "floor_event", "run event")
+    for name in measured:
+        row(name, name, EVENT_OF[name], ",".join(str(s) for s in sorted(statuses[name], key=str)))
+    if lfx_info is not None:
+        row(f"lfx {lfx_info['lfx']} run_flow_from_json", "lfx", "basic-prompting")
+
+    checks: list[Check] = []
+    run_m, floor_m = m["RunFunction"], m["floor"]
+    ratio = run_m["init"] / floor_m["init"]
+    checks.append(Check("RunFunction INIT / floor (imports vs imports)", f"{ratio:.2f}× ({run_m['init']:.0f} / {floor_m['init']:.0f} ms)",
+                        f"≤ {INIT_VS_FLOOR_TARGET}×", ratio <= INIT_VS_FLOOR_TARGET))
+    cpu_ratio = run_m["init_cpu"] / floor_m["init_cpu"]
+    checks.append(Check("RunFunction INIT CPU / floor CPU", f"{cpu_ratio:.2f}×", f"≤ {INIT_VS_FLOOR_TARGET}× (information)", None))
+    total = run_m["init"] + run_m["first"]
+    checks.append(Check("RunFunction INIT + 1st invocation / floor imports", f"{total / floor_m['init']:.2f}× ({total:.0f} ms)", "— (information)", None))
+    floor_total = m["floor_event"]["init"] + m["floor_event"]["first"]
+    checks.append(Check("RunFunction INIT + 1st / floor + trivial route", f"{total / floor_total:.2f}× ({floor_total:.0f} ms)", "— (information)", None))
+    if lfx_info is not None:
+        lfx_total = m["lfx"]["init"] + m["lfx"]["first"]
+        factor = lfx_total / total
+        checks.append(Check("cold start: lfx (import + 1st run) / RunFunction (INIT + 1st)",
+                            f"{factor:.1f}× ({lfx_total:.0f} / {total:.0f} ms)", f"≥ {LFX_FACTOR_TARGET:g}×", factor >= LFX_FACTOR_TARGET))
+        if answers.get("lfx") != answers.get("flowless"):
+            notes.append(f"answers differ: Flowless {answers.get('flowless')!r}, lfx {answers.get('lfx')!r}")
+        else:
+            notes.append(f"both answered {answers.get('lfx')!r} (the model server's echo).")
+
+    print(text_table(header, rows))
+    summary_text, summary_md = checks_table(checks)
+    print("\n" + summary_text)
     for note in notes:
         print(note)
-    skipped = [name for name in functions if name not in python_handlers]
+    skipped = [name for name in functions if name not in measured]
     if skipped:
-        print(f"not measured (not a Python handler): {', '.join(skipped)}")
+        print(f"not measured (no representative event here, or not a Python handler): {', '.join(skipped)}")
+    seconds = time.perf_counter() - started
     if not args.no_write:
-        write_results(rows, floor_wall, floor_cpu, floor_nopyc, notes, skipped, args.runs)
+        command = f"python bench/cold_start.py --runs {args.runs}" + ("" if args.no_pyc else " --skip-no-pyc") + (" --no-lfx" if args.no_lfx else "")
+        lfx_line = (f"lfx {lfx_info['lfx']} from PyPI in `.cache/bench/lfx-venv` (Python {lfx_info['python']}), "
+                    "`from lfx.load import run_flow_from_json`, then one `run_flow_from_json(flow, input)`."
+                    if lfx_info else "lfx not measured (--no-lfx).")
+        explain = "\n".join([
+            f"Medians of {args.runs} interleaved rounds of fresh processes; took {seconds:.0f} s.",
+            "",
+            "INIT = importing the function's handler module in a fresh process with its template environment (tracing on,",
+            "unsampled); 1st / warm = the handler called with the event (DynamoDB: embedded moto on loopback; model: the",
+            "local OpenAI-compatible server answering at once, over HTTP). RunFunction runs Basic Prompting",
+            "(../shared/flows, model set to OpenAI gpt-4o-mini), the same flow and server as lfx.",
+            "Floor = a fresh process importing only " + ", ".join(f"`{m_}`" for m_ in FLOOR_MODULES) + "; floor + trivial route =",
+            "then one POST of the run event through a one-route FastAPI app behind Mangum.",
+            lfx_line,
+            "The no-pyc columns: no bytecode available, which is what Lambda pays for code shipped without",
+            "`__pycache__` (its /var/task and /opt are read-only); shared/Makefile therefore compiles the shared layer.",
+        ])
+        sections = [explain, md_table(header, rows), "## Targets\n\n" + summary_md]
+        extra = list(notes) + ([f"Not measured (no representative event, or not a Python handler): {', '.join(skipped)}."] if skipped else [])
+        if extra:
+            sections.append("\n".join(f"- {note}" for note in extra))
+        write_result("cold_start", "Cold start per function, next to the framework floor and lfx", command, sections)
+    write_summary(args.summary, "cold_start", checks, seconds)
     return 0
-
-
-def write_results(rows: list[dict[str, Any]], floor_wall: float, floor_cpu: float, floor_nopyc: float, notes: list[str],
-                  skipped: list[str], runs: int) -> None:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out = [
-        "# Cold start per function",
-        "",
-        f"Measured {stamp} on {machine()} by `python bench/cold_start.py --runs {runs}` (medians of {runs} fresh processes).",
-        "",
-        "INIT = importing the function's handler module in a fresh process with its template environment (tracing on,",
-        "unsampled); 1st / warm = the handler called with the event (DynamoDB: embedded moto on loopback).",
-        "Floor = a fresh process importing only " + ", ".join(f"`{m}`" for m in FLOOR_MODULES) + ".",
-        "The no-pyc columns: the same with no bytecode available, which is what Lambda pays for code shipped without",
-        "`__pycache__` (its /var/task and /opt are read-only); shared/Makefile therefore compiles the shared layer.",
-        "",
-        "| function | event | INIT ms | INIT CPU ms | 1st invocation ms | warm invocation ms | status | INIT no-pyc ms | 1st invocation no-pyc ms |",
-        "|---|---|---:|---:|---:|---:|---|---:|---:|",
-        f"| floor (imports only) | | {floor_wall:.0f} | {floor_cpu:.0f} | | | | {floor_nopyc:.0f} | |",
-    ]
-    for row in rows:
-        out.append(f"| {row['function']} | {row['event']} | {row['init']:.0f} | {row['init_cpu']:.0f} | {row['first']:.1f} | {row['warm']:.1f} "
-                   f"| {row['status']} | {row['init_nopyc']:.0f} | {row['first_nopyc']:.1f} |")
-    if notes:
-        out += ["", *(f"- {note}" for note in notes)]
-    if skipped:
-        out += ["", f"Not measured (not a Python handler): {', '.join(skipped)}."]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(out) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import Check, add_summary_argument, write_summary  # noqa: E402
 from tests.e2e.conftest import free_port  # noqa: E402
 from tests.support.model_server import ModelServer  # noqa: E402
 
@@ -85,7 +86,9 @@ def measure(base: str, concurrency: int, total: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=320, help="requests per concurrency level")
+    add_summary_argument(parser)
     args = parser.parse_args()
+    started = time.perf_counter()
     with ModelServer() as model:
         model.chunk_delay_s = 0.0
         workdir = REPO / ".cache" / "bench-run-api"
@@ -121,6 +124,10 @@ def main() -> int:
     print(text)
     out = REPO / "bench" / "results" / "run_api.md"
     out.write_text(text, encoding="utf-8")
+    checks = [Check(f"local server /run {name}", value, bound, ok) for name, value, bound, ok in rows]
+    checks += [Check(f"local server /run at concurrency {c}", f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, {r['rps']:.0f} req/s", "— (information)", None)
+               for c, r in results.items() if c != 1]
+    write_summary(args.summary, "run_api", checks, time.perf_counter() - started)
     return 0 if all(ok for *_, ok in rows) else 1
 
 
