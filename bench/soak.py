@@ -40,6 +40,13 @@ from tests.support.model_server import ModelServer  # noqa: E402
 KEY = "sk-soak-test-key-00000000000000000000000000000"
 FLOWS = ("echo-prompt", "basic-chat")  # endpoint names of ./flows
 SESSIONS = 64
+MOTO_SERVER = (
+    "import sys\n"
+    "from flowless.local.dynamodb import fast_transactions\n"
+    "from moto.server import main\n"
+    "fast_transactions()\n"
+    "main(['-H', sys.argv[1], '-p', sys.argv[2]])\n"
+)
 HOST = "127.0.0.1"
 
 
@@ -141,7 +148,9 @@ def soak(seconds: float, concurrency: int, max_growth_mb: float, warmup_s: float
                          "AWS_REGION": "us-east-1", "PYTHONUNBUFFERED": "1"})
         db_port = free_port()
         endpoint = f"http://{HOST}:{db_port}"
-        database = start([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(db_port)], base_env, workdir / "moto.log", f"{endpoint}/moto-api/")
+        # moto's server with the embedded DynamoDB's item-by-item transactions (flowless.local.dynamodb):
+        # stock moto copies whole tables per transaction, so its latency would grow with the soak itself.
+        database = start([sys.executable, "-c", MOTO_SERVER, HOST, str(db_port)], base_env, workdir / "moto.log", f"{endpoint}/moto-api/")
         server = None
         try:
             port = free_port()
