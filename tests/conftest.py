@@ -61,3 +61,19 @@ def ddb(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield settings
     clear_auth_cache()
     clear_read_caches()
+
+
+@pytest.fixture
+def ddb_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Names of the DynamoDB operations made from here on (every PynamoDB call goes through here)."""
+    from pynamodb.connection.base import Connection
+
+    calls: list[str] = []
+    original = Connection._make_api_call
+
+    def spy(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:
+        calls.append(operation_name)
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "_make_api_call", spy)
+    yield calls

@@ -5,27 +5,11 @@ Lambda container) writes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from pynamodb.connection.base import Connection
 
 from tests.api.conftest import TENANT
 
 RUN = {"input_value": "hot", "input_type": "chat", "output_type": "chat"}
-
-
-@pytest.fixture
-def ddb_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    calls: list[str] = []
-    original = Connection._make_api_call
-
-    def spy(self: Connection, operation_name: str, operation_kwargs: dict) -> dict:
-        calls.append(operation_name)
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "_make_api_call", spy)
-    yield calls
 
 
 @pytest.fixture
