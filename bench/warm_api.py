@@ -32,7 +32,6 @@ import asyncio
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,26 +58,12 @@ from common import (
     write_summary,
 )
 
+from tests.e2e.conftest import free_port  # noqa: E402
+from tests.support.lambda_context import FakeLambdaContext  # noqa: E402
+
 LEVELS = (1, 8, 32)
 GAP_TARGET_MS = 3.0
 DEV_KEY = "sk-bench-warm-api-key-00000000000000000000000000"
-
-
-class LambdaContext:
-    def __init__(self, name: str, memory_mb: int) -> None:
-        import uuid
-
-        self.function_name = name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
-        self.memory_limit_in_mb = memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{name}"
-        self.log_stream_name = "2026/11/21/[$LATEST]bench"
-        self._deadline = time.monotonic() + 29
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class IoClock:
@@ -171,7 +156,7 @@ def drive_handler(handler: Callable[..., dict[str, Any]], event: dict[str, Any],
             if clock is not None:
                 clock.reset()
             started = time.perf_counter()
-            response = handler(event, LambdaContext("RunFunction", memory_mb))
+            response = handler(event, FakeLambdaContext("RunFunction", memory_mb))
             elapsed = (time.perf_counter() - started) * 1000
             ok = response.get("statusCode") == 200 and (check is None or check(response))
             with lock:
@@ -192,12 +177,6 @@ def drive_handler(handler: Callable[..., dict[str, Any]], event: dict[str, Any],
         result.update(dynamodb_ms=median([d for d, _, _ in io]), model_ms=median([m for _, m, _ in io]),
                       io_ms=median([d + m for d, m, _ in io]), calls=median([c for _, _, c in io]))
     return result
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def drive_http(url: str, body: dict[str, Any] | None, concurrency: int, total: int, seconds: float, headers: dict[str, str]) -> dict[str, Any]:

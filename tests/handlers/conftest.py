@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.support.lambda_context import FakeLambdaContext
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
@@ -23,23 +23,6 @@ sys.path.insert(0, str(EVENTS))
 import generate as event_catalogue  # noqa: E402  (events/generate.py: the ids and names the events use)
 
 sys.path.remove(str(EVENTS))
-
-
-class FakeLambdaContext:
-    """What the Python runtime passes: the attributes Powertools reads."""
-
-    def __init__(self, function_name: str, memory_mb: int = 1024, timeout_s: int = 29) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        self.memory_limit_in_mb = memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "2026/11/21/[$LATEST]0123456789abcdef"
-        self._deadline = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def template() -> dict[str, Any]:
