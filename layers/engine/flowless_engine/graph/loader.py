@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flowless_engine.components.registry import resolve_type
 from flowless_engine.errors import InvalidFlowError, Problem
 from flowless_engine.graph.model import Edge, Graph, Vertex
 
@@ -98,6 +99,8 @@ def _parse_node(node: Any, index: int, problems: list[Problem]) -> Vertex | None
     if not isinstance(node_body, dict) or not isinstance(node_body.get("template", {}), dict):
         problems.append(Problem("malformed_node", f"Node '{node_id}' has no data.node.template", node_id=node_id))
         return None
+    # Extension ids and " (xxxxx)" suffixes become the registered name; unknown types keep theirs.
+    component_type = resolve_type(component_type) or component_type
 
     fields: dict[str, dict[str, Any]] = {}
     code_fields: set[str] = set()
