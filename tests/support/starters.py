@@ -102,6 +102,36 @@ def starter_names() -> list[str]:
     return sorted(p.stem for p in starters_dir().glob("*.json"))
 
 
+_PANE_START = 'return`import requests\nimport os\nimport uuid\n\n${E}\nurl = "${O}"'
+_PANE_END = "`}const"
+
+
+@cache
+def api_pane_python_template() -> str:
+    """The Python script of Langflow 1.13's API pane (the run endpoint, no file inputs), as its
+    frontend bundle in the wheel holds it: a template with the placeholders `${E}` (the API key
+    line), `${O}` (the run URL), `${x}` (the payload as a Python literal) and `${z}` (the headers line)."""
+    with zipfile.ZipFile(_wheel()) as archive:
+        for member in archive.namelist():
+            if member.startswith("langflow/frontend/assets/index-") and member.endswith(".js"):
+                text = archive.read(member).decode("utf-8")
+                start = text.find(_PANE_START)
+                if start >= 0:
+                    start += len("return`")
+                    return text[start:text.index(_PANE_END, start)]
+    raise StartersUnavailable(f"no API pane Python template in {WHEEL}")
+
+
+def api_pane_python_script(url: str, payload: dict[str, Any], api_key: str) -> str:
+    """The API pane's script filled in as the pane fills it for a flow (key shown)."""
+    literal = json.dumps(payload, indent=4).replace("true", "True").replace("false", "False").replace("null", "None")
+    fills = {"${E}": f"api_key = '{api_key}'", "${O}": url, "${x}": literal, "${z}": 'headers = {"x-api-key": api_key}'}
+    script = api_pane_python_template()
+    for placeholder, value in fills.items():
+        script = script.replace(placeholder, value)
+    return script
+
+
 if __name__ == "__main__":
     try:
         folder = starters_dir()
