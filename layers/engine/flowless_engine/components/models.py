@@ -10,13 +10,6 @@ from typing import Any
 from flowless_engine.components.base import Component, Input, Output, to_bool, to_text
 from flowless_engine.schema import Message, TextStream
 
-_PROVIDER_ENV = {
-    "openai": ("OPENAI_API_KEY", "OPENAI_BASE_URL"),
-    "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
-    "ollama": ("", "OLLAMA_BASE_URL"),
-    "amazon bedrock": ("", ""),
-    "bedrock": ("", ""),
-}
 _BASE_URL_FIELDS = ("openai_api_base", "base_url", "api_base")
 
 
@@ -43,6 +36,14 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
     value = component.params.get(model_field)
     if isinstance(value, ModelConfig):
         return value  # wired from another component's model output
+    # Older Agents (≈1.1–1.6) name the provider in `agent_llm` and carry that provider node's fields.
+    agent_llm = to_text(component.params.get("agent_llm")).strip()
+    if agent_llm and model_field not in component.params:
+        from flowless_engine.components.providers_agent import provider_node
+
+        node = provider_node(agent_llm)
+        if node is not None:
+            return await node.config_from(component)
     choice = parse_model_choice(value)
     if choice is None:
         settings = component.ctx.settings
@@ -51,19 +52,27 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
     override_model = to_text(component.params.get("model_name"))
     override_provider = to_text(component.params.get("provider"))
     provider, model = override_provider or choice[0], override_model or choice[1]
-    key_var, url_var = _PROVIDER_ENV.get(provider.lower(), ("", ""))
+    from flowless_engine.llm.providers import find_provider
+
+    known = find_provider(provider)
+    key_var, url_var = (known.key_variable, known.url_variable) if known else ("", "")
+    protocol = known.protocol if known else ""
 
     api_key = await component.secret("api_key") if "api_key" in component.params else None
     if not api_key and key_var:
         api_key = await component.ctx.variable(key_var)
     # `ollama_base_url` is exported (hidden) on every 1.13 model node: it only applies to Ollama.
-    url_fields = _BASE_URL_FIELDS + (("ollama_base_url",) if provider.lower() == "ollama" else ())
+    url_fields = _BASE_URL_FIELDS + {"ollama": ("ollama_base_url",), "watsonx": ("base_url_ibm_watsonx",)}.get(protocol, ())
     base_url = next((to_text(component.params[f]) for f in url_fields if component.params.get(f)), None)
     if not base_url and url_var:
         base_url = await component.ctx.variable(url_var) or os.environ.get(url_var) or None
     max_tokens = component.params.get("max_tokens")
     temperature = component.params.get("temperature")
+    extra: dict[str, Any] = {}
+    if protocol == "watsonx":  # 1.13's model list: watsonx needs its project
+        extra["project_id"] = to_text(component.params.get("project_id")).strip() or await component.ctx.variable("WATSONX_PROJECT_ID")
     return ModelConfig(
+        extra=extra,
         provider=provider,
         model=model,
         api_key=api_key or None,
@@ -120,7 +129,7 @@ class LanguageModelComponent(Component):
     async def text_response(self) -> Message:
         from flowless_engine.llm.base import ChatMessage
 
-        config = await resolve_model_config(self)
+        config = await self.build_model()  # a provider's node maps its own fields
         model = self.ctx.chat_model(config)
         messages = []
         system = self.params.get("system_message")

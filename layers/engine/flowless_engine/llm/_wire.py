@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flowless_engine.errors import ProviderError, ProviderTimeoutError
+from flowless_engine.errors import ProviderAuthError, ProviderError, ProviderTimeoutError
 from flowless_engine.http import HttpError, HttpTimeout
 
 _RETRYABLE = frozenset({408, 409, 425, 429})
@@ -38,6 +38,8 @@ def to_provider_error(provider: str, exc: HttpError | HttpTimeout) -> ProviderEr
     if exc.status is None:
         return ProviderError(f"{provider} call failed: {exc}", provider=provider, retryable=True)
     detail = short_error(exc.text) or "(empty body)"
+    if exc.status in (401, 403):
+        return ProviderAuthError(f"{provider} refused the credentials ({exc.status}): {detail}", provider=provider, status=exc.status)
     return ProviderError(
         f"{provider} returned {exc.status}: {detail}",
         provider=provider,

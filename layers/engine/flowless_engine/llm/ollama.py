@@ -84,6 +84,7 @@ class OllamaChatModel:
             options["temperature"] = self.config.temperature
         if self.config.max_tokens:
             options["num_predict"] = self.config.max_tokens
+        options.update(self.config.extra.get("options") or {})  # the node's mirostat, num_ctx, top_k...
         if options:
             body["options"] = options
         if tools:
