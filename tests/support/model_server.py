@@ -360,6 +360,7 @@ class _Handler(BaseHTTPRequestHandler):
         streaming = chat and self._is_streaming(path, body)
         headers = {k.lower(): v for k, v in self.headers.items()}
         recorded = RecordedRequest(self.command, self.path, headers, body, "%s:%s" % self.client_address[:2])
+        self.body = body  # the parsed body; a form or text body stays a string
         self.arrival = server._arrive(recorded, chat, streaming)
         if self.arrival.delay_s:
             time.sleep(self.arrival.delay_s)
