@@ -113,6 +113,27 @@ async def provider_key(component: Component, field: str, variable: str, *, requi
     return api_key or None
 
 
+def field_name(component: Component, name: str, legacy: dict[str, str]) -> str:
+    """`name`, or the name older exports gave the same field (GroqModel's `groq_api_key`...)."""
+    old = legacy.get(name)
+    if old and not _set(component.params.get(name)) and _set(component.params.get(old)):
+        return old
+    return name
+
+
+async def field_text(component: Component, name: str) -> str:
+    """A text field's value; a field marked `load_from_db` holds a tenant variable's name
+    (exports do that for endpoints and deployment names too, not only keys)."""
+    if not name or not _set(component.params.get(name)):
+        return ""
+    if component.field_spec(name).get("load_from_db"):
+        return (await component.secret(name) or "").strip()
+    value = component.params.get(name)
+    if isinstance(value, list):  # a dropdown some exports save as a one-item list
+        value = value[0] if value else ""
+    return to_text(value).strip()
+
+
 class ChatProviderComponent(LanguageModelComponent):
     """A provider's chat model node: `text_output` runs it, `model_output` hands the config on
     (to an Agent, Structured Output...)."""
@@ -127,6 +148,7 @@ class ChatProviderComponent(LanguageModelComponent):
     max_tokens_field: ClassVar[str] = "max_tokens"
     # field → ModelConfig.extra key; "body.<name>" puts the value in an OpenAI-shaped request body as is.
     extra_fields: ClassVar[dict[str, str]] = {}
+    legacy_fields: ClassVar[dict[str, str]] = {}  # field → its name in older exports
     outputs = MODEL_OUTPUTS
 
     async def build_model(self) -> "ModelConfig":
@@ -142,8 +164,9 @@ class ChatProviderComponent(LanguageModelComponent):
         spec = find_provider(cls.provider)
         assert spec is not None, cls.provider
         params = component.params
-        api_key = await provider_key(component, cls.key_field, spec.key_variable, required=spec.key_required)
-        base_url = to_text(params.get(cls.url_field)).strip() if cls.url_field else ""
+        names = {f: field_name(component, f, cls.legacy_fields) for f in (cls.key_field, cls.url_field, cls.model_field) if f}
+        api_key = await provider_key(component, names.get(cls.key_field, ""), spec.key_variable, required=spec.key_required)
+        base_url = await field_text(component, names.get(cls.url_field, ""))
         if not base_url and spec.url_variable:
             base_url = await component.ctx.variable(spec.url_variable) or ""
         temperature = _number(params.get(cls.temperature_field)) if cls.temperature_field else None
@@ -154,6 +177,8 @@ class ChatProviderComponent(LanguageModelComponent):
             value = params.get(field)
             if not _set(value):
                 continue
+            if isinstance(value, str) and component.field_spec(field).get("load_from_db"):
+                value = await field_text(component, field)
             if key.startswith("body."):
                 body[key[5:]] = value
             else:
@@ -162,7 +187,7 @@ class ChatProviderComponent(LanguageModelComponent):
             extra["body"] = body
         config = ModelConfig(
             provider=spec.name,
-            model=to_text(params.get(cls.model_field)).strip() or cls.default_model,
+            model=await field_text(component, names.get(cls.model_field, "")) or cls.default_model,
             api_key=api_key,
             base_url=cls.base_url_of(base_url) if base_url else None,
             temperature=temperature,
@@ -192,6 +217,7 @@ class EmbeddingsProviderComponent(Component):
     model_field: ClassVar[str] = "model"
     default_model: ClassVar[str] = ""
     extra_fields: ClassVar[dict[str, str]] = {}
+    legacy_fields: ClassVar[dict[str, str]] = {}
     outputs = EMBEDDINGS_OUTPUTS
 
     async def build_embeddings(self) -> "EmbeddingConfig":
@@ -201,15 +227,17 @@ class EmbeddingsProviderComponent(Component):
         spec = find_provider(self.provider)
         assert spec is not None, self.provider
         params = self.params
-        api_key = await provider_key(self, self.key_field, spec.key_variable, required=spec.key_required)
-        base_url = to_text(params.get(self.url_field)).strip() if self.url_field else ""
+        names = {f: field_name(self, f, self.legacy_fields) for f in (self.key_field, self.url_field, self.model_field) if f}
+        api_key = await provider_key(self, names.get(self.key_field, ""), spec.key_variable, required=spec.key_required)
+        base_url = await field_text(self, names.get(self.url_field, ""))
         if not base_url and spec.url_variable:
             base_url = await self.ctx.variable(spec.url_variable) or ""
-        extra = {key: params[field] for field, key in self.extra_fields.items() if _set(params.get(field))}
+        extra = {key: await field_text(self, field) if isinstance(params[field], str) else params[field]
+                 for field, key in self.extra_fields.items() if _set(params.get(field))}
         timeout = _number(params.get("request_timeout", params.get("timeout")))
         config = EmbeddingConfig(
             provider=spec.name,
-            model=to_text(params.get(self.model_field)).strip() or self.default_model,
+            model=await field_text(self, names.get(self.model_field, "")) or self.default_model,
             api_key=api_key,
             base_url=base_url or None,
             dimensions=to_int(params.get("dimensions"), 0) or None,

@@ -38,6 +38,7 @@ class CohereEmbeddingsComponent(EmbeddingsProviderComponent):
     provider = "Cohere"
     model_field = "model_name"
     default_model = "embed-english-v2.0"
+    legacy_fields = {"api_key": "cohere_api_key", "model_name": "model"}
     extra_fields = {"truncate": "truncate", "user_agent": "user_agent"}
     inputs = (
         secret_in("api_key", "Cohere API Key", required=True),

@@ -27,6 +27,7 @@ class GoogleGenerativeAIModel(ChatProviderComponent):
     provider = "Google Generative AI"
     default_model = "gemini-2.5-flash"
     max_tokens_field = "max_output_tokens"
+    legacy_fields = {"api_key": "google_api_key", "model_name": "model"}
     extra_fields = {"top_p": "top_p", "top_k": "top_k", "n": "n"}
     inputs = MODEL_BASE_INPUTS + (
         int_in("max_output_tokens", "Max Output Tokens"),

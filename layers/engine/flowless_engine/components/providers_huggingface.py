@@ -76,6 +76,7 @@ class HuggingFaceInferenceAPIEmbeddings(EmbeddingsProviderComponent):
     provider = "Hugging Face"
     url_field = "inference_endpoint"
     model_field = "model_name"
+    legacy_fields = {"inference_endpoint": "api_url"}
     default_model = "BAAI/bge-large-en-v1.5"
     inputs = (
         secret_in("api_key", "HuggingFace API Key"),

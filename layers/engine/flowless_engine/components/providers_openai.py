@@ -51,6 +51,7 @@ class GroqModel(_OpenAIShaped):
     icon = "Groq"
     provider = "Groq"
     url_field = "base_url"
+    legacy_fields = {"api_key": "groq_api_key", "base_url": "groq_api_base"}
     default_model = "llama-3.1-8b-instant"
     extra_fields = {"n": "body.n"}
     inputs = MODEL_BASE_INPUTS + (
@@ -280,11 +281,6 @@ class MaritalkModel(_OpenAIShaped):
         secret_in("api_key", "MariTalk API Key"),
         float_in("temperature", "Temperature", 0.1),
     )
-
-    @classmethod
-    async def complete_config(cls, component: Component, config: "ModelConfig") -> None:
-        if isinstance(component.params.get("model_name"), list):  # 1.x exports keep the choice in a list
-            config.model = to_text(component.params["model_name"][0]) if component.params["model_name"] else cls.default_model
 
 
 class AIMLModel(_OpenAIShaped):

@@ -96,6 +96,9 @@ async def resolve_embedding_config(
         api_key = await lookup(key_var)
     if not base_url and url_var:
         base_url = await lookup(url_var) or os.environ.get(url_var) or None
+    extra = dict(extra or {})
+    if known is not None and known.protocol == "watsonx" and not extra.get("project_id"):
+        extra["project_id"] = await lookup("WATSONX_PROJECT_ID")  # a knowledge base names no project
     return EmbeddingConfig(
         provider=provider,
         model=model or DEFAULT_EMBEDDING_MODEL,
@@ -104,7 +107,7 @@ async def resolve_embedding_config(
         dimensions=dimensions or None,
         batch_size=max(1, int(batch_size)) if batch_size else 100,
         timeout=timeout or None,
-        extra=dict(extra or {}),
+        extra=extra,
     )
 
 
