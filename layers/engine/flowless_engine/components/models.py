@@ -13,6 +13,14 @@ from flowless_engine.schema import Message, TextStream
 _BASE_URL_FIELDS = ("openai_api_base", "base_url", "api_base")
 
 
+# 1.13's hidden per-provider fields of the `model` list (Ollama's address, watsonx's endpoint and project).
+PROVIDER_FIELDS = (
+    Input("ollama_base_url", "Ollama API URL", "str", "", advanced=True, input_kind="StrInput"),
+    Input("base_url_ibm_watsonx", "watsonx API Endpoint", "str", "https://us-south.ml.cloud.ibm.com", advanced=True, input_kind="DropdownInput"),
+    Input("project_id", "watsonx Project ID", "str", "", advanced=True, input_kind="StrInput"),
+)
+
+
 def parse_model_choice(value: Any) -> tuple[str, str] | None:
     """(provider, model name) from a 1.13 `model` field value, or None when unset."""
     if isinstance(value, list) and value:
@@ -117,6 +125,9 @@ class LanguageModelComponent(Component):
         Input("stream", "Stream", "bool", False, advanced=True),
         Input("temperature", "Temperature", "slider", 0.1, advanced=True),
         Input("max_tokens", "Max Tokens", "int", 0, advanced=True),
+        *PROVIDER_FIELDS,
+        Input("model_name", "Model Name Override", "str", "", advanced=True, input_kind="StrInput"),
+        Input("provider", "Provider Override", "str", "", advanced=True, input_kind="StrInput"),
     )
     outputs = (
         Output("text_output", "text_response", ("Message",), "Model Response"),
