@@ -110,6 +110,21 @@ class OpenAIEmbeddingsComponent(Component):
         Input("chunk_size", "Chunk Size", "int", 1000, advanced=True, input_kind="IntInput"),
         Input("request_timeout", "Request Timeout", "float", None, advanced=True, input_kind="FloatInput"),
         Input("max_retries", "Max Retries", "int", 3, advanced=True, input_kind="IntInput"),
+        # Accepted as Langflow exports them; the OpenAI client's own tuning knobs with no effect on the request here.
+        Input("default_headers", "Default Headers", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("default_query", "Default Query", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("client", "Client", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("deployment", "Deployment", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("embedding_ctx_length", "Embedding Context Length", "int", 1536, advanced=True, input_kind="IntInput"),
+        Input("model_kwargs", "Model Kwargs", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("openai_api_type", "OpenAI API Type", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("openai_api_version", "OpenAI API Version", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("openai_organization", "OpenAI Organization", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("openai_proxy", "OpenAI Proxy", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("show_progress_bar", "Show Progress Bar", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("skip_empty", "Skip Empty", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("tiktoken_model_name", "TikToken Model Name", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("tiktoken_enable", "TikToken Enable", "bool", True, advanced=True, input_kind="BoolInput"),
     )
     outputs = (Output("embeddings", "build_embeddings", _EMBEDDINGS, "Embeddings"),)
 

@@ -77,6 +77,16 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
     max_tokens = component.params.get("max_tokens")
     temperature = component.params.get("temperature")
     extra: dict[str, Any] = {}
+    # The older OpenAI node's request options (seed, JSON mode, extra body fields, timeout in seconds).
+    if isinstance(component.params.get("seed"), int):
+        extra["seed"] = component.params["seed"]
+    if to_bool(component.params.get("json_mode")):
+        extra["json_mode"] = True
+    if isinstance(component.params.get("model_kwargs"), dict) and component.params["model_kwargs"]:
+        extra["body"] = dict(component.params["model_kwargs"])
+    if isinstance(component.params.get("timeout"), (int, float)) and component.params["timeout"] > 0:
+        # A node may shorten the engine's HTTP timeout, never lengthen it (Langflow's default is 700 s).
+        extra["timeout"] = min(float(component.params["timeout"]), component.ctx.settings.http_timeout_s)
     if protocol == "watsonx":  # 1.13's model list: watsonx needs its project
         extra["project_id"] = to_text(component.params.get("project_id")).strip() or await component.ctx.variable("WATSONX_PROJECT_ID")
     return ModelConfig(
@@ -198,6 +208,10 @@ class OpenAIModelComponent(LanguageModelComponent):
         Input("max_tokens", "Max Tokens", "int", 0, advanced=True),
         Input("stream", "Stream", "bool", False, advanced=True),
         Input("json_mode", "JSON Mode", "bool", False, advanced=True),
+        Input("model_kwargs", "Model Kwargs", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("seed", "Seed", "int", 1, advanced=True, input_kind="IntInput"),
+        Input("max_retries", "Max Retries", "int", 5, advanced=True, input_kind="IntInput"),
+        Input("timeout", "Timeout", "int", 700, advanced=True, input_kind="IntInput"),
     )
 
     async def text_response(self) -> Message:

@@ -185,6 +185,8 @@ class ChatProviderComponent(LanguageModelComponent):
                 extra[key] = value
         if body:
             extra["body"] = body
+        if isinstance(extra.get("timeout"), (int, float)):  # a node may shorten the engine's timeout, not lengthen it
+            extra["timeout"] = min(float(extra["timeout"]), component.ctx.settings.http_timeout_s) if extra["timeout"] > 0 else None
         config = ModelConfig(
             provider=spec.name,
             model=await field_text(component, names.get(cls.model_field, "")) or cls.default_model,
@@ -242,7 +244,7 @@ class EmbeddingsProviderComponent(Component):
             base_url=base_url or None,
             dimensions=to_int(params.get("dimensions"), 0) or None,
             batch_size=max(1, to_int(params.get("chunk_size"), 0)) if to_int(params.get("chunk_size"), 0) else 100,
-            timeout=timeout if timeout and timeout > 0 else None,
+            timeout=min(timeout, self.ctx.settings.http_timeout_s) if timeout and timeout > 0 else None,
             extra=extra,
         )
         await self.complete_config(config)

@@ -213,7 +213,7 @@ class OllamaModel(ChatProviderComponent):
         if options:
             config.extra["options"] = options
         if isinstance(params.get("timeout"), (int, float)) and params["timeout"] > 0:
-            config.extra["timeout"] = float(params["timeout"])
+            config.extra["timeout"] = min(float(params["timeout"]), component.ctx.settings.http_timeout_s)
 
     async def _answer(self) -> Message:
         if not hasattr(self, "_response"):
