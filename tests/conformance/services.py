@@ -197,7 +197,8 @@ class ProviderServersService(Service):
     def start(self) -> None:
         import dataclasses
 
-        from flowless_engine.llm import cohere, gemini, huggingface, providers, watsonx
+        from flowless_engine.llm import bedrock, cohere, gemini, huggingface, providers, watsonx
+        from tests.support.bedrock_server import BedrockServer
         from tests.support.cohere_server import CohereServer
         from tests.support.gemini_server import GeminiServer
         from tests.support.hf_server import HuggingFaceServer
@@ -205,7 +206,7 @@ class ProviderServersService(Service):
         from tests.support.watsonx_server import WatsonxServer
 
         self.servers = {"openai": ModelServer(), "gemini": GeminiServer(), "cohere": CohereServer(),
-                        "huggingface": HuggingFaceServer(), "watsonx": WatsonxServer()}
+                        "huggingface": HuggingFaceServer(), "watsonx": WatsonxServer(), "bedrock": BedrockServer()}
         self._saved: list[tuple[Any, str, Any]] = []
 
         def patch(owner: Any, name: str, value: Any) -> None:
@@ -222,6 +223,7 @@ class ProviderServersService(Service):
         patch(huggingface, "ROUTER_CHAT_URL", self.servers["huggingface"].url + "/v1")
         patch(huggingface, "ROUTER_INFERENCE_URL", self.servers["huggingface"].url + "/models")
         patch(watsonx, "IAM_URL", self.servers["watsonx"].iam_url)
+        patch(bedrock, "_clients", {})  # botocore clients cached for real endpoints are not reused
         self.reset()
 
     def stop(self) -> None:
@@ -270,6 +272,11 @@ class ProviderServersService(Service):
                 elif spec.get("password") and spec.get("required") and not spec.get("value"):
                     setup.tweak(vertex.id, name, "test")  # a key the export left out
             provider = find_provider(node.provider)
+            if provider is not None and provider.protocol == "bedrock":  # botocore signs with fake keys, to the local endpoint
+                setup.tweak(vertex.id, "endpoint_url", self.servers["bedrock"].url)
+                for key in ("aws_access_key_id", "aws_secret_access_key"):
+                    if key in fields and not (fields[key].get("load_from_db") and fields[key].get("value")):
+                        setup.tweak(vertex.id, key, "test")
             url_field = getattr(node, "url_field", "")
             for name in (url_field, node.legacy_fields.get(url_field, "")):
                 if name and name in fields and provider is not None:

@@ -15,6 +15,7 @@ from flowless_engine.api import arun_flow_from_json
 from flowless_engine.errors import ProviderAuthError
 from flowless_engine.llm import providers
 from flowless_engine.settings import EngineSettings
+from tests.support.bedrock_server import BedrockServer
 from tests.support.cohere_server import CohereServer
 from tests.support.flows import edge, flow, node
 from tests.support.gemini_server import GeminiServer
@@ -53,6 +54,10 @@ def _watsonx(monkeypatch: pytest.MonkeyPatch, server: Any) -> None:
     monkeypatch.setattr("flowless_engine.llm.watsonx._TOKENS", {})
 
 
+def _fresh_bedrock(monkeypatch: pytest.MonkeyPatch, server: ModelServer) -> None:
+    monkeypatch.setattr("flowless_engine.llm.bedrock._clients", {})
+
+
 def _hub(monkeypatch: pytest.MonkeyPatch, server: ModelServer) -> None:
     monkeypatch.setattr("flowless_engine.llm.huggingface.ROUTER_INFERENCE_URL", server.url + "/models")
 
@@ -80,6 +85,10 @@ CASES = [
          "/v1/embeddings", bearer("mi"), lambda b: b["input"]),
     Case("NVIDIAEmbeddingsComponent", ModelServer, lambda s: {"nvidia_api_key": "nv", "base_url": s.base_url},
          "/v1/embeddings", bearer("nv"), lambda b: b["input"]),
+    Case("AmazonBedrockEmbeddings", BedrockServer, lambda s: {"aws_access_key_id": "AKIDFLOWLESS", "aws_secret_access_key": "x", "aws_session_token": "",
+                                                              "region_name": "us-west-2", "endpoint_url": s.url, "model_id": "amazon.titan-embed-text-v1"},
+         "/model/amazon.titan-embed-text-v1/invoke", lambda h: "Credential=AKIDFLOWLESS/" in h.get("authorization", "") and "/us-west-2/bedrock/" in h["authorization"],
+         lambda b: [b["inputText"]], _fresh_bedrock),
     Case("WatsonxEmbeddingsComponent", WatsonxServer, lambda s: {"api_key": "wx", "url": s.url, "project_id": "p1", "model_name": "ibm/slate-30m-english-rtrvr"},
          "/ml/v1/text/embeddings", bearer("iam-xw"), lambda b: b["inputs"], _watsonx),
 ]

@@ -18,6 +18,7 @@ from flowless_engine.errors import ProviderAuthError, ProviderTimeoutError
 from flowless_engine.llm import providers
 from flowless_engine.runtime.services import ListEventSink
 from flowless_engine.settings import EngineSettings
+from tests.support.bedrock_server import BedrockServer
 from tests.support.cohere_server import CohereServer
 from tests.support.flows import edge, flow, node
 from tests.support.gemini_server import GeminiServer
@@ -48,6 +49,13 @@ def _constant(module: str, name: str, suffix: str = "") -> Callable[[pytest.Monk
 def _watsonx(monkeypatch: pytest.MonkeyPatch, server: WatsonxServer) -> None:  # type: ignore[override]
     monkeypatch.setattr("flowless_engine.llm.watsonx.IAM_URL", server.iam_url)
     monkeypatch.setattr("flowless_engine.llm.watsonx._TOKENS", {})
+
+
+AWS = {"aws_access_key_id": "AKIDFLOWLESS", "aws_secret_access_key": "not-a-secret", "region_name": "us-east-1"}
+
+
+def _fresh_bedrock(monkeypatch: pytest.MonkeyPatch, server: ModelServer) -> None:
+    monkeypatch.setattr("flowless_engine.llm.bedrock._clients", {})  # botocore clients are cached per settings
 
 
 @dataclasses.dataclass
@@ -98,6 +106,13 @@ CASES = [
          "/openai/deployments/gpt4o/chat/completions", lambda h: h.get("api-key") == "az" and "authorization" not in h, "gpt4o"),
     Case("AnthropicModel", ModelServer, lambda s: {"api_key": "ak", "base_url": s.url, "model_name": "claude-3-5-haiku-latest"},
          "/v1/messages", lambda h: h.get("x-api-key") == "ak" and h.get("anthropic-version") == "2023-06-01", "claude-3-5-haiku-latest"),
+    Case("AmazonBedrockConverseModel", BedrockServer, lambda s: {**AWS, "endpoint_url": s.url, "model_id": "amazon.nova-lite-v1"},
+         "/model/amazon.nova-lite-v1/converse", lambda h: h.get("authorization", "").startswith("AWS4-HMAC-SHA256 Credential=AKIDFLOWLESS/"),
+         "", _fresh_bedrock),
+    Case("AmazonBedrockModel", BedrockServer, lambda s: {**AWS, "endpoint_url": s.url, "model_id": "amazon.nova-micro-v1",
+                                                         "model_kwargs": {"temperature": 0.3, "max_tokens": 77}},
+         "/model/amazon.nova-micro-v1/converse", lambda h: "Credential=AKIDFLOWLESS/" in h.get("authorization", ""), "", _fresh_bedrock,
+         max_tokens_field=None),
     Case("OllamaModel", ModelServer, lambda s: {"base_url": s.url, "model_name": "llama3.2"},
          "/api/chat", lambda h: "authorization" not in h, "llama3.2", max_tokens_field=None),
     Case("GoogleGenerativeAIModel", GeminiServer, lambda s: {"api_key": "gk", "model_name": "gemini-2.5-flash"},
@@ -166,7 +181,8 @@ def provider_node(node_id: str, type_name: str, values: dict[str, Any]) -> dict[
 
 
 def llm_flow(case: Case, server: ModelServer, **values: Any) -> dict[str, Any]:
-    settings = {**case.values(server), "system_message": SYSTEM, "temperature": 0.3, **values}
+    has_temperature = any(i.name == "temperature" for i in get_component_class(case.type_name).inputs)
+    settings = {**case.values(server), "system_message": SYSTEM, **({"temperature": 0.3} if has_temperature else {}), **values}
     if case.max_tokens_field:
         settings[case.max_tokens_field] = 77
     model_id = f"{case.type_name}-m1"

@@ -114,7 +114,7 @@ class AmazonBedrockConverseModel(AmazonBedrockModel):
     aliases = ("AmazonBedrockConverseComponent",)
     description = "Generate text using Amazon Bedrock LLMs with the modern Converse API for improved conversation handling."
     default_model = "anthropic.claude-3-5-sonnet-20241022-v2:0"
-    extra_fields = {"top_p": "top_p", "top_k": "top_k"}
+    extra_fields = {"top_p": "top_p", "top_k": "top_k", "additional_model_fields": "additional_model_fields"}
     inputs = MODEL_BASE_INPUTS + (
         dropdown_in("model_id", "Model ID", "anthropic.claude-3-5-sonnet-20241022-v2:0"),
         *_aws_inputs(session_advanced=True),
