@@ -399,7 +399,9 @@ async def test_bedrock_client_errors_become_provider_errors(code: str, status: i
         stub.add_client_error("converse", service_error_code=code, service_message="nope", http_status_code=status)
         await model.complete([ChatMessage("user", "hi")])
     assert (caught.value.status, caught.value.retryable) == (status, retryable)
-    assert caught.value.message == f"Amazon Bedrock returned {status}: {code}: nope"
+    said = f"refused the credentials ({status})" if status == 403 else f"returned {status}"  # 403: ProviderAuthError
+    assert caught.value.message == f"Amazon Bedrock {said}: {code}: nope"
+    assert isinstance(caught.value, ProviderAuthError) == (status == 403)
 
 
 class FakeStreamingClient:
