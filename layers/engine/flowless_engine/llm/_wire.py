@@ -23,11 +23,13 @@ def short_error(body: str, limit: int = 300) -> str:
     except ValueError:
         parsed = None
     if isinstance(parsed, dict):
-        error = parsed.get("error", parsed.get("message"))
+        error = parsed.get("error", parsed.get("message", parsed.get("errorMessage")))
         if isinstance(error, dict):
             error = error.get("message") or error.get("type")
         if isinstance(error, str) and error:
             body = error
+            if isinstance(parsed.get("error_description"), str):  # OAuth 2.0 token endpoints
+                body = f"{error}: {parsed['error_description']}"
     body = " ".join(body.split())
     return body if len(body) <= limit else body[: limit - 1] + "…"
 
@@ -55,6 +57,20 @@ def provider_errors(provider: str) -> Iterator[None]:
         yield
     except (HttpError, HttpTimeout) as exc:
         raise to_provider_error(provider, exc) from exc
+
+
+@contextmanager
+def credential_exchange(provider: str) -> Iterator[None]:
+    """A token endpoint (IBM IAM, Google OAuth) that refuses the key or the signed assertion
+    (400 invalid_grant, 401, 403): the credentials are wrong, a ProviderAuthError."""
+    try:
+        with provider_errors(provider):
+            yield
+    except ProviderError as exc:
+        if exc.status in (400, 401, 403) and not isinstance(exc, ProviderAuthError):
+            raise ProviderAuthError(f"{provider} refused the credentials ({exc.status}): {exc.message.split(': ', 1)[-1]}",
+                                    provider=exc.provider, status=exc.status) from exc
+        raise
 
 
 def malformed(provider: str, what: str) -> ProviderError:

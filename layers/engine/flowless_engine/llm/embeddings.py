@@ -31,6 +31,7 @@ _BEDROCK = frozenset({"amazon bedrock", "aws bedrock", "bedrock", "amazon bedroc
 # `embed_batch(texts, query)` and a `batch_size`, and is batched by `_Protocol`.
 _EMBEDDERS: dict[str, tuple[str, str]] = {
     "gemini": ("flowless_engine.llm.gemini", "GeminiEmbeddings"),
+    "vertex": ("flowless_engine.llm.vertex", "VertexEmbeddings"),
     "cohere": ("flowless_engine.llm.cohere", "CohereEmbeddings"),
     "watsonx": ("flowless_engine.llm.watsonx", "WatsonxEmbeddings"),
     "huggingface": ("flowless_engine.llm.huggingface", "HuggingFaceEmbeddings"),

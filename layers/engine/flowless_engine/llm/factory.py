@@ -18,6 +18,7 @@ _CLIENTS: dict[str, tuple[str, str]] = {
     "azure": ("flowless_engine.llm.openai_compat", "AzureOpenAIChatModel"),
     "watsonx": ("flowless_engine.llm.watsonx", "WatsonxChatModel"),
     "gemini": ("flowless_engine.llm.gemini", "GeminiChatModel"),
+    "vertex": ("flowless_engine.llm.vertex", "VertexChatModel"),
     "cohere": ("flowless_engine.llm.cohere", "CohereChatModel"),
     "huggingface": ("flowless_engine.llm.huggingface", "HuggingFaceChatModel"),
     "anthropic": ("flowless_engine.llm.anthropic", "AnthropicChatModel"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Provider:
     name: str  # display name, used in errors
-    protocol: str  # "openai" | "azure" | "gemini" | "cohere" | "watsonx" | "huggingface" | "anthropic" | "bedrock" | "ollama"
+    protocol: str  # "openai" | "azure" | "gemini" | "vertex" | "cohere" | "watsonx" | "huggingface" | "anthropic" | "bedrock" | "ollama"
     base_url: str | None = None  # None: the flow must give one
     key_variable: str = ""  # the conventional tenant variable / environment variable of the key
     url_variable: str = ""  # ... of the base URL
@@ -42,6 +42,7 @@ PROVIDERS: dict[str, Provider] = {
     "litellm": _P("LiteLLM", "openai", "http://localhost:4000/v1", "LITELLM_API_KEY", key_required=False),
     "azure openai": _P("Azure OpenAI", "azure", None, "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT"),
     "google generative ai": _P("Google Generative AI", "gemini", "https://generativelanguage.googleapis.com", "GOOGLE_API_KEY"),
+    "vertex ai": _P("Vertex AI", "vertex", None, key_required=False),
     "cohere": _P("Cohere", "cohere", "https://api.cohere.com", "COHERE_API_KEY"),
     "ibm watsonx": _P("IBM watsonx.ai", "watsonx", "https://us-south.ml.cloud.ibm.com", "WATSONX_APIKEY", "WATSONX_URL"),
     "hugging face": _P("Hugging Face", "huggingface", "https://router.huggingface.co/hf-inference", "HUGGINGFACEHUB_API_TOKEN"),
@@ -58,6 +59,8 @@ ALIASES: dict[str, str] = {
     "novita ai": "novita",
     "google": "google generative ai",
     "gemini": "google generative ai",
+    "vertexai": "vertex ai",
+    "google vertex ai": "vertex ai",
     "google gemini": "google generative ai",
     "ibm watsonx.ai": "ibm watsonx",
     "watsonx": "ibm watsonx",

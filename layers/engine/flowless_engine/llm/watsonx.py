@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from flowless_engine.errors import ConfigurationError
 from flowless_engine.http import HttpClient
-from flowless_engine.llm._wire import loads_object, malformed, provider_errors
+from flowless_engine.llm._wire import credential_exchange, loads_object, malformed, provider_errors
 from flowless_engine.llm.base import ChatMessage, ChatResult, ModelConfig, ToolSpec
 from flowless_engine.llm.openai_compat import OpenAICompatChatModel
 
@@ -31,7 +31,7 @@ async def bearer_token(http: HttpClient, api_key: str, timeout: float | None = N
     # Two runs racing for a token both fetch one: harmless, and no lock outlives its event loop.
     form = urlencode({"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": api_key})
     headers = {"content-type": "application/x-www-form-urlencoded", "accept": "application/json"}
-    with provider_errors(PROVIDER + " IAM"):
+    with credential_exchange(PROVIDER + " IAM"):
         response = await http.request("POST", IAM_URL, headers=headers, content=form, timeout=timeout)
     payload = loads_object(PROVIDER, response.content)
     token = payload.get("access_token")

@@ -32,6 +32,8 @@ TYPES: dict[str, str] = {
     "GoogleGenerativeAIModel": "providers_google:GoogleGenerativeAIModel",
     "GoogleGenerativeAIEmbeddings": "providers_google:GoogleGenerativeAIEmbeddingsComponent",
     "Google Generative AI Embeddings": "providers_google:GoogleGenerativeAIEmbeddingsComponent",
+    "VertexAiModel": "providers_google:VertexAiModel",
+    "VertexAIEmbeddings": "providers_google:VertexAIEmbeddingsComponent",
     # Cohere v2
     "CohereModel": "providers_cohere:CohereModel",
     "CohereEmbeddings": "providers_cohere:CohereEmbeddingsComponent",
