@@ -276,3 +276,24 @@ async def test_a_provider_that_does_not_answer_in_time_is_a_timeout(case: Case, 
     with pytest.raises(ProviderTimeoutError):
         await arun_flow_from_json(llm_flow(case, server, **own), "slow", settings=quick)
     server.delay_s = 0
+
+
+async def test_ollama_structured_output_feeds_its_data_and_table_outputs(servers: dict[type, ModelServer]) -> None:
+    server = servers[ModelServer]
+    server.reset()
+    rows = [{"name": "city", "description": "the city", "type": "str", "multiple": "False"},
+            {"name": "population", "description": "people", "type": "int", "multiple": "False"}]
+    values = {"base_url": server.url, "model_name": "llama3.2", "enable_structured_output": True, "format": rows}
+    exported = flow("ollama", [
+        node("ChatInput-i1", "ChatInput"), provider_node("OllamaModel-m1", "OllamaModel", values),
+        node("ChatOutput-o1", "ChatOutput"),
+    ], [
+        edge("ChatInput-i1", "message", "OllamaModel-m1", "input_value"),
+        edge("OllamaModel-m1", "data_output", "ChatOutput-o1", "input_value", output_types=["Data"]),
+    ])
+    result = await arun_flow_from_json(exported, "city is Lisbon", settings=SETTINGS, output_type="debug")
+    by_id = {o["component_id"]: o for o in result[0]["outputs"]}
+    assert by_id["OllamaModel-m1"]["results"]["data_output"]["data"] == {"city": "Lisbon", "population": 1}
+    [request] = server.requests
+    assert request.body["format"]["properties"] == {"city": {"type": "string", "description": "the city"},
+                                                    "population": {"type": "integer", "description": "people"}}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from flowless_engine.components.base import Component, to_text
+from flowless_engine.components.base import Component, to_bool, to_text
 from flowless_engine.components.providers_base import (
     MODEL_BASE_INPUTS,
     ChatProviderComponent,
@@ -22,7 +22,8 @@ from flowless_engine.components.providers_base import (
     text_in,
 )
 from flowless_engine.components.base import Input, Output
-from flowless_engine.schema import Data, DataFrame, Message
+from flowless_engine.errors import ComponentError
+from flowless_engine.schema import Data, DataFrame
 
 if TYPE_CHECKING:
     from flowless_engine.llm.base import ModelConfig
@@ -214,24 +215,59 @@ class OllamaModel(ChatProviderComponent):
             config.extra["options"] = options
         if isinstance(params.get("timeout"), (int, float)) and params["timeout"] > 0:
             config.extra["timeout"] = min(float(params["timeout"]), component.ctx.settings.http_timeout_s)
+        if to_bool(params.get("enable_structured_output")):
+            output_format = _ollama_format(params.get("format"))
+            if output_format is not None:
+                config.extra["format"] = output_format
 
-    async def _answer(self) -> Message:
+    async def _parsed(self) -> Any:
+        """The answer as JSON (Langflow's data and table outputs need a JSON answer)."""
         if not hasattr(self, "_response"):
             self._response = await self.text_response()
             await self._response.resolve()
-        return self._response
+        text = self._response.plain_text
+        if not text:
+            raise ComponentError(self.id, self.name, "No response from model")
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ComponentError(self.id, self.name, "Invalid JSON response. Ensure model supports JSON output.") from None
 
     async def build_data_output(self) -> Data:
-        text = (await self._answer()).plain_text
-        try:  # a structured answer is its fields; otherwise the text
-            value = json.loads(text)
-        except ValueError:
-            value = None
-        return Data(data=value if isinstance(value, dict) else {"text": text})
+        parsed = await self._parsed()
+        if isinstance(parsed, dict):
+            return Data(data=parsed)
+        if isinstance(parsed, list):
+            return Data(data=parsed[0]) if len(parsed) == 1 and isinstance(parsed[0], dict) else Data(data={"results": parsed})
+        return Data(data={"value": parsed})
 
     async def build_dataframe_output(self) -> DataFrame:
-        data = await self.build_data_output()
-        return DataFrame(rows=[dict(data.data)])
+        parsed = await self._parsed()
+        rows = parsed if isinstance(parsed, list) else [parsed]
+        if not all(isinstance(row, dict) for row in rows):
+            raise ComponentError(self.id, self.name, "List items must be dictionaries to convert to DataFrame")
+        return DataFrame(rows=[dict(row) for row in rows])
+
+
+_PLACEHOLDER_ROW = {"name": "field", "description": "description of field", "type": "str", "multiple": "False"}
+
+
+def _ollama_format(value: Any) -> Any:
+    """Ollama's `format`: "json", a JSON schema, or the node's table of fields (Langflow's default
+    placeholder row means none)."""
+    from flowless_engine.components.agent import schema_from_table
+
+    if isinstance(value, dict):
+        value = [value]
+    if isinstance(value, list):
+        rows = [row for row in value if isinstance(row, dict) and {k: str(v) for k, v in row.items()} != _PLACEHOLDER_ROW]
+        return schema_from_table(rows)
+    if isinstance(value, str) and value.strip():
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value.strip()  # "json"
+    return None
 
 
 class OllamaEmbeddingsComponent(EmbeddingsProviderComponent):
