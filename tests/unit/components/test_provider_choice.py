@@ -130,3 +130,26 @@ async def test_an_older_gemini_agent(gemini: GeminiServer, monkeypatch: pytest.M
     first = gemini.requests[0]
     assert first.body["generationConfig"] == {"temperature": 0.2, "maxOutputTokens": 256}
     assert first.body["tools"][0]["functionDeclarations"][0]["name"] == "evaluate_expression"
+
+
+@pytest.mark.parametrize("provider, fields, variables, path, auth", [
+    ("vLLM", {"vllm_base_url": "{base}"}, {}, "/v1/chat/completions", None),
+    ("OpenAI Compatible", {}, {"OPENAI_COMPATIBLE_BASE_URL": "{url}", "OPENAI_COMPATIBLE_API_KEY": "oc-key"}, "/v1/chat/completions", ("authorization", "Bearer oc-key")),
+    ("Azure OpenAI", {}, {"AZURE_OPENAI_ENDPOINT": "{url}", "AZURE_OPENAI_API_KEY": "az-key", "OPENAI_API_VERSION": "2024-06-01"},
+     "/openai/deployments/served-model/chat/completions?api-version=2024-06-01", ("api-key", "az-key")),
+    ("Azure AI Foundry", {}, {"AZURE_AI_FOUNDRY_ENDPOINT": "{url}", "AZURE_AI_FOUNDRY_API_KEY": "af-key"},
+     "/models/chat/completions?api-version=2024-05-01-preview", ("api-key", "af-key")),
+])
+async def test_language_model_with_bundle_providers(provider: str, fields: dict[str, str], variables: dict[str, str], path: str,
+                                                    auth: tuple[str, str] | None, openai_like: ModelServer) -> None:
+    """Providers the 1.13 model list gets from bundles (lfx-vllm, lfx-openai-compatible) and Azure's two."""
+    openai_like.reset()
+    fill = {"{url}": openai_like.url, "{base}": openai_like.base_url}
+    model = with_fields(node("LanguageModelComponent-l1", "LanguageModelComponent", {"model": [{"name": "served-model", "provider": provider}]}),
+                        {k: fill.get(v, v) for k, v in fields.items()})
+    result = await arun_flow_from_json(chat(model), "hi there", settings=SETTINGS, variables={k: fill.get(v, v) for k, v in variables.items()})
+    assert answer(result) == "Echo: hi there"
+    [request] = openai_like.requests
+    assert request.path == path and request.body["model"] == "served-model"
+    if auth is not None:
+        assert request.headers[auth[0]] == auth[1]

@@ -70,7 +70,11 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
     if not api_key and key_var:
         api_key = await component.ctx.variable(key_var)
     # `ollama_base_url` is exported (hidden) on every 1.13 model node: it only applies to Ollama.
-    url_fields = _BASE_URL_FIELDS + {"ollama": ("ollama_base_url",), "watsonx": ("base_url_ibm_watsonx",)}.get(protocol, ())
+    # 1.13's per-provider fields of the model list (bundles add theirs: vllm_base_url, openai_compatible_base_url).
+    own_fields = {"ollama": ("ollama_base_url",), "watsonx": ("base_url_ibm_watsonx",)}.get(protocol, ())
+    if known is not None and known.name in ("vLLM", "OpenAI Compatible"):
+        own_fields = ("vllm_base_url",) if known.name == "vLLM" else ("openai_compatible_base_url",)
+    url_fields = _BASE_URL_FIELDS + own_fields
     base_url = next((to_text(component.params[f]) for f in url_fields if component.params.get(f)), None)
     if not base_url and url_var:
         base_url = await component.ctx.variable(url_var) or os.environ.get(url_var) or None
@@ -87,6 +91,12 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
     if isinstance(component.params.get("timeout"), (int, float)) and component.params["timeout"] > 0:
         # A node may shorten the engine's HTTP timeout, never lengthen it (Langflow's default is 700 s).
         extra["timeout"] = min(float(component.params["timeout"]), component.ctx.settings.http_timeout_s)
+    if known is not None and known.name == "OpenAI Compatible" and base_url and not base_url.rstrip("/").endswith("/v1"):
+        base_url = base_url.rstrip("/") + "/v1"  # the bundle's base URL suffix
+    if protocol in ("azure", "azure_foundry"):  # the API version the Azure clients read from the environment
+        version_var = "OPENAI_API_VERSION" if protocol == "azure" else "AZURE_AI_FOUNDRY_API_VERSION"
+        if version := to_text(component.params.get("api_version")).strip() or await component.ctx.variable(version_var):
+            extra["api_version"] = version
     if protocol == "watsonx":  # 1.13's model list: watsonx needs its project
         extra["project_id"] = to_text(component.params.get("project_id")).strip() or await component.ctx.variable("WATSONX_PROJECT_ID")
     return ModelConfig(

@@ -16,6 +16,7 @@ from flowless_engine.llm.providers import find_provider, provider_names
 _CLIENTS: dict[str, tuple[str, str]] = {
     "openai": ("flowless_engine.llm.openai_compat", "OpenAICompatChatModel"),
     "azure": ("flowless_engine.llm.openai_compat", "AzureOpenAIChatModel"),
+    "azure_foundry": ("flowless_engine.llm.openai_compat", "AzureAIFoundryChatModel"),
     "watsonx": ("flowless_engine.llm.watsonx", "WatsonxChatModel"),
     "gemini": ("flowless_engine.llm.gemini", "GeminiChatModel"),
     "vertex": ("flowless_engine.llm.vertex", "VertexChatModel"),

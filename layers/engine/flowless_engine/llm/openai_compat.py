@@ -211,3 +211,22 @@ class AzureOpenAIChatModel(OpenAICompatChatModel):
 
     def _headers(self) -> dict[str, str]:
         return {"api-key": self.config.api_key or ""}
+
+
+class AzureAIFoundryChatModel(OpenAICompatChatModel):
+    """Azure AI Foundry's model inference API: `{endpoint}/models/chat/completions?api-version=`,
+    the key in `api-key`, the model named in the body."""
+
+    def __init__(self, config: ModelConfig, http: HttpClient) -> None:
+        provider = "Azure AI Foundry"
+        endpoint = (config.base_url or "").rstrip("/").removesuffix("/models")
+        if not endpoint:
+            raise ConfigurationError(f"{provider} needs an endpoint (AZURE_AI_FOUNDRY_ENDPOINT)", provider=provider)
+        if not config.api_key:
+            raise ConfigurationError(f"{provider} API key is missing", provider=provider)
+        super().__init__(config, http, provider=provider, default_base_url=endpoint)
+        version = config.extra.get("api_version") or "2024-05-01-preview"
+        self.url = f"{endpoint}/models/chat/completions?api-version={quote(version)}"
+
+    def _headers(self) -> dict[str, str]:
+        return {"api-key": self.config.api_key or ""}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Provider:
     name: str  # display name, used in errors
-    protocol: str  # "openai" | "azure" | "gemini" | "vertex" | "cohere" | "watsonx" | "huggingface" | "anthropic" | "bedrock" | "ollama"
+    protocol: str  # "openai" | "azure" | "azure_foundry" | "gemini" | "vertex" | "cohere" | "watsonx" | "huggingface" | "anthropic" | "bedrock" | "ollama"
     base_url: str | None = None  # None: the flow must give one
     key_variable: str = ""  # the conventional tenant variable / environment variable of the key
     url_variable: str = ""  # ... of the base URL
@@ -24,7 +24,7 @@ class Provider:
 _P = Provider
 PROVIDERS: dict[str, Provider] = {
     "openai": _P("OpenAI", "openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL"),
-    "openai compatible": _P("OpenAI Compatible", "openai", None, "OPENAI_API_KEY", key_required=False),
+    "openai compatible": _P("OpenAI Compatible", "openai", None, "OPENAI_COMPATIBLE_API_KEY", "OPENAI_COMPATIBLE_BASE_URL", key_required=False),
     "groq": _P("Groq", "openai", "https://api.groq.com/openai/v1", "GROQ_API_KEY"),
     "deepseek": _P("DeepSeek", "openai", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"),
     "xai": _P("xAI", "openai", "https://api.x.ai/v1", "XAI_API_KEY"),
@@ -35,12 +35,13 @@ PROVIDERS: dict[str, Provider] = {
     "mistral": _P("Mistral", "openai", "https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
     "perplexity": _P("Perplexity", "openai", "https://api.perplexity.ai", "PERPLEXITY_API_KEY"),
     "novita": _P("Novita", "openai", "https://api.novita.ai/v3/openai", "NOVITA_API_KEY"),
-    "vllm": _P("vLLM", "openai", "http://localhost:8000/v1", "VLLM_API_KEY", key_required=False),
+    "vllm": _P("vLLM", "openai", "http://localhost:8000/v1", "VLLM_API_KEY", "VLLM_API_BASE", key_required=False),
     "maritalk": _P("Maritalk", "openai", "https://chat.maritaca.ai/api", "MARITALK_API_KEY"),
     "aiml": _P("AI/ML API", "openai", "https://api.aimlapi.com/v2", "AIML_API_KEY"),
     "cometapi": _P("CometAPI", "openai", "https://api.cometapi.com/v1", "COMETAPI_KEY"),
     "litellm": _P("LiteLLM", "openai", "http://localhost:4000/v1", "LITELLM_API_KEY", key_required=False),
     "azure openai": _P("Azure OpenAI", "azure", None, "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT"),
+    "azure ai foundry": _P("Azure AI Foundry", "azure_foundry", None, "AZURE_AI_FOUNDRY_API_KEY", "AZURE_AI_FOUNDRY_ENDPOINT"),
     "google generative ai": _P("Google Generative AI", "gemini", "https://generativelanguage.googleapis.com", "GOOGLE_API_KEY"),
     "vertex ai": _P("Vertex AI", "vertex", None, key_required=False),
     "cohere": _P("Cohere", "cohere", "https://api.cohere.com", "COHERE_API_KEY"),
