@@ -16,6 +16,7 @@ from flowless_engine.errors import ProviderAuthError
 from flowless_engine.llm import providers
 from flowless_engine.settings import EngineSettings
 from tests.support.bedrock_server import BedrockServer
+from tests.support.cloudflare_server import CloudflareServer
 from tests.support.cohere_server import CohereServer
 from tests.support.flows import edge, flow, node
 from tests.support.gemini_server import GeminiServer
@@ -89,6 +90,10 @@ CASES = [
                                                               "region_name": "us-west-2", "endpoint_url": s.url, "model_id": "amazon.titan-embed-text-v1"},
          "/model/amazon.titan-embed-text-v1/invoke", lambda h: "Credential=AKIDFLOWLESS/" in h.get("authorization", "") and "/us-west-2/bedrock/" in h["authorization"],
          lambda b: [b["inputText"]], _fresh_bedrock),
+    Case("CloudflareWorkersAIEmbeddings", CloudflareServer, lambda s: {"api_token": "cf", "account_id": "acc-1", "api_base_url": s.base_url,
+                                                                      "headers": {"x-flow": "yes"}},
+         "/client/v4/accounts/acc-1/ai/run/@cf/baai/bge-base-en-v1.5", lambda h: h.get("authorization") == "Bearer cf" and h.get("x-flow") == "yes",
+         lambda b: b["text"]),
     Case("WatsonxEmbeddingsComponent", WatsonxServer, lambda s: {"api_key": "wx", "url": s.url, "project_id": "p1", "model_name": "ibm/slate-30m-english-rtrvr"},
          "/ml/v1/text/embeddings", bearer("iam-xw"), lambda b: b["inputs"], _watsonx),
 ]
@@ -217,3 +222,17 @@ def test_providers_table_is_consistent() -> None:
         assert providers.find_provider(provider.name) is provider
     assert all(target in providers.PROVIDERS for target in providers.ALIASES.values())
     assert providers.find_provider("IBM WatsonX") is providers.find_provider("ibm watsonx.ai")
+
+
+async def test_fake_embeddings_need_no_model() -> None:
+    exported = flow("fake", [
+        node("LangChainFakeEmbeddings-f1", "LangChainFakeEmbeddings", {"dimensions": 8}),
+        node("TextInput-t1", "TextInput", {"input_value": "same words"}),
+        node("TextEmbedderComponent-x1", "TextEmbedderComponent"),
+    ], [
+        edge("LangChainFakeEmbeddings-f1", "embeddings", "TextEmbedderComponent-x1", "embedding_model", output_types=["Embeddings"], input_types=["Embeddings"]),
+        edge("TextInput-t1", "text", "TextEmbedderComponent-x1", "message"),
+    ])
+    first, second = [await arun_flow_from_json(exported, settings=SETTINGS, output_type="debug") for _ in range(2)]
+    vectors = [{o["component_id"]: o for o in r[0]["outputs"]}["TextEmbedderComponent-x1"]["results"]["embeddings"]["data"]["embeddings"] for r in (first, second)]
+    assert len(vectors[0]) == 8 and vectors[0] == vectors[1] and math.isclose(sum(v * v for v in vectors[0]), 1.0)

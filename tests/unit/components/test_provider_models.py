@@ -94,6 +94,8 @@ CASES = [
          "/v1/chat/completions", bearer("nv"), "meta/llama-3.1-8b-instruct"),
     Case("SambaNovaModel", ModelServer, lambda s: {"api_key": "sn", "base_url": s.base_url, "model_name": "Meta-Llama-3.3-70B-Instruct"},
          "/v1/chat/completions", bearer("sn"), "Meta-Llama-3.3-70B-Instruct"),
+    Case("OrcaRouterComponent", ModelServer, lambda s: {"api_key": "orca", "model_name": "auto"},
+         "/v1/chat/completions", bearer("orca"), "auto", _table("orcarouter")),
     Case("PerplexityModel", ModelServer, lambda s: {"api_key": "pplx", "model_name": "sonar"},
          "/v1/chat/completions", bearer("pplx"), "sonar", _table("perplexity")),
     Case("MistralModel", ModelServer, lambda s: {"api_key": "mi", "mistral_api_base": s.base_url, "model_name": "mistral-small-latest"},

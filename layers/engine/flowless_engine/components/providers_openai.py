@@ -340,6 +340,20 @@ class LiteLLMProxyModel(_OpenAIShaped):
     )
 
 
+class OrcaRouterComponent(_OpenAIShaped):
+    type_name = "OrcaRouterComponent"
+    display_name = "OrcaRouter"
+    description = "OrcaRouter routes each request to a suitable model through one OpenAI-compatible API."
+    icon = "OrcaRouter"
+    provider = "OrcaRouter"
+    inputs = MODEL_BASE_INPUTS + (
+        secret_in("api_key", "API Key", required=True),
+        dropdown_in("model_name", "Model", "", required=True),
+        slider_in("temperature", "Temperature", 0.7, advanced=True),
+        int_in("max_tokens", "Max Tokens", advanced=True),
+    )
+
+
 AZURE_API_VERSIONS = ("2024-06-01", "2024-07-01-preview", "2024-08-01-preview", "2024-09-01-preview", "2024-10-01-preview",
                       "2024-10-21", "2024-12-01-preview", "2025-01-01-preview", "2025-02-01-preview")
 

@@ -35,6 +35,7 @@ _EMBEDDERS: dict[str, tuple[str, str]] = {
     "cohere": ("flowless_engine.llm.cohere", "CohereEmbeddings"),
     "watsonx": ("flowless_engine.llm.watsonx", "WatsonxEmbeddings"),
     "huggingface": ("flowless_engine.llm.huggingface", "HuggingFaceEmbeddings"),
+    "cloudflare": ("flowless_engine.llm.cloudflare", "CloudflareEmbeddings"),
 }
 
 
@@ -135,6 +136,8 @@ def get_embeddings(config: EmbeddingConfig, http: HttpClient) -> Embeddings:
         return OllamaEmbeddings(config, http)
     if protocol == "bedrock":
         return BedrockEmbeddings(config, http)
+    if protocol == "fake":
+        return FakeEmbeddings(config)
     if protocol in _EMBEDDERS:
         module, cls = _EMBEDDERS[protocol]
         return _Protocol(getattr(importlib.import_module(module), cls)(config, http), config)
@@ -253,6 +256,32 @@ class AzureOpenAIEmbeddings(OpenAIEmbeddings):
 
     def _headers(self) -> dict[str, str]:
         return {"api-key": self.config.api_key or ""}
+
+
+class FakeEmbeddings(_Batched):
+    """Langflow's "Fake Embeddings" node: vectors for wiring and testing flows, no model. Each is
+    a hashed bag of the text's words, normalised (equal texts, equal vectors), `dimensions` long."""
+
+    provider = "Fake Embeddings"
+
+    def __init__(self, config: EmbeddingConfig) -> None:
+        self.model = config.model
+        self.config = config
+
+    async def _embed_batch(self, texts: list[str], query: bool) -> list[list[float]]:
+        import hashlib
+        import math
+
+        size = max(1, self.config.dimensions or 5)
+        vectors = []
+        for text in texts:
+            vector = [0.0] * size
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.sha256(word.encode()).digest()
+                vector[int.from_bytes(digest[:4], "little") % size] += 1.0 if digest[4] & 1 else -1.0
+            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+            vectors.append([v / norm for v in vector])
+        return vectors
 
 
 class OllamaEmbeddings(_Batched):

@@ -40,6 +40,9 @@ PROVIDERS: dict[str, Provider] = {
     "aiml": _P("AI/ML API", "openai", "https://api.aimlapi.com/v2", "AIML_API_KEY"),
     "cometapi": _P("CometAPI", "openai", "https://api.cometapi.com/v1", "COMETAPI_KEY"),
     "litellm": _P("LiteLLM", "openai", "http://localhost:4000/v1", "LITELLM_API_KEY", key_required=False),
+    "orcarouter": _P("OrcaRouter", "openai", "https://api.orcarouter.ai/v1", "ORCAROUTER_API_KEY"),
+    "cloudflare workers ai": _P("Cloudflare Workers AI", "cloudflare", "https://api.cloudflare.com/client/v4/accounts", "CLOUDFLARE_API_TOKEN"),
+    "fake embeddings": _P("Fake Embeddings", "fake", key_required=False),
     "azure openai": _P("Azure OpenAI", "azure", None, "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT"),
     "azure ai foundry": _P("Azure AI Foundry", "azure_foundry", None, "AZURE_AI_FOUNDRY_API_KEY", "AZURE_AI_FOUNDRY_ENDPOINT"),
     "google generative ai": _P("Google Generative AI", "gemini", "https://generativelanguage.googleapis.com", "GOOGLE_API_KEY"),
@@ -78,6 +81,8 @@ ALIASES: dict[str, str] = {
     "comet api": "cometapi",
     "litellm proxy": "litellm",
     "maritaca": "maritalk",
+    "orca router": "orcarouter",
+    "cloudflare": "cloudflare workers ai",
 }
 
 

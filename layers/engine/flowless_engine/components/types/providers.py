@@ -20,6 +20,7 @@ TYPES: dict[str, str] = {
     "AIMLModel": "providers_openai:AIMLModel",
     "CometAPIModel": "providers_openai:CometAPIModel",
     "LiteLLMProxyModel": "providers_openai:LiteLLMProxyModel",
+    "OrcaRouterComponent": "providers_openai:OrcaRouterComponent",
     "AzureOpenAIModel": "providers_openai:AzureOpenAIModel",
     "AzureChatOpenAI": "providers_openai:AzureOpenAIModel",
     "LMStudioEmbeddingsComponent": "providers_openai:LMStudioEmbeddingsComponent",
@@ -53,6 +54,9 @@ TYPES: dict[str, str] = {
     "OllamaModel": "providers_native:OllamaModel",
     "ChatOllamaModel": "providers_native:OllamaModel",
     "OllamaEmbeddings": "providers_native:OllamaEmbeddingsComponent",
+    # Their own protocols: Cloudflare Workers AI; Fake Embeddings (no model)
+    "CloudflareWorkersAIEmbeddings": "providers_misc:CloudflareWorkersAIEmbeddings",
+    "LangChainFakeEmbeddings": "providers_misc:FakeEmbeddingsComponent",
     # Embedding utilities
     "TextEmbedderComponent": "embedding_tools:TextEmbedderComponent",
     "EmbeddingSimilarityComponent": "embedding_tools:EmbeddingSimilarityComponent",
