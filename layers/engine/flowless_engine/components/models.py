@@ -97,6 +97,11 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
         version_var = "OPENAI_API_VERSION" if protocol == "azure" else "AZURE_AI_FOUNDRY_API_VERSION"
         if version := to_text(component.params.get("api_version")).strip() or await component.ctx.variable(version_var):
             extra["api_version"] = version
+    if known is not None and known.name == "OpenRouter":  # the model list's attribution headers
+        site, app = await component.ctx.variable("OPENROUTER_SITE_URL"), await component.ctx.variable("OPENROUTER_APP_NAME")
+        headers = {k: v for k, v in (("HTTP-Referer", site), ("X-Title", app)) if v}
+        if headers:
+            extra["headers"] = headers
     if protocol == "watsonx":  # 1.13's model list: watsonx needs its project
         extra["project_id"] = to_text(component.params.get("project_id")).strip() or await component.ctx.variable("WATSONX_PROJECT_ID")
     return ModelConfig(
