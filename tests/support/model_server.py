@@ -1,7 +1,9 @@
 """A fake model server that answers over real HTTP, for tests and benchmarks (stdlib only).
 
-It speaks OpenAI Chat Completions and Embeddings (`/v1/...`), Anthropic Messages
-(`/v1/messages`) and Ollama (`/api/chat`), streamed or not, and answers deterministically:
+It speaks OpenAI Chat Completions and Embeddings (`/v1/...`, or under any prefix the
+OpenAI-compatible services use: Groq's `/openai/v1`, Azure's `/openai/deployments/<name>`...),
+Anthropic Messages (`/v1/messages`) and Ollama (`/api/chat`, `/api/embed`), streamed or not, and
+answers deterministically:
 
 - a scripted reply, when `script([...])` queued one (FIFO);
 - a forced tool (Anthropic `tool_choice: {"type": "tool"}`): that tool, its input filled from the schema;
