@@ -236,3 +236,41 @@ async def test_fake_embeddings_need_no_model() -> None:
     first, second = [await arun_flow_from_json(exported, settings=SETTINGS, output_type="debug") for _ in range(2)]
     vectors = [{o["component_id"]: o for o in r[0]["outputs"]}["TextEmbedderComponent-x1"]["results"]["embeddings"]["data"]["embeddings"] for r in (first, second)]
     assert len(vectors[0]) == 8 and vectors[0] == vectors[1] and math.isclose(sum(v * v for v in vectors[0]), 1.0)
+
+
+@pytest.mark.parametrize("provider, model, server_type, variables", [
+    ("Cohere", "embed-english-v3.0", CohereServer, {"COHERE_API_KEY": "tenant-co"}),
+    ("Google Generative AI", "text-embedding-004", GeminiServer, {"GOOGLE_API_KEY": "tenant-g"}),
+    ("IBM watsonx.ai", "ibm/slate-30m-english-rtrvr", WatsonxServer, {"WATSONX_APIKEY": "wx", "WATSONX_PROJECT_ID": "p1", "WATSONX_URL": "{url}"}),
+])
+async def test_a_knowledge_base_embeds_with_the_provider(provider: str, model: str, server_type: type, variables: dict[str, str],
+                                                         servers: dict[type, ModelServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A knowledge base created for a provider: ingestion and retrieval embed through it, keys from the tenant's variables."""
+    from flowless_engine.vectors.base import KnowledgeBaseSpec
+    from flowless_engine.vectors.memory import InMemoryKnowledgeBases, InMemoryVectorStore
+
+    server = servers[server_type]
+    server.reset()
+    {GeminiServer: _gemini, CohereServer: _cohere, WatsonxServer: _watsonx}[server_type](monkeypatch, server)
+    variables = {k: v.replace("{url}", server.url) for k, v in variables.items()}
+    vectors, knowledge = InMemoryVectorStore(), InMemoryKnowledgeBases([KnowledgeBaseSpec("notes", provider, model)])
+    ingest = flow("ingest", [
+        node("ChatInput-i1", "ChatInput"),
+        node("TypeConverterComponent-c1", "TypeConverterComponent", {"output_type": "DataFrame"}),
+        node("Knowledge-k1", "Knowledge", {"knowledge_base": "notes", "mode": "Ingest"}),
+    ], [
+        edge("ChatInput-i1", "message", "TypeConverterComponent-c1", "input_data"),
+        edge("TypeConverterComponent-c1", "dataframe_output", "Knowledge-k1", "input_df", output_types=["DataFrame"], input_types=["DataFrame"]),
+    ])
+    for text in ("Parcels ship every weekday", "Refunds take fourteen days"):
+        await arun_flow_from_json(ingest, text, settings=SETTINGS, variables=variables, vectors=vectors, knowledge=knowledge)
+    retrieve = flow("retrieve", [
+        node("ChatInput-i1", "ChatInput"),
+        node("Knowledge-k1", "Knowledge", {"knowledge_base": "notes", "mode": "Retrieve", "top_k": 1}),
+    ], [edge("ChatInput-i1", "message", "Knowledge-k1", "search_query")])
+    result = await arun_flow_from_json(retrieve, "when do parcels ship", settings=SETTINGS, variables=variables, vectors=vectors,
+                                       knowledge=knowledge, output_type="debug")
+    rows = {o["component_id"]: o for o in result[0]["outputs"]}["Knowledge-k1"]["results"]
+    assert "Parcels ship every weekday" in str(rows) and "Refunds" not in str(rows)  # the closest chunk only (top_k 1)
+    embedded = [r for r in server.requests if "token" not in r.path]
+    assert len(embedded) == 3  # two documents, one query
