@@ -299,3 +299,17 @@ async def test_ollama_structured_output_feeds_its_data_and_table_outputs(servers
     [request] = server.requests
     assert request.body["format"]["properties"] == {"city": {"type": "string", "description": "the city"},
                                                     "population": {"type": "integer", "description": "people"}}
+
+
+async def test_bedrock_converse_disable_streaming_answers_at_once(servers: dict[type, ModelServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    server = servers[BedrockServer]
+    server.reset()
+    _fresh_bedrock(monkeypatch, server)
+    values = {**AWS, "endpoint_url": server.url, "model_id": "amazon.nova-lite-v1", "stream": True, "disable_streaming": True}
+    exported = flow("bedrock", [node("ChatInput-i1", "ChatInput"), provider_node("AmazonBedrockConverseModel-m1", "AmazonBedrockConverseModel", values),
+                                node("ChatOutput-o1", "ChatOutput")],
+                    [edge("ChatInput-i1", "message", "AmazonBedrockConverseModel-m1", "input_value"),
+                     edge("AmazonBedrockConverseModel-m1", "text_output", "ChatOutput-o1", "input_value")])
+    result = await arun_flow_from_json(exported, "no stream please", settings=SETTINGS, stream=True)
+    assert result[0]["outputs"][0]["results"]["message"]["text"] == "Echo: no stream please"
+    assert [r.path for r in server.requests] == ["/model/amazon.nova-lite-v1/converse"]

@@ -128,6 +128,11 @@ class AmazonBedrockConverseModel(AmazonBedrockModel):
         dict_in("additional_model_fields", "Additional Model Fields", advanced=True, is_list=True),
     )
 
+    async def text_response(self) -> Any:
+        if to_bool(self.params.get("disable_streaming")):  # the node asks for one answer, whatever `stream` says
+            self.params["stream"] = False
+        return await super().text_response()
+
 
 class AmazonBedrockEmbeddingsComponent(EmbeddingsProviderComponent):
     type_name = "AmazonBedrockEmbeddings"
