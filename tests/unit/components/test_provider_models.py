@@ -313,3 +313,27 @@ async def test_bedrock_converse_disable_streaming_answers_at_once(servers: dict[
     result = await arun_flow_from_json(exported, "no stream please", settings=SETTINGS, stream=True)
     assert result[0]["outputs"][0]["results"]["message"]["text"] == "Echo: no stream please"
     assert [r.path for r in server.requests] == ["/model/amazon.nova-lite-v1/converse"]
+
+
+async def test_gemini_thought_signatures_go_back_with_the_tool_calls(servers: dict[type, ModelServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thinking models sign their function calls; the signature is returned with the call in the next turn."""
+    from flowless_engine.http import HttpClient
+    from flowless_engine.llm.base import ChatMessage, ModelConfig
+    from flowless_engine.llm.gemini import GeminiChatModel
+
+    server = servers[GeminiServer]
+    server.reset()
+    http = HttpClient(allow_loopback=True, retries=0)
+    model = GeminiChatModel(ModelConfig("Google Generative AI", "gemini-2.5-pro", "k", server.url), http)
+    payload = {"candidates": [{"content": {"role": "model", "parts": [
+        {"functionCall": {"name": "evaluate_expression", "args": {"expression": "2+2"}}, "thoughtSignature": "c2lnbmVk"}]}, "finishReason": "STOP"}]}
+    calls: list[Any] = []
+    model._read(payload, [], calls)
+    assert calls[0].name == "evaluate_expression"
+    turns = [ChatMessage("user", "2+2?"), ChatMessage("assistant", None, tool_calls=calls),
+             ChatMessage("tool", "4", tool_call_id=calls[0].id, name="evaluate_expression")]
+    await model.complete(turns)
+    sent = server.requests[-1].body["contents"]
+    assert sent[1]["parts"][0] == {"functionCall": {"name": "evaluate_expression", "args": {"expression": "2+2"}}, "thoughtSignature": "c2lnbmVk"}
+    assert sent[2]["parts"][0]["functionResponse"] == {"name": "evaluate_expression", "response": {"result": "4"}}
+    await http.aclose()

@@ -19,6 +19,8 @@ GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
 API_VERSION = "v1beta"
 _FINISH_REASONS = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter"}
 # JSON-schema keywords Gemini's OpenAPI-subset schemas refuse.
+# A tool call's id carries the model's thought signature, when it gave one (Gemini calls have no ids).
+_SIGNED = "gemini-signed:"
 _UNSUPPORTED_SCHEMA_KEYS = frozenset({"additionalProperties", "$schema", "$id", "title", "default", "examples", "$defs", "definitions", "strict"})
 
 
@@ -107,7 +109,9 @@ class GeminiChatModel:
                 texts.append(part["text"])
             elif isinstance(part.get("functionCall"), dict):
                 call = part["functionCall"]
-                calls.append(ToolCall(call.get("id") or new_call_id(), call.get("name", ""), json.dumps(call.get("args") or {})))
+                # A thinking model signs its call; the signature must come back with it in the next turn.
+                call_id = _SIGNED + part["thoughtSignature"] if part.get("thoughtSignature") else call.get("id") or new_call_id()
+                calls.append(ToolCall(call_id, call.get("name", ""), json.dumps(call.get("args") or {})))
         return candidate.get("finishReason")
 
     def _headers(self) -> dict[str, str]:
@@ -179,7 +183,11 @@ def _parts(message: ChatMessage) -> list[dict[str, Any]]:
             parts.append({"fileData": {"fileUri": url}})
     if message.content:
         parts.append({"text": message.content})
-    parts += [{"functionCall": {"name": c.name, "args": parse_arguments(c.arguments)}} for c in message.tool_calls]
+    for call in message.tool_calls:
+        part: dict[str, Any] = {"functionCall": {"name": call.name, "args": parse_arguments(call.arguments)}}
+        if call.id.startswith(_SIGNED):
+            part["thoughtSignature"] = call.id[len(_SIGNED):]
+        parts.append(part)
     return parts
 
 
