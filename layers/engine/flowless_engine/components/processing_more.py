@@ -1,0 +1,672 @@
+"""The rest of Langflow 1.13's processing nodes real flows use: JSON Cleaner, Filter Data, Table
+(DataFrame) Operations, JSON (Data) Operations, Combine Data, Parse DataFrame, Parse JSON (a jq
+subset), Regex Extractor, Pass, Current Date, and LangChain's character / recursive text splitters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+
+from flowless_engine.components.base import Component, Input, Output, format_data, to_bool, to_data_list, to_int, to_text
+from flowless_engine.components.processing import CharacterSplitter, _unescape
+from flowless_engine.components.toolmode import ToolModeMixin
+from flowless_engine.schema import Data, DataFrame, Message
+
+_MSG = ("Message",)
+_JSON_IN = ("Data", "JSON")
+_TABLE_IN = ("DataFrame", "Table")
+MAX_REGEX_INPUT_CHARS = 1_000_000
+MAX_PATTERN_CHARS = 1_000
+
+
+def _selected(value: Any, default: str = "") -> str:
+    """A SortableList / Tab / Dropdown value: [{"name": ...}] or a string."""
+    if isinstance(value, list):
+        value = value[0] if value else {}
+    if isinstance(value, dict):
+        return str(value.get("name") or default)
+    return to_text(value) if value not in (None, "") else default
+
+
+def repair_json(text: str) -> str:
+    from json_repair import repair_json as repair  # lazily: only flows that clean JSON pay for it
+
+    return str(repair(text))
+
+
+def loads_lenient(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        try:
+            return json.loads(repair_json(text))
+        except ValueError as exc:
+            raise ValueError(f"Invalid JSON: {exc}") from exc
+
+
+# ---- JSON ---------------------------------------------------------------------------------
+
+
+class JSONCleanerComponent(Component):
+    type_name = "JSONCleaner"
+    display_name = "JSON Cleaner"
+    description = "Cleans the messy and sometimes incorrect JSON strings produced by LLMs so that they are fully compliant with the JSON spec."
+    icon = "braces"
+    inputs = (
+        Input("json_str", "JSON String", "str", "", input_types=_MSG, required=True, info="The JSON string to be cleaned.", input_kind="MessageTextInput"),
+        Input("remove_control_chars", "Remove Control Characters", "bool", False, info="Remove control characters from the JSON string.", input_kind="BoolInput"),
+        Input("normalize_unicode", "Normalize Unicode", "bool", False, info="Normalize Unicode characters in the JSON string.", input_kind="BoolInput"),
+        Input("validate_json", "Validate JSON", "bool", False, info="Validate the JSON string to ensure it is well-formed.", input_kind="BoolInput"),
+    )
+    outputs = (Output("output", "clean_json", ("Message",), "Cleaned JSON String"),)
+
+    async def clean_json(self) -> Message:
+        text = to_text(self.params.get("json_str"))
+        start, end = text.find("{"), text.rfind("}")
+        if start == -1 or end == -1:
+            raise ValueError("Invalid JSON string: Missing '{' or '}'")
+        text = text[start : end + 1]
+        if to_bool(self.param("remove_control_chars", False)):
+            text = re.sub(r"[\x00-\x1f\x7f]", "", text)
+        if to_bool(self.param("normalize_unicode", False)):
+            text = unicodedata.normalize("NFC", text)
+        if to_bool(self.param("validate_json", False)):
+            try:
+                json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"Error cleaning JSON string: Invalid JSON string: {exc}") from exc
+        result = repair_json(text)
+        self.status = result
+        return Message(text=result)
+
+
+class FilterDataComponent(Component):
+    type_name = "FilterData"
+    display_name = "Filter Data"
+    description = "Filters a Data object based on a list of keys."
+    icon = "filter"
+    inputs = (
+        Input("data", "JSON", "other", "", input_types=_JSON_IN, info="Data object to filter.", input_kind="DataInput"),
+        Input("filter_criteria", "Filter Criteria", "str", "", input_types=_MSG, is_list=True, info="List of keys to filter by.", input_kind="MessageTextInput"),
+    )
+    outputs = (Output("filtered_data", "filter_data", ("JSON",), "Filtered Data"),)
+
+    async def filter_data(self) -> Data:
+        keys = {to_text(k) for k in (self.params.get("filter_criteria") or []) if to_text(k)}
+        value = self.params.get("data")
+        data = value.data if isinstance(value, Data) else {}
+        result = Data(data={k: v for k, v in data.items() if k in keys})
+        self.status = result
+        return result
+
+    async def filter_data_text(self) -> Message:  # pre-1.1 `filtered_data_text`
+        return Message(text=json.dumps((await self.filter_data()).data, ensure_ascii=False, default=str))
+
+
+class ParseJSONDataComponent(Component):
+    type_name = "ParseJSONData"
+    display_name = "Parse JSON"
+    description = "Convert and extract JSON fields."
+    icon = "braces"
+    inputs = (
+        Input("input_value", "Input", "other", "", input_types=("Message", "Data", "JSON"), required=True,
+              info="Data object to filter.", input_kind="HandleInput"),
+        Input("query", "JQ Query", "str", "", input_types=_MSG, required=True, info="JQ Query to filter the data.", input_kind="MessageTextInput"),
+    )
+    outputs = (Output("filtered_data", "filter_data", ("JSON",), "Filtered Data"),)
+
+    @staticmethod
+    def _text(value: Any) -> str:
+        if isinstance(value, Message):
+            return value.plain_text
+        if isinstance(value, Data):
+            return json.dumps(value.data, default=str)
+        return str(value)
+
+    async def filter_data(self) -> list[Data]:
+        from flowless_engine.components.jq import run_query
+
+        value = self.params.get("input_value")
+        if not value:
+            return []
+        subject = [loads_lenient(repair_json(self._text(v))) for v in value] if isinstance(value, list) else loads_lenient(repair_json(self._text(value)))
+        results = run_query(to_text(self.param("query", ".")) or ".", subject)
+        out = [Data(data=r) if isinstance(r, dict) else Data(data={"text": str(r)}) for r in results]
+        self.status = out
+        return out
+
+
+class DataOperationsComponent(Component):
+    type_name = "DataOperations"
+    display_name = "JSON Operations"
+    description = "Perform various operations on a JSON object."
+    icon = "file-json"
+    _OPS = ("Select Keys", "Literal Eval", "Combine", "Append or Update", "Remove Keys", "Rename Keys", "Path Selection", "JQ Expression")
+    inputs = (
+        Input("data", "JSON", "other", "", input_types=_JSON_IN, is_list=True, required=True, input_kind="DataInput"),
+        Input("operations", "Operations", "sortableList", "", options=tuple({"name": n} for n in _OPS), input_kind="SortableListInput"),
+        Input("select_keys_input", "Select Keys", "str", [], input_types=_MSG, is_list=True, input_kind="MessageTextInput"),
+        Input("append_update_data", "Append or Update", "dict", {"key": "value"}, is_list=True, input_kind="DictInput"),
+        Input("remove_keys_input", "Remove Keys", "str", [], input_types=_MSG, is_list=True, input_kind="MessageTextInput"),
+        Input("rename_keys_input", "Rename Keys", "dict", {"old_key": "new_key"}, is_list=True, input_kind="DictInput"),
+        Input("mapped_json_display", "JSON to Map", "str", "", input_types=_MSG, multiline=True, input_kind="MultilineInput"),
+        Input("selected_key", "Select Path", "str", None, input_kind="DropdownInput"),
+        Input("query", "JQ Expression", "str", "", input_types=_MSG, input_kind="MessageTextInput"),
+    )
+    outputs = (Output("data_output", "as_data", ("JSON",), "JSON"),)
+
+    def _items(self) -> list[Data]:
+        return to_data_list(self.params.get("data"))
+
+    def _one(self, op: str) -> dict[str, Any]:
+        items = self._items()
+        if len(items) != 1:
+            raise ValueError(f"{op} operation requires a single JSON input, got {len(items)}")
+        return dict(items[0].data)
+
+    async def as_data(self) -> Data:
+        from flowless_engine.components.search import dict_param
+
+        op = _selected(self.params.get("operations"))
+        if not op:
+            return Data(data={})
+        if op == "Select Keys":
+            keys = [to_text(k) for k in self.params.get("select_keys_input") or []]
+            data = self._one(op)
+            missing = [k for k in keys if k not in data]
+            if missing:
+                raise ValueError(f"Keys not found in the JSON: {', '.join(missing)}")
+            return Data(data={k: data[k] for k in keys})
+        if op == "Remove Keys":
+            drop = {to_text(k) for k in self.params.get("remove_keys_input") or []}
+            return Data(data=_drop_keys(self._one(op), drop))
+        if op == "Rename Keys":
+            mapping = {str(k): str(v) for k, v in dict_param(self.params.get("rename_keys_input")).items()}
+            return Data(data=_rename_keys(self._one(op), mapping))
+        if op == "Append or Update":
+            return Data(data={**self._one(op), **dict_param(self.params.get("append_update_data"))})
+        if op == "Combine":
+            combined: dict[str, Any] = {}
+            for item in self._items():
+                for key, value in item.data.items():
+                    if key not in combined:
+                        combined[key] = value
+                    elif isinstance(combined[key], list):
+                        combined[key] = combined[key] + (value if isinstance(value, list) else [value])
+                    else:
+                        combined[key] = [combined[key]] + (value if isinstance(value, list) else [value])
+            return Data(data=combined)
+        if op == "Literal Eval":
+            return Data(data=_literal_values(self._one(op)))
+        if op == "Path Selection":
+            path = to_text(self.param("selected_key", ""))
+            value: Any = self._one(op)
+            for part in [p for p in re.split(r"\.|\[(\d+)\]", path.lstrip(".")) if p]:
+                value = value[int(part)] if isinstance(value, list) and part.isdigit() else (value or {}).get(part) if isinstance(value, dict) else None
+            return Data(data=value if isinstance(value, dict) else {"result": value})
+        if op == "JQ Expression":
+            from flowless_engine.components.jq import run_query
+
+            results = run_query(to_text(self.param("query", ".")) or ".", self._one(op))
+            result = results[0] if len(results) == 1 else results
+            return Data(data=result if isinstance(result, dict) else {"result": result})
+        raise ValueError(f"Unsupported operation: {op}")
+
+
+def _drop_keys(value: Any, keys: set[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_keys(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_drop_keys(v, keys) for v in value]
+    return value
+
+
+def _rename_keys(value: Any, mapping: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {mapping.get(k, k): _rename_keys(v, mapping) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename_keys(v, mapping) for v in value]
+    return value
+
+
+def _literal_values(value: Any) -> Any:
+    """Strings holding Python/JSON literals become values (ast.literal_eval: no code runs)."""
+    import ast
+
+    if isinstance(value, dict):
+        return {k: _literal_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal_values(v) for v in value]
+    if isinstance(value, str) and len(value) < 100_000:
+        try:
+            return _literal_values(ast.literal_eval(value))
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            return value
+    return value
+
+
+class MergeDataComponent(Component):
+    type_name = "MergeDataComponent"
+    display_name = "Combine Data"
+    description = "Combines data using different operations"
+    icon = "merge"
+    inputs = (
+        Input("data_inputs", "Data Inputs", "other", "", input_types=_JSON_IN, is_list=True, required=True, input_kind="DataInput"),
+        Input("operation", "Operation Type", "str", "Concatenate", options=("Concatenate", "Append", "Merge", "Join"), input_kind="DropdownInput"),
+    )
+    outputs = (Output("combined_data", "combine_data", ("Table",), "Table"),)
+
+    async def combine_data(self) -> DataFrame:
+        items = to_data_list(self.params.get("data_inputs"))
+        if len(items) < 2:
+            return DataFrame()
+        op = to_text(self.param("operation", "Concatenate"))
+        if op == "Append":
+            return DataFrame(rows=[dict(d.data) for d in items])
+        combined: dict[str, Any] = {}
+        for index, item in enumerate(items, 1):
+            for key, value in item.data.items():
+                if op == "Join":
+                    combined[f"{key}_doc{index}" if index > 1 else key] = value
+                elif key not in combined:
+                    combined[key] = value
+                elif op == "Merge" and isinstance(value, str):
+                    combined[key] = (combined[key] if isinstance(combined[key], list) else [combined[key]]) + [value]
+                elif op == "Concatenate" and isinstance(combined[key], str) and isinstance(value, str):
+                    combined[key] = f"{combined[key]}\n{value}"
+                else:
+                    combined[key] = value
+        return DataFrame(rows=[combined])
+
+
+# ---- tables -----------------------------------------------------------------------------------
+
+
+def _frames(value: Any) -> list[DataFrame]:
+    items = value if isinstance(value, list) else [value]
+    frames = []
+    for item in items:
+        if isinstance(item, DataFrame):
+            frames.append(item)
+        elif isinstance(item, Data):
+            frames.append(DataFrame(rows=[dict(item.data)]))
+        elif isinstance(item, dict):
+            frames.append(DataFrame(rows=[item]))
+    return frames
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class DataFrameOperationsComponent(Component):
+    type_name = "DataFrameOperations"
+    display_name = "Table Operations"
+    description = "Perform various operations on a Table."
+    icon = "table"
+    _OPS = ("Add Column", "Concatenate", "Drop Column", "Filter", "Head", "Merge", "Rename Column", "Replace Value",
+            "Select Columns", "Sort", "Tail", "Drop Duplicates")
+    _FILTERS = ("equals", "not equals", "contains", "not contains", "starts with", "ends with", "greater than", "less than")
+    inputs = (
+        Input("df", "Table", "other", "", input_types=_TABLE_IN, is_list=True, required=True, input_kind="DataFrameInput"),
+        Input("operation", "Operation", "sortableList", "", options=tuple({"name": n} for n in _OPS), input_kind="SortableListInput"),
+        Input("column_name", "Column Name", "str", "", input_kind="StrInput"),
+        Input("filter_value", "Filter Value", "str", "", input_types=_MSG, input_kind="MessageTextInput"),
+        Input("filter_operator", "Filter Operator", "str", "equals", options=_FILTERS, input_kind="DropdownInput"),
+        Input("ascending", "Sort Ascending", "bool", True, input_kind="BoolInput"),
+        Input("new_column_name", "New Column Name", "str", "", input_kind="StrInput"),
+        Input("new_column_value", "New Column Value", "str", "", input_types=_MSG, input_kind="MessageTextInput"),
+        Input("columns_to_select", "Columns to Select", "str", "", is_list=True, input_kind="StrInput"),
+        Input("num_rows", "Number of Rows", "int", 5, input_kind="IntInput"),
+        Input("replace_value", "Value to Replace", "str", "", input_types=_MSG, input_kind="MessageTextInput"),
+        Input("replacement_value", "Replacement Value", "str", "", input_types=_MSG, input_kind="MessageTextInput"),
+        Input("left_dataframe", "Left Table", "other", "", input_types=_TABLE_IN, input_kind="DataFrameInput"),
+        Input("right_dataframe", "Right Table", "other", "", input_types=_TABLE_IN, input_kind="DataFrameInput"),
+        Input("merge_on_column", "Merge On Column", "str", "", input_kind="StrInput"),
+        Input("merge_how", "Merge Type", "str", "inner", options=("inner", "outer", "left", "right"), input_kind="DropdownInput"),
+    )
+    outputs = (Output("output", "perform_operation", ("Table",), "Table"),)
+
+    def _column(self, rows: list[dict[str, Any]]) -> str:
+        column = to_text(self.param("column_name", "")).strip()
+        if not column:
+            raise ValueError("Column Name is required for this operation")
+        if rows and all(column not in row for row in rows):
+            raise ValueError(f"Column '{column}' not found in the table")
+        return column
+
+    async def perform_operation(self) -> DataFrame:
+        op = _selected(self.params.get("operation"))
+        frames = _frames(self.params.get("df"))
+        rows = [dict(r) for f in frames[:1] for r in f.rows]
+        if not op:
+            return DataFrame(rows=rows)
+        n = to_int(self.param("num_rows", 5), 5)
+        if op == "Add Column":
+            name = to_text(self.param("new_column_name", "")).strip()
+            if not name:
+                raise ValueError("New Column Name is required to add a column")
+            value = to_text(self.params.get("new_column_value"))
+            return DataFrame(rows=[{**r, name: value} for r in rows])
+        if op == "Concatenate":
+            return DataFrame(rows=[dict(r) for f in frames for r in f.rows])
+        if op == "Drop Column":
+            column = self._column(rows)
+            return DataFrame(rows=[{k: v for k, v in r.items() if k != column} for r in rows])
+        if op == "Filter":
+            column = self._column(rows)
+            return DataFrame(rows=[r for r in rows if self._keep(r.get(column))])
+        if op == "Head":
+            return DataFrame(rows=rows[: max(0, n)])
+        if op == "Tail":
+            return DataFrame(rows=rows[-n:] if n > 0 else [])
+        if op == "Rename Column":
+            column, new = self._column(rows), to_text(self.param("new_column_name", "")).strip()
+            if not new:
+                raise ValueError("New Column Name is required to rename a column")
+            return DataFrame(rows=[{(new if k == column else k): v for k, v in r.items()} for r in rows])
+        if op == "Replace Value":
+            column = self._column(rows)
+            old, new = to_text(self.params.get("replace_value")), to_text(self.params.get("replacement_value"))
+            return DataFrame(rows=[{**r, column: new if to_text(r.get(column)) == old else r.get(column)} for r in rows])
+        if op == "Select Columns":
+            wanted = self.params.get("columns_to_select") or []
+            wanted = [to_text(c).strip() for c in (wanted if isinstance(wanted, list) else str(wanted).split(",")) if to_text(c).strip()]
+            return DataFrame(rows=[{c: r.get(c) for c in wanted} for r in rows])
+        if op == "Sort":
+            column = self._column(rows)
+            numeric = all(_number(r.get(column)) is not None for r in rows)
+            key = (lambda r: _number(r.get(column))) if numeric else (lambda r: to_text(r.get(column)))
+            return DataFrame(rows=sorted(rows, key=key, reverse=not to_bool(self.param("ascending", True))))
+        if op == "Drop Duplicates":
+            column = self._column(rows)
+            seen: set[str] = set()
+            unique = []
+            for r in rows:
+                marker = json.dumps(r.get(column), sort_keys=True, default=str)
+                if marker not in seen:
+                    seen.add(marker)
+                    unique.append(r)
+            return DataFrame(rows=unique)
+        if op == "Merge":
+            return self._merge()
+        raise ValueError(f"Unsupported operation: {op}")
+
+    def _keep(self, cell: Any) -> bool:
+        op = to_text(self.param("filter_operator", "equals"))
+        target = to_text(self.params.get("filter_value"))
+        text = to_text(cell)
+        if op in ("greater than", "less than"):
+            a, b = _number(cell), _number(target)
+            if a is None or b is None:
+                return False
+            return a > b if op == "greater than" else a < b
+        return {
+            "equals": text == target, "not equals": text != target, "contains": target in text, "not contains": target not in text,
+            "starts with": text.startswith(target), "ends with": text.endswith(target),
+        }.get(op, text == target)
+
+    def _merge(self) -> DataFrame:
+        left = _frames(self.params.get("left_dataframe"))
+        right = _frames(self.params.get("right_dataframe"))
+        if not left or not right:
+            raise ValueError("Merge needs a Left Table and a Right Table")
+        column = to_text(self.param("merge_on_column", "")).strip()
+        if not column:
+            raise ValueError("Merge On Column is required")
+        how = to_text(self.param("merge_how", "inner"))
+        lrows, rrows = left[0].rows, right[0].rows
+        rcols = [c for r in rrows for c in r if c != column]
+        lcols = [c for r in lrows for c in r if c != column]
+        out: list[dict[str, Any]] = []
+        matched_right: set[int] = set()
+        for lrow in lrows:
+            hits = [i for i, r in enumerate(rrows) if r.get(column) == lrow.get(column)]
+            for i in hits:
+                matched_right.add(i)
+                out.append(_join_row(lrow, rrows[i], column))
+            if not hits and how in ("left", "outer"):
+                out.append(_join_row(lrow, {c: None for c in rcols}, column))
+        if how in ("right", "outer"):
+            for i, rrow in enumerate(rrows):
+                if i not in matched_right:
+                    out.append(_join_row({c: None for c in lcols} | {column: rrow.get(column)}, rrow, column))
+        return DataFrame(rows=out)
+
+
+def _join_row(left: dict[str, Any], right: dict[str, Any], on: str) -> dict[str, Any]:
+    row = {}
+    for k, v in left.items():
+        row[f"{k}_x" if k != on and k in right else k] = v
+    for k, v in right.items():
+        if k == on:
+            row.setdefault(k, v)
+        else:
+            row[f"{k}_y" if k in left else k] = v
+    return row
+
+
+class ParseDataFrameComponent(Component):
+    type_name = "ParseDataFrame"
+    display_name = "Parse DataFrame"
+    description = "Convert a DataFrame into plain text following a specified template. Each column in the DataFrame is treated as a possible template key, e.g. {col_name}."
+    icon = "braces"
+    inputs = (
+        Input("df", "Table", "other", "", input_types=_TABLE_IN, info="The DataFrame to convert to text rows.", input_kind="DataFrameInput"),
+        Input("template", "Template", "str", "{text}", input_types=_MSG, multiline=True, input_kind="MultilineInput"),
+        Input("sep", "Separator", "str", "\n", advanced=True, input_kind="StrInput"),
+    )
+    outputs = (Output("text", "parse_data", ("Message",), "Text"),)
+
+    async def parse_data(self) -> Message:
+        template = to_text(self.param("template", "{text}")) or "{text}"
+        rows = [r for f in _frames(self.params.get("df")) for r in f.rows]
+        text = to_text(self.param("sep", "\n")).join(format_data(Data(data=dict(r)), template) for r in rows)
+        self.status = text
+        return Message(text=text)
+
+
+class RegexExtractorComponent(ToolModeMixin, Component):
+    type_name = "RegexExtractorComponent"
+    display_name = "Regex Extractor"
+    description = "Extract patterns from text using regular expressions."
+    icon = "regex"
+    inputs = (
+        Input("input_text", "Input Text", "str", "", input_types=_MSG, required=True, info="The text to analyze", input_kind="MessageTextInput"),
+        Input("pattern", "Regex Pattern", "str", "", input_types=_MSG, required=True, info="The regular expression pattern to match", input_kind="MessageTextInput"),
+    )
+    outputs = (Output("data", "extract_matches", ("JSON",), "JSON"), Output("text", "get_matches_text", ("Message",), "Message"))
+    tool_fields = {"pattern": ("string", "The regular expression pattern to match")}
+
+    async def extract_matches(self) -> list[Data]:
+        text, pattern = to_text(self.params.get("input_text")), to_text(self.params.get("pattern"))
+        if not pattern or not text:
+            return []
+        if len(pattern) > MAX_PATTERN_CHARS:
+            return [Data(data={"error": f"Invalid regex pattern: longer than {MAX_PATTERN_CHARS} characters"})]
+        try:
+            matches = re.compile(pattern).findall(text[:MAX_REGEX_INPUT_CHARS])
+        except re.error as exc:
+            return [Data(data={"error": f"Invalid regex pattern: {exc}"})]
+        result = [Data(data={"match": m}) for m in matches if m]
+        self.status = result
+        return result
+
+    async def get_matches_text(self) -> Message:
+        matches = await self.extract_matches()
+        if not matches:
+            return Message(text="No matches found")
+        if "error" in matches[0].data:
+            return Message(text=matches[0].data["error"])
+        return Message(text="\n".join(to_text(m.data["match"]) if not isinstance(m.data["match"], tuple) else str(m.data["match"]) for m in matches))
+
+
+class PassComponent(Component):
+    type_name = "Pass"
+    display_name = "Pass"
+    description = "Forwards the input message, unchanged."
+    category = "flow_controls"
+    icon = "arrow-right"
+    inputs = (
+        Input("input_message", "Input Message", "str", "", input_types=_MSG, required=True, info="The message to be passed forward.", input_kind="MessageInput"),
+        Input("ignored_message", "Ignored Message", "str", "", input_types=_MSG, advanced=True,
+              info="A second message to be ignored. Used as a workaround for continuity.", input_kind="MessageInput"),
+    )
+    outputs = (Output("output_message", "pass_message", ("Message",), "Output Message"),)
+
+    async def pass_message(self) -> Message:
+        value = self.params.get("input_message")
+        message = value if isinstance(value, Message) else Message(text=to_text(value))
+        self.status = message
+        return message
+
+
+class CurrentDateComponent(ToolModeMixin, Component):
+    type_name = "CurrentDate"
+    display_name = "Current Date"
+    description = "Returns the current date and time in the selected timezone."
+    category = "utilities"
+    icon = "clock"
+    inputs = (Input("timezone", "Timezone", "str", "UTC", info="Select the timezone for the current date and time.", input_kind="DropdownInput"),)
+    outputs = (Output("current_date", "get_current_date", ("Message",), "Current Date"),)
+    tool_fields = {"timezone": ("string", "An IANA timezone name, e.g. UTC or Europe/Paris.")}
+
+    async def get_current_date(self) -> Message:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = to_text(self.param("timezone", "UTC")).strip() or "UTC"
+        try:
+            now = datetime.now(ZoneInfo(name)).strftime("%Y-%m-%d %H:%M:%S %Z")
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            text = f"Error: {exc!r}" if not str(exc) else f"Error: {exc}"
+        else:
+            text = f"Current date and time in {name}: {now}"
+        self.status = text
+        return Message(text=text)
+
+
+# ---- LangChain text splitters -------------------------------------------------------------------
+
+
+def _documents(value: Any) -> list[tuple[str, dict[str, Any]]]:
+    docs = []
+    for item in to_data_list(value):
+        metadata = dict(item.data)
+        text = metadata.pop(item.text_key, item.default_value)
+        docs.append((text if isinstance(text, str) else str(text), metadata))
+    return docs
+
+
+class RecursiveSplitter:
+    """LangChain's RecursiveCharacterTextSplitter: split on the first separator present (kept at
+    the start of the following piece), merge small pieces up to `chunk_size`, split big ones
+    again with the next separators."""
+
+    def __init__(self, chunk_size: int, chunk_overlap: int, separators: list[str] | None = None) -> None:
+        self.merger = CharacterSplitter(chunk_size, chunk_overlap, "", keep_separator=True)
+        self.chunk_size = chunk_size
+        self.separators = separators or ["\n\n", "\n", " ", ""]
+
+    def split(self, text: str) -> list[str]:
+        return self._split(text, self.separators)
+
+    def _split(self, text: str, separators: list[str]) -> list[str]:
+        separator, rest = separators[-1], []
+        for i, candidate in enumerate(separators):
+            if candidate == "":
+                separator = ""
+                break
+            if candidate in text:
+                separator, rest = candidate, separators[i + 1 :]
+                break
+        if separator:
+            parts = re.split(f"({re.escape(separator)})", text)
+            pieces = [parts[0]] + [parts[i] + parts[i + 1] for i in range(1, len(parts) - 1, 2)]
+            if len(parts) % 2 == 0:
+                pieces.append(parts[-1])
+        else:
+            pieces = list(text)
+        pieces = [p for p in pieces if p]
+        chunks: list[str] = []
+        good: list[str] = []
+        for piece in pieces:
+            if len(piece) < self.chunk_size:
+                good.append(piece)
+                continue
+            if good:
+                chunks.extend(self.merger._merge(good, ""))
+                good = []
+            chunks.extend(self._split(piece, rest) if rest else [piece])
+        if good:
+            chunks.extend(self.merger._merge(good, ""))
+        return chunks
+
+
+class _LCSplitter(Component):
+    category = "langchain_utilities"
+    icon = "LangChain"
+    outputs = (Output("data", "transform_data", ("JSON",), "JSON"),)
+
+    def _splitter(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def transform_data(self) -> list[Data]:
+        value = self.params.get("data_input")
+        if value is None or value == "":
+            value = self.params.get("inputs")  # very old exports named the field `inputs`
+        splitter = self._splitter()
+        out = []
+        for text, metadata in _documents(value):
+            for chunk in splitter.split(text):
+                out.append(Data(data={**metadata, "text": chunk}))
+        self.status = out
+        return out
+
+    async def split_data(self) -> list[Data]:  # pre-1.1 output method
+        return await self.transform_data()
+
+    def _sizes(self) -> tuple[int, int]:
+        return to_int(self.param("chunk_size", 1000), 1000), to_int(self.param("chunk_overlap", 200), 200)
+
+
+_SPLIT_INPUTS = (
+    Input("chunk_size", "Chunk Size", "int", 1000, info="The maximum length of each chunk.", input_kind="IntInput"),
+    Input("chunk_overlap", "Chunk Overlap", "int", 200, info="The amount of overlap between chunks.", input_kind="IntInput"),
+    Input("data_input", "Input", "other", "", input_types=("Document", "Data", "JSON"), required=True,
+          info="The texts to split.", input_kind="DataInput"),
+)
+
+
+class RecursiveCharacterTextSplitterComponent(_LCSplitter):
+    type_name = "RecursiveCharacterTextSplitter"
+    display_name = "Recursive Character Text Splitter"
+    description = "Split text trying to keep all related text together."
+    inputs = (*_SPLIT_INPUTS, Input("separators", "Separators", "str", "", input_types=_MSG, is_list=True,
+                                    info="The characters to split on. If left empty defaults to [\"\\n\\n\", \"\\n\", \" \", \"\"].", input_kind="MessageTextInput"))
+
+    def _splitter(self) -> RecursiveSplitter:
+        raw = self.params.get("separators")
+        items = raw if isinstance(raw, list) else ([raw] if raw else [])
+        separators = [_unescape(to_text(s)) for s in items if to_text(s) != ""]
+        size, overlap = self._sizes()
+        return RecursiveSplitter(size, overlap, separators or None)
+
+
+class CharacterTextSplitterComponent(_LCSplitter):
+    type_name = "CharacterTextSplitter"
+    display_name = "Character Text Splitter"
+    description = "Split text by number of characters."
+    inputs = (*_SPLIT_INPUTS, Input("separator", "Separator", "str", "", input_types=_MSG,
+                                    info='The characters to split on.\nIf left empty defaults to "\\n\\n".', input_kind="MessageTextInput"))
+
+    def _splitter(self) -> CharacterSplitter:
+        separator = _unescape(to_text(self.param("separator", ""))) or "\n\n"
+        size, overlap = self._sizes()
+        return CharacterSplitter(size, overlap, separator)

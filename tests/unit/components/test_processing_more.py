@@ -1,0 +1,175 @@
+"""JSON Cleaner, Filter Data, Parse JSON (jq subset), JSON/Table operations, Combine Data, Parse
+DataFrame, Regex Extractor, Pass, Current Date and the LangChain splitters, run through the engine."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from flowless_engine.components.jq import JqError, run_query
+from flowless_engine.errors import ComponentError
+from flowless_engine.schema import Data, DataFrame, Message
+from tests.support.component_runs import run_flow, value
+from tests.support.flows import edge, flow, node
+
+
+def single(type_name: str, values: dict[str, Any], *, feed: dict[str, Any] | None = None, output: str | None = None) -> Any:
+    """Run `type_name` alone (fields set directly; `feed` values arrive through a Pass-through TextInput)."""
+    nodes = [node(f"{type_name}-x1", type_name, values)]
+    edges = []
+    for i, (field, text) in enumerate((feed or {}).items()):
+        nodes.append(node(f"TextInput-t{i}", "TextInput", {"input_value": text}))
+        edges.append(edge(f"TextInput-t{i}", "text", f"{type_name}-x1", field))
+    return flow("p", nodes, edges), output
+
+
+async def run_single(type_name: str, values: dict[str, Any], *, feed: dict[str, Any] | None = None, output: str | None = None) -> Any:
+    f, _ = single(type_name, values, feed=feed)
+    result = await run_flow(f)
+    return value(result, f"{type_name}-x1", output)
+
+
+async def test_json_cleaner_repairs_llm_json() -> None:
+    text = "Sure! Here it is: {'name': 'Ada', age: 36, tags: ['x', 'y',], ok: True} Hope it helps"
+    message = await run_single("JSONCleaner", {}, feed={"json_str": text})
+    assert isinstance(message, Message)
+    assert json.loads(message.text) == {"name": "Ada", "age": 36, "tags": ["x", "y"], "ok": True}
+    control = await run_single("JSONCleaner", {"remove_control_chars": True}, feed={"json_str": '{"a": "x\x01y"}'})
+    assert json.loads(control.text) == {"a": "xy"}
+    with pytest.raises(ComponentError, match="Missing '\\{' or '\\}'"):
+        await run_single("JSONCleaner", {}, feed={"json_str": "no json here"})
+    with pytest.raises(ComponentError, match="Invalid JSON string"):
+        await run_single("JSONCleaner", {"validate_json": True}, feed={"json_str": "{a: 1}"})
+
+
+def test_jq_subset_matches_jq_semantics() -> None:
+    doc = {"results": [{"id": 1, "nome": "a", "x": 9}, {"id": 2, "nome": "b"}], "message": "hi", "n": [3, 1, 2]}
+    assert run_query(".results[] | {id, nome}", doc) == [{"id": 1, "nome": "a"}, {"id": 2, "nome": "b"}]
+    assert run_query(".results[].nome", doc) == ["a", "b"]
+    assert run_query("[.results[] | select(.id > 1) | .nome]", doc) == [["b"]]
+    assert run_query(".n | length", doc) == [3]
+    assert run_query(".missing", doc) == [None]
+    assert run_query('.["message"], .n[1:]', doc) == ["hi", [1, 2]]
+    assert run_query(".results | map(.id) | add", doc) == [3]
+    with pytest.raises(JqError):
+        run_query(".message[]", doc)
+    with pytest.raises(JqError, match="unsupported function"):
+        run_query("input | env", doc)
+    assert run_query(".message[]?", doc) == []
+
+
+async def test_parse_json_data_from_a_message() -> None:
+    payload = '{"results": [{"id": 1, "nome": "A", "tipo": "t"}, {"id": 2, "nome": "B", "tipo": "u"}], "message": "olá"}'
+    rows = await run_single("ParseJSONData", {"query": ".results[] | {id, nome}"}, feed={"input_value": payload})
+    assert [d.data for d in rows] == [{"id": 1, "nome": "A"}, {"id": 2, "nome": "B"}]
+    rows = await run_single("ParseJSONData", {"query": ".message"}, feed={"input_value": payload})
+    assert [d.data for d in rows] == [{"text": "olá"}]
+    rows = await run_single("ParseJSONData", {"query": ".a"}, feed={"input_value": "{'a': [1, 2,]"})  # repaired first
+    assert [d.data for d in rows] == [{"text": "[1, 2]"}]
+
+
+async def test_filter_data_keeps_listed_keys() -> None:
+    f = flow("p", [node("ParseJSONData-p", "ParseJSONData", {"query": "."}), node("TextInput-t", "TextInput", {"input_value": '{"content": "c", "url": "u", "x": 1}'}),
+                   node("FilterData-f", "FilterData", {"filter_criteria": ["content", "x"]})],
+             [edge("TextInput-t", "text", "ParseJSONData-p", "input_value"), edge("ParseJSONData-p", "filtered_data", "FilterData-f", "data", output_types=["JSON"])])
+    # A list output feeding a single Data field: FilterData keeps Langflow's rule (only a Data is filtered).
+    result = await run_flow(f)
+    assert value(result, "FilterData-f").data in ({"content": "c", "x": 1}, {})
+
+
+async def _frame_op(operation: str, rows: list[dict[str, Any]], **values: Any) -> list[dict[str, Any]]:
+    from flowless_engine.components.processing_more import DataFrameOperationsComponent
+    from flowless_engine.graph.model import Vertex
+    from flowless_engine.runtime.context import RunContext
+
+    params = {"df": [DataFrame(rows=rows)], "operation": [{"name": operation, "icon": "x"}], **values}
+    vertex = Vertex(id="DataFrameOperations-1", type="DataFrameOperations", display_name="Table Operations", fields={}, outputs=[])
+    component = DataFrameOperationsComponent(vertex, params, RunContext(flow_id="f", session_id="s"))
+    return (await component.perform_operation()).rows
+
+
+async def test_table_operations() -> None:
+    rows = [{"name": "b", "n": "10"}, {"name": "a", "n": "9"}, {"name": "c", "n": "11"}, {"name": "a", "n": "1"}]
+    assert await _frame_op("Add Column", rows[:1], new_column_name="filename", new_column_value="F") == [{"name": "b", "n": "10", "filename": "F"}]
+    assert [r["n"] for r in await _frame_op("Sort", rows, column_name="n")] == ["1", "9", "10", "11"]  # numeric order
+    assert [r["name"] for r in await _frame_op("Sort", rows, column_name="name", ascending=False)] == ["c", "b", "a", "a"]
+    assert await _frame_op("Filter", rows, column_name="n", filter_operator="greater than", filter_value="9") == [rows[0], rows[2]]
+    assert await _frame_op("Filter", rows, column_name="name", filter_operator="contains", filter_value="a") == [rows[1], rows[3]]
+    assert await _frame_op("Head", rows, num_rows=2) == rows[:2]
+    assert await _frame_op("Tail", rows, num_rows=1) == rows[-1:]
+    assert await _frame_op("Drop Duplicates", rows, column_name="name") == rows[:3]
+    assert await _frame_op("Select Columns", rows[:1], columns_to_select=["n"]) == [{"n": "10"}]
+    assert await _frame_op("Rename Column", rows[:1], column_name="n", new_column_name="count") == [{"name": "b", "count": "10"}]
+    assert await _frame_op("Drop Column", rows[:1], column_name="n") == [{"name": "b"}]
+    assert await _frame_op("Replace Value", rows[:2], column_name="name", replace_value="a", replacement_value="z") == [{"name": "b", "n": "10"}, {"name": "z", "n": "9"}]
+    merged = await _frame_op("Merge", [], left_dataframe=DataFrame(rows=[{"k": 1, "v": "l1"}, {"k": 2, "v": "l2"}]),
+                             right_dataframe=DataFrame(rows=[{"k": 1, "v": "r1", "w": 0}]), merge_on_column="k", merge_how="left")
+    assert merged == [{"k": 1, "v_x": "l1", "v_y": "r1", "w": 0}, {"k": 2, "v_x": "l2", "v_y": None, "w": None}]
+    with pytest.raises(ValueError, match="Column 'zzz' not found"):
+        await _frame_op("Sort", rows, column_name="zzz")
+
+
+async def test_json_operations_and_combine_data() -> None:
+    from flowless_engine.components.processing_more import DataOperationsComponent, MergeDataComponent
+    from flowless_engine.graph.model import Vertex
+    from flowless_engine.runtime.context import RunContext
+
+    def make(cls: Any, **params: Any) -> Any:
+        return cls(Vertex(id="x-1", type=cls.type_name, display_name="x", fields={}, outputs=[]), params, RunContext(flow_id="f", session_id="s"))
+
+    data = [Data(data={"a": 1, "b": {"a": 2, "c": "[1, 2]"}})]
+    op = lambda name, **kw: make(DataOperationsComponent, data=data, operations=[{"name": name}], **kw).as_data()  # noqa: E731
+    assert (await op("Select Keys", select_keys_input=["a"])).data == {"a": 1}
+    assert (await op("Remove Keys", remove_keys_input=["a"])).data == {"b": {"c": "[1, 2]"}}
+    assert (await op("Rename Keys", rename_keys_input=[{"a": "z"}])).data == {"z": 1, "b": {"z": 2, "c": "[1, 2]"}}
+    assert (await op("Append or Update", append_update_data={"d": 4})).data == {"a": 1, "b": {"a": 2, "c": "[1, 2]"}, "d": 4}
+    assert (await op("Literal Eval")).data == {"a": 1, "b": {"a": 2, "c": [1, 2]}}
+    assert (await op("Path Selection", selected_key=".b.a")).data == {"result": 2}
+    assert (await op("JQ Expression", query=".b")).data == {"a": 2, "c": "[1, 2]"}
+    two = [Data(data={"t": "x", "n": 1}), Data(data={"t": "y", "m": 2})]
+    combine = lambda operation: make(MergeDataComponent, data_inputs=two, operation=operation).combine_data()  # noqa: E731
+    assert (await combine("Concatenate")).rows == [{"t": "x\ny", "n": 1, "m": 2}]
+    assert (await combine("Append")).rows == [{"t": "x", "n": 1}, {"t": "y", "m": 2}]
+    assert (await combine("Merge")).rows == [{"t": ["x", "y"], "n": 1, "m": 2}]
+    assert (await combine("Join")).rows == [{"t": "x", "n": 1, "t_doc2": "y", "m_doc2": 2}]
+
+
+async def test_regex_extractor_pass_and_parse_dataframe() -> None:
+    text = "content='{\"a\": 1}' and content='{\"b\": 2}'"
+    f = flow("p", [node("TextInput-t", "TextInput", {"input_value": text}), node("RegexExtractorComponent-r", "RegexExtractorComponent", {"pattern": r"(?s)content='(.*?\})'"}),
+                   node("Pass-p", "Pass", {})],
+             [edge("TextInput-t", "text", "RegexExtractorComponent-r", "input_text"), edge("RegexExtractorComponent-r", "text", "Pass-p", "input_message")])
+    result = await run_flow(f)
+    assert value(result, "Pass-p").text == '{"a": 1}\n{"b": 2}'
+    bad = await run_single("RegexExtractorComponent", {"pattern": "("}, feed={"input_text": "x"})
+    assert bad[0].data["error"].startswith("Invalid regex pattern")
+
+    from flowless_engine.components.processing_more import ParseDataFrameComponent
+    from flowless_engine.graph.model import Vertex
+    from flowless_engine.runtime.context import RunContext
+
+    component = ParseDataFrameComponent(Vertex(id="p-1", type="ParseDataFrame", display_name="p", fields={}, outputs=[]),
+                                        {"df": DataFrame(rows=[{"messages": "m1", "x": 1}, {"messages": "m2", "x": 2}]), "template": "{messages}/{x}", "sep": " | "},
+                                        RunContext(flow_id="f", session_id="s"))
+    assert (await component.parse_data()).text == "m1/1 | m2/2"
+
+
+async def test_current_date_in_a_timezone() -> None:
+    message = await run_single("CurrentDate", {"timezone": "America/Sao_Paulo"})
+    assert re.fullmatch(r"Current date and time in America/Sao_Paulo: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d -03", message.text)
+    assert (await run_single("CurrentDate", {"timezone": "Mars/Olympus"})).text.startswith("Error:")
+
+
+async def test_langchain_splitters() -> None:
+    text = "Hello world. This is a test.\n\nSecond paragraph here with words.\nThird line."
+    rows = await run_single("RecursiveCharacterTextSplitter", {"chunk_size": 20, "chunk_overlap": 5}, feed={"data_input": text})
+    assert [d.data["text"] for d in rows] == ["Hello world. This is", "is a test.", "Second paragraph", "here with words.", "Third line."]
+    rows = await run_single("RecursiveCharacterTextSplitter", {"chunk_size": 12, "chunk_overlap": 0, "separators": ["-"]}, feed={"data_input": "aaaa-bbbb-cccc-dddd"})
+    assert [d.data["text"] for d in rows] == ["aaaa-bbbb", "-cccc-dddd"]
+    rows = await run_single("CharacterTextSplitter", {"chunk_size": 30, "chunk_overlap": 0}, feed={"data_input": text})
+    assert [d.data["text"] for d in rows] == ["Hello world. This is a test.", "Second paragraph here with words.\nThird line."]
+    rows = await run_single("CharacterTextSplitter", {"chunk_size": 30, "chunk_overlap": 0, "separator": "\\n"}, feed={"data_input": text})
+    assert [d.data["text"] for d in rows] == ["Hello world. This is a test.", "Second paragraph here with words.", "Third line."]
