@@ -1,0 +1,5 @@
+"""API Request and the other data sources (components/api_request.py, sql.py, files_more.py)."""
+
+TYPES: dict[str, str] = {
+    "APIRequest": "api_request:APIRequestComponent",
+}
