@@ -21,7 +21,6 @@ from tests.support.engine_kit import SHARED_FLOWS, shared_flow, shared_flow_name
 from tests.support.model_server import ModelServer
 
 UNSUPPORTED = {
-    "Simple Agent": {"UnifiedWebSearch": ["UnifiedWebSearch-KZ8k6"]},
     "Memory Chatbot": {"MemoryBase": ["MemoryBase-xePih"]},
 }
 # Supported, but their Knowledge node names no knowledge base until a tweak does (tests/api/test_knowledge.py).

@@ -41,6 +41,8 @@ class EngineSettings:
     max_nodes: int = 500
     # Levels of nesting in a run's tweaks: the tweaks object is 1, a node's object 2, a field's value 3.
     max_tweak_depth: int = 16
+    # Items one Loop component may iterate over in a run (more is refused before the first).
+    max_loop_iterations: int = 1000
     # Base URLs replacing the public endpoints of hosted services (search APIs...), as
     # (service, url) pairs: a self-hosted mirror, or a local server in tests.
     service_urls: tuple[tuple[str, str], ...] = ()
@@ -59,5 +61,6 @@ class EngineSettings:
             max_input_chars=int(os.environ.get("FLOWLESS_MAX_INPUT_CHARS", cls.max_input_chars)),
             max_nodes=int(os.environ.get("FLOWLESS_MAX_NODES", cls.max_nodes)),
             max_tweak_depth=int(os.environ.get("FLOWLESS_MAX_TWEAK_DEPTH", cls.max_tweak_depth)),
+            max_loop_iterations=int(os.environ.get("FLOWLESS_MAX_LOOP_ITERATIONS", cls.max_loop_iterations)),
             service_urls=_env_pairs("FLOWLESS_SERVICE_URLS"),
         )

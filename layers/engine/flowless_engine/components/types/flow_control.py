@@ -1,0 +1,5 @@
+"""Flow control (components/flow_control.py; Pass lives with processing_more)."""
+
+TYPES: dict[str, str] = {
+    "LoopComponent": "flow_control:LoopComponent",
+}
