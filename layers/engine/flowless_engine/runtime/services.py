@@ -41,6 +41,10 @@ class FileStore(Protocol):
     async def read(self, path: str) -> bytes:
         """Bytes of a stored file by the path the files API returned. Raises FileNotFoundError."""
 
+    async def write(self, name: str, content: bytes, content_type: str) -> str:
+        """Store a new file of the tenant (Save to File); returns the path the files API lists.
+        Optional: stores without it refuse writing."""
+
 
 class EventSink(Protocol):
     def emit(self, event: str, data: dict[str, Any]) -> None:
@@ -121,6 +125,23 @@ class LocalFileStore:
         return target.read_bytes()
 
 
+    async def write(self, name: str, content: bytes, content_type: str) -> str:
+        if self.root is None:
+            raise FlowError("No file folder is configured; cannot save files")
+        import uuid
+
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise FlowError(f"Invalid file name: {name!r}")
+        relative = Path("files") / str(uuid.uuid4()) / name
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        return relative.as_posix()
+
+
 class NoFileStore:
     async def read(self, path: str) -> bytes:
         raise FlowError(f"No file store is configured; cannot read '{path}'")
+
+    async def write(self, name: str, content: bytes, content_type: str) -> str:
+        raise FlowError(f"No file store is configured; cannot save '{name}'")

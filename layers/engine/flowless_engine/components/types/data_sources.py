@@ -2,4 +2,5 @@
 
 TYPES: dict[str, str] = {
     "APIRequest": "api_request:APIRequestComponent",
+    "SaveToFile": "files_more:SaveToFileComponent",
 }

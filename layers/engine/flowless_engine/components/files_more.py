@@ -1,0 +1,150 @@
+"""Write File (SaveToFile): content saved as a new file of the tenant (the files API lists it;
+on AWS an S3 object under the tenant's prefix), returning its path. Local storage means the
+tenant's files; the AWS and Google Drive destinations of Langflow are refused (a flow cannot
+write into arbitrary buckets or drives through Flowless)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+from flowless_engine.components.base import Component, Input, Output, to_bool, to_text
+from flowless_engine.components.processing import markdown_table
+from flowless_engine.components.toolmode import ToolModeMixin
+from flowless_engine.errors import ConfigurationError
+from flowless_engine.schema import Data, DataFrame, Message
+
+_STORAGE = ({"name": "Local", "icon": "hard-drive"}, {"name": "AWS", "icon": "Amazon"}, {"name": "Google Drive", "icon": "google"})
+LOCAL_FORMATS = ("csv", "excel", "json", "markdown", "txt", "html")
+MESSAGE_FORMATS = ("txt", "json", "markdown")
+_CONTENT_TYPES = {"csv": "text/csv", "json": "application/json", "markdown": "text/markdown", "md": "text/markdown", "txt": "text/plain", "html": "text/html"}
+
+
+def _html_table(rows: list[dict[str, Any]]) -> str:
+    from html import escape
+
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape(to_text(r.get(c, '')))}</td>" for c in columns) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in row.items()})
+    return out.getvalue()
+
+
+class SaveToFileComponent(ToolModeMixin, Component):
+    type_name = "SaveToFile"
+    display_name = "Write File"
+    description = "Save content to a file in the specified format and return its path."
+    category = "files_and_knowledge"
+    icon = "file-text"
+    inputs = (
+        Input("storage_location", "Storage Location", "sortableList", [{"icon": "hard-drive", "name": "Local"}], options=_STORAGE, advanced=True,
+              info="Choose where to save the file.", input_kind="SortableListInput"),
+        Input("input", "File Content", "other", "", input_types=("Data", "JSON", "DataFrame", "Table", "Message"), required=True,
+              info="The input to save.", input_kind="HandleInput"),
+        Input("file_name", "File Name", "str", "", required=True, info="File name without extension (e.g. 'report'). Extension is added automatically.", input_kind="StrInput"),
+        Input("file_format", "File Format (Tool)", "str", "", info="The file format when used as a tool (e.g. 'csv', 'json', 'txt').", input_kind="StrInput"),
+        Input("append_mode", "Append", "bool", False, info="Append to file if it exists (plain text formats).", input_kind="BoolInput"),
+        Input("local_format", "File Format", "str", "json", options=LOCAL_FORMATS, info="Select the file format for local storage.", input_kind="DropdownInput"),
+        Input("aws_format", "File Format", "str", "txt", options=("txt", "json", "csv", "xml", "html", "md", "yaml", "log", "tsv", "jsonl", "parquet", "xlsx", "zip"), input_kind="DropdownInput"),
+        Input("gdrive_format", "File Format", "str", "txt", options=("txt", "html", "json", "csv", "xlsx", "slides", "docs", "jpg", "mp3"), input_kind="DropdownInput"),
+        Input("aws_access_key_id", "AWS Access Key ID", "str", "", advanced=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("aws_secret_access_key", "AWS Secret Key", "str", "", advanced=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("bucket_name", "S3 Bucket Name", "str", "", advanced=True, input_kind="StrInput"),
+        Input("aws_region", "AWS Region", "str", "", advanced=True, input_kind="StrInput"),
+        Input("s3_prefix", "S3 Prefix", "str", "", advanced=True, input_kind="StrInput"),
+        Input("service_account_key", "GCP Credentials Secret Key", "str", "", advanced=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("folder_id", "Google Drive Folder ID", "str", "", advanced=True, input_kind="StrInput"),
+    )
+    outputs = (Output("message", "save_to_file", ("Message",), "File Path"),)
+    tool_fields = {
+        "input": ("string", "The content to save."),
+        "file_name": ("string", "File name without extension, e.g. 'report'."),
+        "file_format": ("string", "csv, json, markdown, txt or html."),
+    }
+
+    async def save_to_file(self) -> Message:
+        name = to_text(self.params.get("file_name")).strip()
+        if not name:
+            raise ValueError("File name must be provided.")
+        value = self.params.get("input")
+        if value is None or value == "":
+            raise ValueError("Input type is not set.")
+        if isinstance(value, str):
+            value = self._coerce(value)
+        storage = self._storage()
+        if storage != "Local":
+            raise ConfigurationError(f"{self.name}: saving to {storage} is not available in Flowless; choose Local (the tenant's files)")
+        kind = "Message" if isinstance(value, Message) else "DataFrame" if isinstance(value, DataFrame) else "Data"
+        fmt = (to_text(self.params.get("file_format")).strip().lower() or to_text(self.param("local_format", "json")) or "json").lstrip(".")
+        fmt = {"md": "markdown", "xlsx": "excel"}.get(fmt, fmt)
+        allowed = MESSAGE_FORMATS if kind == "Message" else LOCAL_FORMATS
+        if fmt not in allowed:
+            raise ValueError(f"Invalid file format '{fmt}' for {kind}. Allowed: {list(allowed)}")
+        if fmt == "excel":
+            raise ConfigurationError(f"{self.name}: the excel format is not available in Flowless; use csv")
+        if to_bool(self.param("append_mode", False)):
+            self.log("Append is not available for the tenant's files: a new file is written")
+        content = await self._render(value, kind, fmt)
+        base = re.sub(r"[\\/\x00-\x1f]", "_", name.rsplit("/", 1)[-1])[:200] or "file"
+        extension = {"markdown": "md"}.get(fmt, fmt)
+        file_name = base if base.lower().endswith(f".{extension}") else f"{base}.{extension}"
+        path = await self.ctx.files.write(file_name, content.encode("utf-8"), _CONTENT_TYPES.get(fmt, "text/plain"))
+        text = f"{kind} saved successfully as '{path}'"
+        self.status = text
+        return Message(text=text)
+
+    def _storage(self) -> str:
+        value = self.params.get("storage_location")
+        if isinstance(value, list):
+            value = value[0] if value else {"name": "Local"}
+        if isinstance(value, dict):
+            return str(value.get("name") or "Local")
+        return to_text(value) or "Local"
+
+    @staticmethod
+    def _coerce(text: str) -> DataFrame | Message:
+        """Tool-mode text: JSON rows become a table, anything else a message."""
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return Message(text=text)
+        if isinstance(parsed, list) and parsed and all(isinstance(r, dict) for r in parsed):
+            return DataFrame(rows=parsed)
+        if isinstance(parsed, dict):
+            return DataFrame(rows=[parsed])
+        return Message(text=text)
+
+    async def _render(self, value: Any, kind: str, fmt: str) -> str:
+        if kind == "Message":
+            text = await value.resolve() if isinstance(value, Message) else to_text(value)
+            if fmt == "json":
+                return json.dumps({"message": text}, indent=2, ensure_ascii=False)
+            return f"**Message:**\n\n{text}" if fmt == "markdown" else text
+        if kind == "Data":
+            assert isinstance(value, Data)
+            if fmt == "json":
+                return json.dumps(value.data, indent=2, ensure_ascii=False, default=str)
+            rows = [value.data]
+        else:
+            rows = list(value.rows)
+            if fmt == "json":
+                return json.dumps(rows, indent=2, ensure_ascii=False, default=str)
+        if fmt == "csv":
+            return _csv(rows)
+        if fmt == "markdown":
+            return markdown_table(rows)
+        if fmt == "html":
+            return _html_table(rows)
+        return "\n".join(json.dumps(r, ensure_ascii=False, default=str) for r in rows)

@@ -1,0 +1,71 @@
+"""Write File (SaveToFile) through the engine into a tenant's file folder: formats per input type,
+the path returned, refusals (other storages, bad formats, no store)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from flowless_engine.errors import ComponentError, ConfigurationError, FlowError
+from flowless_engine.runtime.services import LocalFileStore
+from tests.support.component_runs import run_flow, value
+from tests.support.flows import edge, flow, node
+
+
+def save_flow(values: dict, content: str, via: str = "text") -> dict:
+    nodes = [node("TextInput-t", "TextInput", {"input_value": content}), node("SaveToFile-s", "SaveToFile", {"file_name": "report", **values})]
+    edges = [edge("TextInput-t", "text", "SaveToFile-s", "input")]
+    if via == "table":
+        nodes.insert(1, node("ParseJSONData-p", "ParseJSONData", {"query": ".[]"}))
+        nodes.insert(2, node("MergeDataComponent-m", "MergeDataComponent", {"operation": "Append"}))
+        edges = [edge("TextInput-t", "text", "ParseJSONData-p", "input_value"),
+                 edge("ParseJSONData-p", "filtered_data", "MergeDataComponent-m", "data_inputs"),
+                 edge("MergeDataComponent-m", "combined_data", "SaveToFile-s", "input")]
+    return flow("save", nodes, edges)
+
+
+def saved_path(message_text: str) -> str:
+    return message_text.split("'")[1]
+
+
+async def test_message_as_txt_json_and_markdown(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    for fmt, expected in (("txt", "hello"), ("json", json.dumps({"message": "hello"}, indent=2)), ("markdown", "**Message:**\n\nhello")):
+        result = await run_flow(save_flow({"local_format": fmt}, "hello"), files=store)
+        text = value(result, "SaveToFile-s").text
+        assert text.startswith("Message saved successfully as 'files/")
+        path = saved_path(text)
+        assert path.endswith(f"/report.{ {'markdown': 'md'}.get(fmt, fmt) }")
+        assert (await store.read(path)).decode() == expected
+
+
+async def test_table_as_csv_json_markdown_html(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    rows = [{"name": "a", "n": 1}, {"name": "b, c", "n": 2}]
+    result = await run_flow(save_flow({"local_format": "csv"}, json.dumps(rows), via="table"), files=store)
+    text = value(result, "SaveToFile-s").text
+    assert text.startswith("DataFrame saved successfully as")
+    assert list(csv.DictReader(io.StringIO((await store.read(saved_path(text))).decode()))) == [{"name": "a", "n": "1"}, {"name": "b, c", "n": "2"}]
+    result = await run_flow(save_flow({"local_format": "json"}, json.dumps(rows), via="table"), files=store)
+    assert json.loads(await store.read(saved_path(value(result, "SaveToFile-s").text))) == rows
+    result = await run_flow(save_flow({"local_format": "markdown"}, json.dumps(rows), via="table"), files=store)
+    assert (await store.read(saved_path(value(result, "SaveToFile-s").text))).decode().splitlines()[0].startswith("| name")
+    result = await run_flow(save_flow({"local_format": "html"}, json.dumps(rows), via="table"), files=store)
+    assert "<td>b, c</td>" in (await store.read(saved_path(value(result, "SaveToFile-s").text))).decode()
+
+
+async def test_refusals(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    with pytest.raises(ComponentError, match="Invalid file format 'csv' for Message"):
+        await run_flow(save_flow({"local_format": "csv"}, "hello"), files=store)
+    with pytest.raises(ConfigurationError, match="saving to AWS is not available"):
+        await run_flow(save_flow({"storage_location": [{"name": "AWS"}]}, "hello"), files=store)
+    with pytest.raises(FlowError, match="No file store is configured"):
+        await run_flow(save_flow({}, "hello"))
+    result = await run_flow(save_flow({"local_format": "txt", "file_name": "../../etc/passwd"}, "x"), files=store)
+    path = saved_path(value(result, "SaveToFile-s").text)
+    assert path.startswith("files/") and path.endswith("/passwd.txt") and (tmp_path / path).is_file()
