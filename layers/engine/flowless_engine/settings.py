@@ -43,6 +43,8 @@ class EngineSettings:
     max_tweak_depth: int = 16
     # Items one Loop component may iterate over in a run (more is refused before the first).
     max_loop_iterations: int = 1000
+    # SQL Database: SQLite files are opened only inside this folder ("" = only :memory:).
+    sqlite_root: str = ""
     # Base URLs replacing the public endpoints of hosted services (search APIs...), as
     # (service, url) pairs: a self-hosted mirror, or a local server in tests.
     service_urls: tuple[tuple[str, str], ...] = ()
@@ -63,4 +65,5 @@ class EngineSettings:
             max_tweak_depth=int(os.environ.get("FLOWLESS_MAX_TWEAK_DEPTH", cls.max_tweak_depth)),
             max_loop_iterations=int(os.environ.get("FLOWLESS_MAX_LOOP_ITERATIONS", cls.max_loop_iterations)),
             service_urls=_env_pairs("FLOWLESS_SERVICE_URLS"),
+            sqlite_root=os.environ.get("FLOWLESS_SQLITE_ROOT", cls.sqlite_root),
         )

@@ -3,4 +3,5 @@
 TYPES: dict[str, str] = {
     "APIRequest": "api_request:APIRequestComponent",
     "SaveToFile": "files_more:SaveToFileComponent",
+    "SQLComponent": "sql:SQLComponent",
 }
