@@ -66,7 +66,7 @@ class ToolModeMixin:
                 if name in self.tool_fields:
                     self.params[name] = value
             try:
-                value = await Component.build_output(self, output)
+                value = await Component.compute_output(self, output)
             except FlowError as exc:
                 return f"Error: {exc.message}"
             except ValueError as exc:
