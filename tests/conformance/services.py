@@ -37,6 +37,8 @@ NEEDS: dict[str, str] = {
     "OpenAIModel": "model server",
     "Agent": "model server",
     "StructuredOutput": "model server",
+    "BatchRunComponent": "model server",
+    "SmartRouter": "model server",
     "EmbeddingModel": "model server",
     "OpenAIEmbeddings": "model server",
     # files a user uploads to the flow
