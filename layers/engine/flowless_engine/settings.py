@@ -43,6 +43,8 @@ class EngineSettings:
     max_tweak_depth: int = 16
     # Items one Loop component may iterate over in a run (more is refused before the first).
     max_loop_iterations: int = 1000
+    # Run Flow / Sub Flow / Flow as Tool: how deeply flows may call flows.
+    max_flow_depth: int = 3
     # SQL Database: SQLite files are opened only inside this folder ("" = only :memory:).
     sqlite_root: str = ""
     # Base URLs replacing the public endpoints of hosted services (search APIs...), as
@@ -66,4 +68,5 @@ class EngineSettings:
             max_loop_iterations=int(os.environ.get("FLOWLESS_MAX_LOOP_ITERATIONS", cls.max_loop_iterations)),
             service_urls=_env_pairs("FLOWLESS_SERVICE_URLS"),
             sqlite_root=os.environ.get("FLOWLESS_SQLITE_ROOT", cls.sqlite_root),
+            max_flow_depth=int(os.environ.get("FLOWLESS_MAX_FLOW_DEPTH", cls.max_flow_depth)),
         )

@@ -46,6 +46,27 @@ class FileStore(Protocol):
         Optional: stores without it refuse writing."""
 
 
+class FlowResolver(Protocol):
+    async def get(self, id_or_name: str) -> dict[str, Any] | None:
+        """Another flow of the same tenant (export JSON with id, name, data) by id, name or
+        endpoint name; None when the tenant has none by that reference. Run Flow, Sub Flow and
+        Flow as Tool use it: a tenant's resolver never answers another tenant's flows."""
+
+
+class DictFlowResolver:
+    """Flows held in memory (the local runner, tests): looked up by id, name or endpoint name."""
+
+    def __init__(self, flows: Iterable[dict[str, Any]] = ()) -> None:
+        self.flows = list(flows)
+
+    async def get(self, id_or_name: str) -> dict[str, Any] | None:
+        for key in ("id", "name", "endpoint_name"):
+            for flow in self.flows:
+                if id_or_name and flow.get(key) == id_or_name:
+                    return flow
+        return None
+
+
 class EventSink(Protocol):
     def emit(self, event: str, data: dict[str, Any]) -> None:
         """Receive one event (`add_message`, `token`, `end_vertex`...). Must not block."""

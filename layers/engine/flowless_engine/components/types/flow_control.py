@@ -2,4 +2,7 @@
 
 TYPES: dict[str, str] = {
     "LoopComponent": "flow_control:LoopComponent",
+    "RunFlow": "flow_control:RunFlowComponent",
+    "SubFlow": "flow_control:SubFlowComponent",
+    "FlowTool": "flow_control:FlowToolComponent",
 }
