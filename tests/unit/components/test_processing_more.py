@@ -173,3 +173,38 @@ async def test_langchain_splitters() -> None:
     assert [d.data["text"] for d in rows] == ["Hello world. This is a test.", "Second paragraph here with words.\nThird line."]
     rows = await run_single("CharacterTextSplitter", {"chunk_size": 30, "chunk_overlap": 0, "separator": "\\n"}, feed={"data_input": text})
     assert [d.data["text"] for d in rows] == ["Hello world. This is a test.", "Second paragraph here with words.", "Third line."]
+
+
+async def test_small_data_nodes_through_the_engine() -> None:
+    nodes = [
+        node("CreateList-l", "CreateList", {"texts": ["alpha", "beta", "gamma"]}),
+        node("DataToDataFrame-d", "DataToDataFrame"),
+        node("SelectData-s", "SelectData", {"data_index": 1}),
+        node("AlterMetadata-a", "AlterMetadata", {"metadata": {"source": "list", "": "dropped"}, "remove_fields": ["x"]}),
+        node("FilterDataValues-f", "FilterDataValues", {"filter_key": "text", "filter_value": "a", "operator": "ends with"}),
+        node("ExtractaKey-e", "ExtractaKey", {"key": "source"}),
+        node("ChatInput-c", "ChatInput"),
+        node("MessagetoData-m", "MessagetoData"),
+        node("UpdateData-u", "UpdateData", {}, extra_fields={"field_1_key": {"type": "dict", "value": {"lang": "en"}}}),
+        node("CreateData-n", "CreateData", {"text_key": "title"}, extra_fields={"field_1_key": {"type": "dict", "value": {"title": "T"}},
+                                                                               "field_2_key": {"type": "dict", "value": {"n": 2}}}),
+    ]
+    edges = [
+        edge("CreateList-l", "list", "DataToDataFrame-d", "data_list"),
+        edge("CreateList-l", "list", "SelectData-s", "data_list"),
+        edge("CreateList-l", "list", "AlterMetadata-a", "input_value"),
+        edge("AlterMetadata-a", "data", "FilterDataValues-f", "input_data"),
+        edge("AlterMetadata-a", "data", "ExtractaKey-e", "data_input"),
+        edge("ChatInput-c", "message", "MessagetoData-m", "message"),
+        edge("MessagetoData-m", "data", "UpdateData-u", "old_data"),
+    ]
+    result = await run_flow(flow("small", nodes, edges), "hello")
+    assert value(result, "DataToDataFrame-d").rows == [{"text": "alpha"}, {"text": "beta"}, {"text": "gamma"}]
+    assert value(result, "SelectData-s").data == {"text": "beta"}
+    assert [d.data for d in value(result, "AlterMetadata-a", "data")][0] == {"text": "alpha", "source": "list"}
+    assert [d.data["text"] for d in value(result, "FilterDataValues-f")] == ["alpha", "beta", "gamma"]
+    assert [d.data for d in value(result, "ExtractaKey-e")] == [{"source": "list"}] * 3
+    (updated,) = value(result, "UpdateData-u")  # a list field: a list comes back, as in Langflow
+    assert updated.data["text"] == "hello" and updated.data["lang"] == "en" and updated.data["sender"] == "User"
+    created = value(result, "CreateData-n")
+    assert created.data == {"title": "T", "n": 2} and created.text == "T"

@@ -670,3 +670,226 @@ class CharacterTextSplitterComponent(_LCSplitter):
         separator = _unescape(to_text(self.param("separator", ""))) or "\n\n"
         size, overlap = self._sizes()
         return CharacterSplitter(size, overlap, separator)
+
+
+# ---- small Data / Table nodes of 1.13's processing category -------------------------------------
+
+
+def _text_of(value: Any) -> Any:
+    return value.text if isinstance(value, Data) else value.plain_text if isinstance(value, Message) else value
+
+
+class MessageToDataComponent(Component):
+    type_name = "MessagetoData"
+    display_name = "Message to Data"
+    description = "Convert a Message object to a Data object"
+    icon = "message-square-share"
+    inputs = (Input("message", "Message", "str", "", input_types=_MSG, info="The Message object to convert to a Data object", input_kind="MessageInput"),)
+    outputs = (Output("data", "convert_message_to_data", ("JSON",), "JSON"),)
+
+    async def convert_message_to_data(self) -> Data:
+        value = self.params.get("message")
+        if isinstance(value, Message):
+            await value.resolve()
+            return Data(data={"text": value.plain_text, "sender": value.sender, "sender_name": value.sender_name,
+                              "session_id": value.session_id, "timestamp": value.timestamp, "files": list(value.files)})
+        if isinstance(value, str):
+            return Data(data={"text": value})
+        raise ValueError("Error converting Message to Data: Input must be a Message object")
+
+
+class DataToDataFrameComponent(Component):
+    type_name = "DataToDataFrame"
+    display_name = "Data → DataFrame"
+    description = ("Converts one or multiple Data objects into a DataFrame. Each Data object corresponds to one row. "
+                   "Fields from `.data` become columns, and the `.text` (if present) is placed in a 'text' column.")
+    icon = "table"
+    inputs = (Input("data_list", "Data or Data List", "other", "", input_types=_JSON_IN, is_list=True, input_kind="DataInput"),)
+    outputs = (Output("dataframe", "build_dataframe", ("Table",), "Table"),)
+
+    async def build_dataframe(self) -> DataFrame:
+        value = self.params.get("data_list")
+        items = value if isinstance(value, list) else [value] if value not in (None, "") else []
+        rows = []
+        for item in items:
+            if not isinstance(item, Data):
+                raise TypeError(f"Expected Data objects, got {type(item).__name__} instead.")
+            rows.append(dict(item.data))
+        return DataFrame(rows=rows)
+
+
+class ExtractKeyComponent(Component):
+    type_name = "ExtractaKey"
+    display_name = "Extract Key"
+    description = "Extract a specific key from a Data object or a list of Data objects and return the extracted value(s) as Data object(s)."
+    icon = "key"
+    inputs = (
+        Input("data_input", "Data Input", "other", "", input_types=_JSON_IN, info="The Data object or list of Data objects to extract the key from.", input_kind="DataInput"),
+        Input("key", "Key to Extract", "str", "", info="The key in the Data object(s) to extract.", input_kind="StrInput"),
+    )
+    outputs = (Output("extracted_data", "extract_key", ("JSON",), "Extracted Data"),)
+
+    async def extract_key(self) -> Data | list[Data]:
+        key = to_text(self.params.get("key"))
+        value = self.params.get("data_input")
+        if isinstance(value, list):
+            return [Data(data={key: item.data[key]}) for item in value if isinstance(item, Data) and key in item.data]
+        if isinstance(value, Data):
+            if key in value.data:
+                return Data(data={key: value.data[key]})
+            return Data(data={"error": f"Key '{key}' not found in Data object."})
+        return Data(data={"error": "Invalid input. Expected Data object or list of Data objects."})
+
+
+class SelectDataComponent(Component):
+    type_name = "SelectData"
+    display_name = "Select Data"
+    description = "Select a single data from a list of data."
+    icon = "prototypes"
+    inputs = (
+        Input("data_list", "JSON List", "other", "", input_types=_JSON_IN, is_list=True, input_kind="DataInput"),
+        Input("data_index", "Data Index", "int", 0, info="Index of the data to select.", input_kind="IntInput"),
+    )
+    outputs = (Output("selected_data", "select_data", ("JSON",), "Selected Data"),)
+
+    async def select_data(self) -> Data:
+        items = to_data_list(self.params.get("data_list"))
+        index = to_int(self.param("data_index", 0), 0)
+        if not 0 <= index < len(items):
+            raise ValueError(f"Selected index {index} is out of range.")
+        return items[index]
+
+
+def _dynamic_pairs(component: Component, skip: set[str]) -> dict[str, Any]:
+    """The key/value dict fields Create/Update Data add to the node (`field_<n>_key`)."""
+    data: dict[str, Any] = {}
+    for name, value in component.params.items():
+        if name in skip or name == "code" or not isinstance(value, dict):
+            continue
+        data.update({k: _text_of(v) for k, v in value.items()})
+    return data
+
+
+class CreateDataComponent(Component):
+    type_name = "CreateData"
+    display_name = "Create Data"
+    description = "Dynamically create a Data with a specified number of fields."
+    icon = "ListFilter"
+    inputs = (
+        Input("number_of_fields", "Number of Fields", "int", 1, info="Number of fields to be added to the record.", input_kind="IntInput"),
+        Input("text_key", "Text Key", "str", "", input_types=_MSG, advanced=True, info="Key that identifies the field to be used as the text content.", input_kind="MessageTextInput"),
+        Input("text_key_validator", "Text Key Validator", "bool", False, advanced=True, input_kind="BoolInput"),
+    )
+    outputs = (Output("data", "build_data", ("JSON",), "JSON"),)
+
+    async def build_data(self) -> Data:
+        data = _dynamic_pairs(self, {"number_of_fields", "text_key", "text_key_validator"})
+        text_key = to_text(self.params.get("text_key"))
+        if to_bool(self.param("text_key_validator", False)) and text_key and text_key not in data:
+            raise ValueError(f"Text Key: '{text_key}' not found in the Data keys: '{', '.join(data)}'")
+        return Data(data=data, text_key=text_key or "text")
+
+
+class UpdateDataComponent(Component):
+    type_name = "UpdateData"
+    display_name = "Update Data"
+    description = "Dynamically update or append data with the specified fields."
+    icon = "FolderSync"
+    inputs = (
+        Input("old_data", "JSON", "other", "", input_types=_JSON_IN, is_list=True, required=True, input_kind="DataInput"),
+        Input("number_of_fields", "Number of Fields", "int", 0, input_kind="IntInput"),
+        Input("text_key", "Text Key", "str", "", input_types=_MSG, advanced=True, input_kind="MessageTextInput"),
+        Input("text_key_validator", "Text Key Validator", "bool", False, advanced=True, input_kind="BoolInput"),
+    )
+    outputs = (Output("data", "build_data", ("JSON",), "JSON"),)
+
+    async def build_data(self) -> Data | list[Data]:
+        new = _dynamic_pairs(self, {"number_of_fields", "text_key", "text_key_validator", "old_data"})
+        text_key = to_text(self.params.get("text_key"))
+        value = self.params.get("old_data")
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for item in items:
+            if not isinstance(item, Data):
+                continue
+            updated = Data(data={**item.data, **new}, text_key=text_key or item.text_key, default_value=item.default_value)
+            if to_bool(self.param("text_key_validator", False)) and updated.text_key not in updated.data:
+                raise ValueError(f"Text Key: '{updated.text_key}' not found in the Data keys.")
+            out.append(updated)
+        if isinstance(value, list):
+            return out
+        if not out:
+            raise ValueError("old_data is not a Data object or list of Data objects.")
+        return out[0]
+
+
+class AlterMetadataComponent(Component):
+    type_name = "AlterMetadata"
+    display_name = "Alter Metadata"
+    description = "Adds/Removes Metadata Dictionary on inputs"
+    icon = "merge"
+    inputs = (
+        Input("input_value", "Input", "other", "", input_types=("Message", "Data", "JSON"), is_list=True, input_kind="HandleInput"),
+        Input("text_in", "User Text", "str", "", info="Text input; the value will be in the 'text' attribute of the Data object.", input_kind="StrInput"),
+        Input("metadata", "Metadata", "NestedDict", {}, input_types=_JSON_IN, required=True, input_kind="NestedDictInput"),
+        Input("remove_fields", "Fields to Remove", "str", "", input_types=_MSG, is_list=True, input_kind="MessageTextInput"),
+    )
+    outputs = (Output("data", "process_output", ("JSON",), "JSON"), Output("dataframe", "as_dataframe", ("Table",), "Table"))
+
+    async def process_output(self) -> list[Data]:
+        from flowless_engine.components.search import dict_param
+
+        metadata = {k: v for k, v in dict_param(self.params.get("metadata")).items() if k}
+        items = [Data(data={"text": to_text(self.params.get("text_in"))})] if to_text(self.params.get("text_in")) else []
+        value = self.params.get("input_value")
+        for item in value if isinstance(value, list) else ([value] if value not in (None, "") else []):
+            if isinstance(item, Message):
+                items.append(Data(data={"text": item.plain_text}))
+            elif isinstance(item, Data):
+                items.append(Data(data=dict(item.data), text_key=item.text_key))
+        raw = self.params.get("remove_fields") or []
+        remove = {to_text(f).strip() for f in (raw if isinstance(raw, list) else [raw]) if to_text(f).strip()}
+        for item in items:
+            item.data = {k: v for k, v in {**item.data, **metadata}.items() if k not in remove}
+        return items
+
+    async def as_dataframe(self) -> DataFrame:
+        return DataFrame(rows=[d.data for d in await self.process_output()])
+
+
+class CreateListComponent(Component):
+    type_name = "CreateList"
+    display_name = "Create List"
+    description = "Creates a list of texts."
+    icon = "list"
+    inputs = (Input("texts", "Texts", "str", "", is_list=True, info="Enter one or more texts.", input_kind="StrInput"),)
+    outputs = (Output("list", "create_list", ("JSON",), "JSON List"), Output("dataframe", "as_dataframe", ("Table",), "Table"))
+
+    async def create_list(self) -> list[Data]:
+        raw = self.params.get("texts") or []
+        return [Data(data={"text": to_text(t)}) for t in (raw if isinstance(raw, list) else [raw])]
+
+    async def as_dataframe(self) -> DataFrame:
+        return DataFrame(rows=[d.data for d in await self.create_list()])
+
+
+class FilterDataValuesComponent(Component):
+    type_name = "FilterDataValues"
+    display_name = "Filter Values"
+    description = ("Filter a list of data items based on a specified key, filter value, and comparison operator. "
+                   "Check advanced options to select match comparison.")
+    icon = "filter"
+    inputs = (
+        Input("input_data", "Input Data", "other", "", input_types=_JSON_IN, is_list=True, input_kind="DataInput"),
+        Input("filter_key", "Filter Key", "str", "route", input_types=_JSON_IN, input_kind="MessageTextInput"),
+        Input("filter_value", "Filter Value", "str", "CMIP", input_types=_JSON_IN, input_kind="MessageTextInput"),
+        Input("operator", "Comparison Operator", "str", "equals", options=("equals", "not equals", "contains", "starts with", "ends with"), advanced=True, input_kind="DropdownInput"),
+    )
+    outputs = (Output("filtered_data", "filter_data", ("JSON",), "Filtered Data"),)
+
+    async def filter_data(self) -> list[Data]:
+        key, target = to_text(_text_of(self.params.get("filter_key"))), to_text(_text_of(self.params.get("filter_value")))
+        op = to_text(self.param("operator", "equals"))
+        keep = {"equals": lambda a: a == target, "not equals": lambda a: a != target, "contains": lambda a: target in a,
+                "starts with": lambda a: a.startswith(target), "ends with": lambda a: a.endswith(target)}.get(op, lambda a: a == target)
+        return [d for d in to_data_list(self.params.get("input_data")) if key in d.data and keep(str(d.data[key]))]

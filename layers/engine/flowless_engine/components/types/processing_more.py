@@ -13,4 +13,13 @@ TYPES: dict[str, str] = {
     "CurrentDate": "processing_more:CurrentDateComponent",
     "RecursiveCharacterTextSplitter": "processing_more:RecursiveCharacterTextSplitterComponent",
     "CharacterTextSplitter": "processing_more:CharacterTextSplitterComponent",
+    "MessagetoData": "processing_more:MessageToDataComponent",
+    "DataToDataFrame": "processing_more:DataToDataFrameComponent",
+    "ExtractaKey": "processing_more:ExtractKeyComponent",
+    "SelectData": "processing_more:SelectDataComponent",
+    "CreateData": "processing_more:CreateDataComponent",
+    "UpdateData": "processing_more:UpdateDataComponent",
+    "AlterMetadata": "processing_more:AlterMetadataComponent",
+    "CreateList": "processing_more:CreateListComponent",
+    "FilterDataValues": "processing_more:FilterDataValuesComponent",
 }
