@@ -69,3 +69,20 @@ async def test_refusals(tmp_path: Path) -> None:
     result = await run_flow(save_flow({"local_format": "txt", "file_name": "../../etc/passwd"}, "x"), files=store)
     path = saved_path(value(result, "SaveToFile-s").text)
     assert path.startswith("files/") and path.endswith("/passwd.txt") and (tmp_path / path).is_file()
+
+
+async def test_load_csv_and_json_from_the_tenants_files_and_strings(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    csv_path = await store.write("people.csv", b"\xef\xbb\xbfname,age\nAda,36\nAlan,41\n", "text/csv")
+    json_path = await store.write("cfg.json", b'[{"a": 1}, {"a": 2}]', "application/json")
+    result = await run_flow(flow("l", [node("CSVtoData-c", "CSVtoData", {"csv_file": csv_path, "text_key": "name"}),
+                                       node("JSONtoData-j", "JSONtoData", {"json_path": json_path})], []), files=store)
+    rows = value(result, "CSVtoData-c")
+    assert [r.data for r in rows] == [{"name": "Ada", "age": "36"}, {"name": "Alan", "age": "41"}] and rows[0].text == "Ada"
+    assert [d.data for d in value(result, "JSONtoData-j")] == [{"a": 1}, {"a": 2}]
+    result = await run_flow(flow("s", [node("JSONtoData-j", "JSONtoData", {"json_string": "{'k': 'v',}"})], []), files=store)
+    assert value(result, "JSONtoData-j").data == {"k": "v"}
+    with pytest.raises(ComponentError, match="exactly one of"):
+        await run_flow(flow("s", [node("CSVtoData-c", "CSVtoData", {"csv_string": "a\n1", "csv_path": "x.csv"})], []), files=store)
+    with pytest.raises(ComponentError, match="File not found"):
+        await run_flow(flow("s", [node("CSVtoData-c", "CSVtoData", {"csv_path": "../../etc/passwd.csv"})], []), files=store)

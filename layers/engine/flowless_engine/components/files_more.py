@@ -148,3 +148,90 @@ class SaveToFileComponent(ToolModeMixin, Component):
         if fmt == "html":
             return _html_table(rows)
         return "\n".join(json.dumps(r, ensure_ascii=False, default=str) for r in rows)
+
+
+# ---- Load CSV / Load JSON over the tenant's files ------------------------------------------------
+
+
+async def _tenant_file_text(component: Component, path: str) -> str:
+    """A file of the tenant (a path the files API returned) as text."""
+    if isinstance(path, list):
+        path = path[0] if path else ""
+    try:
+        raw = await component.ctx.files.read(to_text(path).strip())
+    except FileNotFoundError as exc:
+        raise ValueError(f"File not found: {path}") from exc
+    except PermissionError as exc:
+        raise ValueError(f"File path refused: {path}") from exc
+    return raw.decode("utf-8-sig", errors="replace")
+
+
+class CSVToDataComponent(Component):
+    type_name = "CSVtoData"
+    display_name = "Load CSV"
+    description = "Load a CSV file, CSV from a file path, or a valid CSV string and convert it to a list of Data"
+    category = "data_source"
+    icon = "file-spreadsheet"
+    inputs = (
+        Input("csv_file", "CSV File", "file", "", info="Upload a CSV file to convert to a list of Data objects", input_kind="FileInput"),
+        Input("csv_path", "CSV File Path", "str", "", input_types=("Message",), info="Provide the path to the CSV file as pure text", input_kind="MessageTextInput"),
+        Input("csv_string", "CSV String", "str", "", input_types=("Message",), multiline=True, info="Paste a CSV string directly to convert to a list of Data objects", input_kind="MultilineInput"),
+        Input("text_key", "Text Key", "str", "text", input_types=("Message",), info="The key to use for the text column. Defaults to 'text'.", input_kind="MessageTextInput"),
+    )
+    outputs = (Output("data_list", "load_csv_to_data", ("JSON",), "JSON List"),)
+
+    async def load_csv_to_data(self) -> list[Data]:
+        sources = [n for n in ("csv_file", "csv_path", "csv_string") if self.params.get(n) not in (None, "", [])]
+        if len(sources) != 1:
+            raise ValueError("Please provide exactly one of: CSV file, file path, or CSV string.")
+        source = sources[0]
+        if source == "csv_string":
+            text = to_text(self.params.get("csv_string"))
+        else:
+            path = self.params.get(source)
+            name = to_text(path[0] if isinstance(path, list) and path else path)
+            if not name.lower().endswith(".csv"):
+                raise ValueError("The provided file must be a CSV file.")
+            text = await _tenant_file_text(self, name)
+        text_key = to_text(self.param("text_key", "text")) or "text"
+        rows = list(csv.DictReader(io.StringIO(text)))
+        result = [Data(data=dict(row), text_key=text_key) for row in rows]
+        self.status = result
+        return result
+
+
+class JSONToDataComponent(Component):
+    type_name = "JSONtoData"
+    display_name = "Load JSON"
+    description = "Convert a JSON file, JSON from a file path, or a JSON string to a Data object or a list of Data objects"
+    category = "data_source"
+    icon = "braces"
+    inputs = (
+        Input("json_file", "JSON File", "file", "", info="Upload a JSON file to convert to a Data object or list of Data objects", input_kind="FileInput"),
+        Input("json_path", "JSON File Path", "str", "", input_types=("Message",), info="Provide the path to the JSON file as pure text", input_kind="MessageTextInput"),
+        Input("json_string", "JSON String", "str", "", input_types=("Message",), multiline=True, info="Enter a valid JSON string (object or array) to convert to a Data object or list of Data objects", input_kind="MultilineInput"),
+    )
+    outputs = (Output("data", "convert_json_to_data", ("JSON",), "JSON"),)
+
+    async def convert_json_to_data(self) -> Data | list[Data]:
+        from flowless_engine.components.processing_more import loads_lenient
+
+        sources = [n for n in ("json_file", "json_path", "json_string") if self.params.get(n) not in (None, "", [])]
+        if len(sources) != 1:
+            raise ValueError("Please provide exactly one of: JSON file, file path, or JSON string.")
+        source = sources[0]
+        if source == "json_string":
+            text = to_text(self.params.get("json_string"))
+        else:
+            path = self.params.get(source)
+            name = to_text(path[0] if isinstance(path, list) and path else path)
+            if not name.lower().endswith(".json"):
+                raise ValueError("The provided file must be a JSON file.")
+            text = await _tenant_file_text(self, name)
+        parsed = loads_lenient(text)
+        if isinstance(parsed, list):
+            result: Data | list[Data] = [Data(data=item) if isinstance(item, dict) else Data(data={"value": item}) for item in parsed]
+        else:
+            result = Data(data=parsed if isinstance(parsed, dict) else {"value": parsed})
+        self.status = result
+        return result

@@ -4,4 +4,6 @@ TYPES: dict[str, str] = {
     "APIRequest": "api_request:APIRequestComponent",
     "SaveToFile": "files_more:SaveToFileComponent",
     "SQLComponent": "sql:SQLComponent",
+    "CSVtoData": "files_more:CSVToDataComponent",
+    "JSONtoData": "files_more:JSONToDataComponent",
 }
