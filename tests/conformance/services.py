@@ -59,6 +59,9 @@ NEEDS: dict[str, str] = {
         "GoogleSerperAPI", "GoogleSerperAPICore", "ArXivComponent", "WikipediaAPI")},
     # any HTTP API (tests/support/echo_server.py)
     "APIRequest": "http api",
+    # Firecrawl and AssemblyAI (tests/support/firecrawl_server.py, assemblyai_server.py)
+    **{t: "firecrawl" for t in ("FirecrawlScrapeApi", "FirecrawlCrawlApi", "FirecrawlMapApi", "FirecrawlSearchApi")},
+    "AssemblyAITranscriber": "assemblyai",
     # SQL databases (SQLite in a temporary folder)
     "SQLComponent": "database",
     # the tenant's files (written into the files root)
@@ -221,7 +224,9 @@ class SearchService(Service):
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
         from tests.support.search_server import API_KEY
 
-        setup.settings["service_urls"] = self.server.service_urls()
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls.update(dict(self.server.service_urls()))
+        setup.settings["service_urls"] = tuple(urls.items())
         _credentials(graph, node_ids, setup, API_KEY)
         for node_id in node_ids:
             fields = graph.vertices[node_id].fields
@@ -237,6 +242,41 @@ class WebPagesService(SearchService):
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
         for node_id in node_ids:
             setup.tweak(node_id, "urls", [f"{self.server.base_url}/pages/1"])
+
+
+class _HostedApiService(Service):
+    """A hosted API stand-in: the service URL replaced, every credential of the nodes its key."""
+
+    module = ""
+    server_class = ""
+
+    def start(self) -> None:
+        import importlib
+
+        support = importlib.import_module(f"tests.support.{self.module}")
+        self.key = support.API_KEY
+        self.server = getattr(support, self.server_class)()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls[self.name] = self.server.base_url
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, self.key)
+
+
+class FirecrawlService(_HostedApiService):
+    name, module, server_class = "firecrawl", "firecrawl_server", "FirecrawlServer"
+
+
+class AssemblyAIService(_HostedApiService):
+    name, module, server_class = "assemblyai", "assemblyai_server", "AssemblyAIServer"
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        super().prepare(graph, node_ids, setup)
+        self.server.processing_polls = 0
 
 
 class HttpApiService(Service):
@@ -298,6 +338,8 @@ KIT: dict[str, type[Service]] = {
     SearchService.name: SearchService,
     WebPagesService.name: WebPagesService,
     HttpApiService.name: HttpApiService,
+    FirecrawlService.name: FirecrawlService,
+    AssemblyAIService.name: AssemblyAIService,
     DatabaseService.name: DatabaseService,
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,
