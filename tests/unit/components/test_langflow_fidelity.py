@@ -18,7 +18,6 @@ PENDING: dict[str, str] = {
     "OpenAIModel": "#16 provider fields",
     "OpenAIEmbeddings": "#16 provider fields",
     "Memory": "#17 memory components",
-    "File": "#18 file storage locations and docling options",
 }
 
 

@@ -86,3 +86,12 @@ async def test_load_csv_and_json_from_the_tenants_files_and_strings(tmp_path: Pa
         await run_flow(flow("s", [node("CSVtoData-c", "CSVtoData", {"csv_string": "a\n1", "csv_path": "x.csv"})], []), files=store)
     with pytest.raises(ComponentError, match="File not found"):
         await run_flow(flow("s", [node("CSVtoData-c", "CSVtoData", {"csv_path": "../../etc/passwd.csv"})], []), files=store)
+
+
+async def test_read_file_storage_location_and_path_string(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    path = await store.write("notes.txt", b"written then read", "text/plain")
+    result = await run_flow(flow("r", [node("File-f", "File", {"file_path_str": path})], []), files=store)
+    assert value(result, "File-f").text == "written then read"
+    with pytest.raises(ConfigurationError, match="reading from AWS is not available"):
+        await run_flow(flow("r", [node("File-f", "File", {"file_path_str": path, "storage_location": [{"name": "AWS"}]})], []), files=store)
