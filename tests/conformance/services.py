@@ -62,6 +62,7 @@ NEEDS: dict[str, str] = {
     # Firecrawl and AssemblyAI (tests/support/firecrawl_server.py, assemblyai_server.py)
     **{t: "firecrawl" for t in ("FirecrawlScrapeApi", "FirecrawlCrawlApi", "FirecrawlMapApi", "FirecrawlSearchApi")},
     "AssemblyAITranscriber": "assemblyai",
+    "ComposioAPI": "composio",
     # SQL databases (SQLite in a temporary folder)
     "SQLComponent": "database",
     # the tenant's files (written into the files root)
@@ -279,6 +280,10 @@ class AssemblyAIService(_HostedApiService):
         self.server.processing_polls = 0
 
 
+class ComposioService(_HostedApiService):
+    name, module, server_class = "composio", "composio_server", "ComposioServer"
+
+
 class HttpApiService(Service):
     """tests/support/echo_server.py: API Request nodes are pointed at an echo server."""
 
@@ -340,6 +345,7 @@ KIT: dict[str, type[Service]] = {
     HttpApiService.name: HttpApiService,
     FirecrawlService.name: FirecrawlService,
     AssemblyAIService.name: AssemblyAIService,
+    ComposioService.name: ComposioService,
     DatabaseService.name: DatabaseService,
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,

@@ -99,3 +99,37 @@ async def test_assemblyai_submits_and_polls(assemblyai: assemblyai_server.Assemb
         await run_flow(one("AssemblyAITranscriber", {"api_key": "AAI", "poll_timeout": 1}), settings=settings, variables=variables)
     with pytest.raises(ConfigurationError, match="AssemblyAI refused the credentials"):
         await run_flow(one("AssemblyAITranscriber", {"api_key": "AAI"}), settings=settings, variables={"AAI": "nope"})
+
+
+async def test_composio_actions_as_agent_tools() -> None:
+    import json
+
+    from flowless_engine.llm.base import ChatResult, ToolCall
+    from tests.support import composio_server
+    from tests.support.engine_kit import FakeChatModel
+    from tests.support.flows import edge
+
+    with composio_server.ComposioServer() as server:
+        model = FakeChatModel([
+            ChatResult(text="", tool_calls=[ToolCall(id="1", name="GMAIL_SEND_EMAIL", arguments=json.dumps({"recipient_email": "a@b.c", "body": "hi"}))]),
+            ChatResult(text="", tool_calls=[ToolCall(id="2", name="GMAIL_SEND_EMAIL", arguments="{}")]),
+            "sent",
+        ])
+        composio = node("ComposioAPI-x", "ComposioAPI", {"api_key": "COMPOSIO_API_KEY", "entity_id": "me%40example.com",
+                                                          "actions": [{"name": "GMAIL_SEND_EMAIL"}, {"name": "GOOGLECALENDAR_GET_CURRENT_DATE_TIME"}]})
+        nodes = [node("ChatInput-c", "ChatInput"), composio,
+                 node("Agent-a", "Agent", {"model": [{"name": "gpt-4o-mini", "provider": "OpenAI"}], "add_current_date_tool": False})]
+        edges = [edge("ChatInput-c", "message", "Agent-a", "input_value"),
+                 edge("ComposioAPI-x", "tools", "Agent-a", "tools", output_types=["Tool"], input_types=["Tool"])]
+        result = await run_flow(flow("c", nodes, edges), "mail a@b.c", settings=settings_for(server, "composio"),
+                                variables={"COMPOSIO_API_KEY": composio_server.API_KEY}, model_factory=lambda c: model)
+        assert value(result, "Agent-a", "response").text == "sent"
+        specs = {t.name: t for t in model.calls[0]["tools"]}
+        assert set(specs) == {"GMAIL_SEND_EMAIL", "GOOGLECALENDAR_GET_CURRENT_DATE_TIME"}
+        assert specs["GMAIL_SEND_EMAIL"].parameters["required"] == ["recipient_email"]
+        replies = [m.content for m in model.calls[2]["messages"] if m.role == "tool"]
+        assert json.loads(replies[0]) == {"echo": {"recipient_email": "a@b.c", "body": "hi"}, "user": "me@example.com"}
+        assert replies[1] == "Error: recipient_email is required"
+        with pytest.raises(ConfigurationError, match="Composio refused the credentials"):
+            await run_flow(flow("c", nodes, edges), "x", settings=settings_for(server, "composio"),
+                           variables={"COMPOSIO_API_KEY": "nope"}, model_factory=lambda c: FakeChatModel())

@@ -235,3 +235,67 @@ class AssemblyAITranscriber(ToolModeMixin, Component):
             if time.monotonic() >= deadline:
                 raise ProviderTimeoutError(f"Transcription timed out after {timeout_s}s (last status: {status}).", provider="AssemblyAI")
             await asyncio.sleep(POLL_INTERVAL_S)
+
+
+class ComposioAPIComponent(Component):
+    """Composio actions as Agent tools, over Composio's v3 HTTP API: each selected action's schema
+    (`GET /api/v3/tools/<slug>`) becomes a tool; calling it executes the action for the entity
+    (`POST /api/v3/tools/execute/<slug>`), authenticated by the `x-api-key` header."""
+
+    type_name = "ComposioAPI"
+    display_name = "Composio Tools"
+    description = "Use Composio toolset to run actions with your agent"
+    category = "composio"
+    icon = "Composio"
+    inputs = (
+        Input("entity_id", "Entity ID", "str", "default", input_types=("Message",), advanced=True, input_kind="MessageTextInput"),
+        Input("api_key", "Composio API Key", "str", "", required=True, password=True, load_from_db=True,
+              info="Refer to https://docs.composio.dev/faq/api_key/api_key", input_kind="SecretStrInput"),
+        Input("tool_name", "Tool Name", "connect", "", info="The name of the tool to use", input_kind="ConnectionInput"),
+        Input("actions", "Actions", "sortableList", "", info="The actions to use", input_kind="SortableListInput"),
+    )
+    outputs = (Output("tools", "build_tool", ("Tool",), "Tools"),)
+
+    def _actions(self) -> list[str]:
+        value = self.params.get("actions")
+        items = value if isinstance(value, list) else [value] if value else []
+        names = [str(i.get("name")) if isinstance(i, dict) else to_text(i) for i in items]
+        return [n for n in names if n]
+
+    async def build_tool(self) -> list[Any]:
+        from urllib.parse import quote, unquote
+
+        from flowless_engine.components.base import Tool
+
+        key = await api_key(self, "api_key", "Composio")
+        base = service_url(self, "composio", "https://backend.composio.dev")
+        user = unquote(to_text(self.param("entity_id", "default")) or "default")
+        headers = {"x-api-key": key}
+        tools = []
+        for slug in self._actions():
+            schema = await call_json(self, "Composio", "GET", f"{base}/api/v3/tools/{quote(slug)}", headers=headers)
+            parameters = schema.get("input_parameters") or {"type": "object", "properties": {}}
+
+            async def run(arguments: dict[str, Any], _slug: str = slug) -> str:
+                import json
+
+                try:
+                    answer = await call_json(self, "Composio", "POST", f"{base}/api/v3/tools/execute/{quote(_slug)}", headers=headers,
+                                             json_body={"user_id": user, "arguments": arguments or {}})
+                except (ProviderError, ProviderTimeoutError) as exc:
+                    return f"Error: {exc.message}"
+                except Exception as exc:  # a refused request (4xx) is reported to the model, not raised
+                    message = getattr(exc, "message", str(exc))
+                    return f"Error: {message}"
+                if answer.get("successful") is False or answer.get("error"):
+                    return f"Error: {answer.get('error') or 'the action failed'}"
+                return json.dumps(answer.get("data"), ensure_ascii=False, default=str)
+
+            tools.append(Tool(name=slug[:64], description=str(schema.get("description") or schema.get("name") or slug),
+                              parameters=parameters, run=run, source_id=self.id))
+        return tools
+
+    def as_tools(self) -> list[Any]:
+        from flowless_engine.errors import ConfigurationError
+
+        raise ConfigurationError(f"{self.name}: connect its Tools output to the agent")

@@ -6,4 +6,5 @@ TYPES: dict[str, str] = {
     "FirecrawlMapApi": "hosted_apis:FirecrawlMapApi",
     "FirecrawlSearchApi": "hosted_apis:FirecrawlSearchApi",
     "AssemblyAITranscriber": "hosted_apis:AssemblyAITranscriber",
+    "ComposioAPI": "hosted_apis:ComposioAPIComponent",
 }
