@@ -107,3 +107,17 @@ async def test_nested_loops() -> None:
     result = await run_flow(flow("nested", nodes, edges))
     done = value(result, "LoopComponent-outer", "done")
     assert [row["text"] for row in done.rows] == ["<a0>,<a1>,<a2>", "<b0>,<b1>,<b2>"]
+
+
+async def test_listen_runs_after_notify_of_its_key() -> None:
+    # Listen comes first in the export and has no input: it still waits for Notify.
+    nodes = [node("Listen-l", "Listen", {"context_key": "topic"}), node("ChatInput-c", "ChatInput"),
+             node("Notify-n", "Notify", {"context_key": "topic"}), node("Notify-a1", "Notify", {"context_key": "log", "append": True}),
+             node("Notify-a2", "Notify", {"context_key": "log", "append": True}), node("Listen-log", "Listen", {"context_key": "log"})]
+    edges = [edge("ChatInput-c", "message", "Notify-n", "input_value"), edge("Notify-n", "result", "Notify-a1", "input_value"),
+             edge("Notify-a1", "result", "Notify-a2", "input_value")]
+    result = await run_flow(flow("state", nodes, edges), "hello")
+    assert value(result, "Listen-l").data == {"text": "hello"}
+    assert [d.data for d in value(result, "Listen-log")] == [{"text": "hello"}, {"text": "hello"}]
+    missing = await run_flow(flow("s", [node("Listen-l", "Listen", {"context_key": "nobody"})], []))
+    assert value(missing, "Listen-l").data == {"text": ""}

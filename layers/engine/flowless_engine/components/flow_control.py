@@ -273,3 +273,58 @@ class FlowToolComponent(Component):
 
         parameters = {"type": "object", "properties": {"input_value": {"type": "string", "description": "The input to the flow."}}, "required": ["input_value"]}
         return [Tool(name=name, description=description, parameters=parameters, run=run, source_id=self.id)]
+
+
+# ---- Notify / Listen ----------------------------------------------------------------------------
+
+
+class NotifyComponent(Component):
+    type_name = "Notify"
+    display_name = "Notify"
+    description = "A component to generate a notification to Get Notified component."
+    category = "flow_controls"
+    icon = "Notify"
+    state_role = "notify"  # the scheduler runs Listen nodes of the same key after this one
+    inputs = (
+        Input("context_key", "Context Key", "str", "", required=True, info="The key of the context to store the notification.", input_kind="StrInput"),
+        Input("input_value", "Input Data", "other", "", input_types=("Data", "JSON", "Message", "DataFrame", "Table"),
+              info="The data to store.", input_kind="HandleInput"),
+        Input("append", "Append", "bool", False, info="If True, the record will be appended to the notification.", input_kind="BoolInput"),
+    )
+    outputs = (Output("result", "notify_components", ("JSON",), "JSON"),)
+
+    async def notify_components(self) -> Data:
+        value = self.params.get("input_value")
+        if isinstance(value, Message):
+            value = Data(data={"text": await value.resolve()})
+        elif isinstance(value, DataFrame):
+            value = Data(data={"rows": value.rows})
+        elif isinstance(value, dict):
+            value = Data(data=value)
+        elif not isinstance(value, Data):
+            value = Data(data={"text": "" if value is None else to_text(value)})
+        key = to_text(self.params.get("context_key"))
+        from flowless_engine.components.base import to_bool
+
+        if to_bool(self.param("append", False)):
+            current = self.ctx.state.get(key, [])
+            self.ctx.state[key] = (current if isinstance(current, list) else [current]) + [value]
+        else:
+            self.ctx.state[key] = value
+        self.status = value
+        return value
+
+
+class ListenComponent(Component):
+    type_name = "Listen"
+    display_name = "Listen"
+    description = "A component to listen for a notification."
+    category = "flow_controls"
+    icon = "Radio"
+    state_role = "listen"
+    inputs = (Input("context_key", "Context Key", "str", "", input_types=("Message",), required=True,
+                    info="The key of the context to listen for.", input_kind="StrInput"),)
+    outputs = (Output("data", "listen_for_data", ("JSON",), "JSON"),)
+
+    async def listen_for_data(self) -> Data | list[Data]:
+        return self.ctx.state.get(to_text(self.params.get("context_key")), Data(data={"text": ""}))

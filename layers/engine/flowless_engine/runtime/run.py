@@ -225,8 +225,31 @@ class _Scheduler:
             members = [vid] + [b for b in loops[vid].body] if vid in loops else [vid]
             deps = {owner.get(p, p) for m in members for p in self.graph.predecessors(m)}
             depends[vid] = (deps & scheduled) - {vid}
+        self._order_state_vertices(scheduled, depends)
         self._plans[key] = (scheduled, depends)
         return scheduled, depends
+
+    def _order_state_vertices(self, scheduled: set[str], depends: dict[str, set[str]]) -> None:
+        """Listen waits for the Notify vertices of its context key (unless one depends on it)."""
+        from flowless_engine.components.registry import get_component_class, is_supported
+
+        roles: dict[str, tuple[str, str]] = {}
+        for vid in scheduled:
+            vertex = self.graph.vertices[vid]
+            if not is_supported(vertex.type):
+                continue
+            role = getattr(get_component_class(vertex.type), "state_role", "")
+            if role:
+                roles[vid] = (role, str(vertex.value("context_key", "") or ""))
+        if not roles:
+            return
+        from flowless_engine.graph.order import descendants
+
+        for vid, (role, key) in roles.items():
+            if role != "listen":
+                continue
+            after = descendants(self.graph, vid)
+            depends[vid] |= {n for n, (r, k) in roles.items() if r == "notify" and k == key and n not in after}
 
     async def run_loop_body(self, loop_id: str, item: Any) -> Any:
         """One iteration of a loop: its body run with `item` on the loop's `item` output; returns

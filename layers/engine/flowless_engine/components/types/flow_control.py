@@ -5,4 +5,6 @@ TYPES: dict[str, str] = {
     "RunFlow": "flow_control:RunFlowComponent",
     "SubFlow": "flow_control:SubFlowComponent",
     "FlowTool": "flow_control:FlowToolComponent",
+    "Notify": "flow_control:NotifyComponent",
+    "Listen": "flow_control:ListenComponent",
 }
