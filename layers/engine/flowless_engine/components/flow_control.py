@@ -163,13 +163,16 @@ class RunFlowComponent(Component):
         Input("session_id", "Session ID", "str", "", input_types=("Message",), advanced=True, info="The session ID to run the flow in.", input_kind="MessageTextInput"),
         Input("cache_flow", "Cache Flow", "bool", False, advanced=True, info="Whether to cache the flow.", input_kind="BoolInput"),
     )
-    # One output per output vertex of the selected flow (`<vertex id>~<output>`): read from the node.
-    outputs = ()
+    # One output per output vertex of the selected flow (`<vertex id>~<output>`): read from the
+    # node; without a selected flow, only its tool mode.
+    outputs = (Output("component_as_tool", "to_toolkit", ("Tool",), "Toolset"),)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.outputs = tuple(Output(o["name"], "resolve_output", tuple(o.get("types") or ("Message",)), o.get("display_name") or "")
-                             for o in self.vertex.outputs if isinstance(o, dict) and o.get("name") and o["name"] != "component_as_tool")
+        declared = tuple(Output(o["name"], "resolve_output", tuple(o.get("types") or ("Message",)), o.get("display_name") or "")
+                         for o in self.vertex.outputs if isinstance(o, dict) and o.get("name") and o["name"] != "component_as_tool")
+        if declared:
+            self.outputs = declared
         self._result: Any = None
 
     def _ref(self) -> str:
