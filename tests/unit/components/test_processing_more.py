@@ -208,3 +208,30 @@ async def test_small_data_nodes_through_the_engine() -> None:
     assert updated.data["text"] == "hello" and updated.data["lang"] == "en" and updated.data["sender"] == "User"
     created = value(result, "CreateData-n")
     assert created.data == {"title": "T", "n": 2} and created.text == "T"
+
+
+async def test_semantic_text_splitter_breaks_where_meaning_changes() -> None:
+    import math
+
+    from tests.support.model_server import ModelServer, embed
+
+    sentences = ["Cats purr when cats are happy.", "Happy cats purr loudly.", "Cats purr and cats sleep.",
+                 "Rockets launch into orbit.", "Orbit rockets need fuel.", "Rockets burn fuel to reach orbit."]
+    text = " ".join(sentences)
+
+    def distance(a: str, b: str) -> float:
+        x, y = embed(a), embed(b)
+        return 1 - sum(p * q for p, q in zip(x, y)) / (math.sqrt(sum(p * p for p in x)) * math.sqrt(sum(q * q for q in y)))
+
+    gaps = [distance(sentences[i], sentences[i + 1]) for i in range(5)]
+    widest = gaps.index(max(gaps))
+    with ModelServer() as server:
+        nodes = [node("TextInput-t", "TextInput", {"input_value": text}),
+                 node("OpenAIEmbeddings-e", "OpenAIEmbeddings", {"openai_api_key": "OPENAI_API_KEY"}),
+                 node("SemanticTextSplitter-s", "SemanticTextSplitter", {"number_of_chunks": 2})]
+        edges = [edge("TextInput-t", "text", "SemanticTextSplitter-s", "data_inputs"),
+                 edge("OpenAIEmbeddings-e", "embeddings", "SemanticTextSplitter-s", "embeddings", output_types=["Embeddings"], input_types=["Embeddings"])]
+        result = await run_flow(flow("sem", nodes, edges), variables={"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": server.base_url})
+        chunks = [d.data["text"] for d in value(result, "SemanticTextSplitter-s")]
+        assert chunks == [" ".join(sentences[: widest + 1]), " ".join(sentences[widest + 1:])]
+        assert [r.body["input"] for r in server.requests if r.path.endswith("/embeddings")] == [sentences]

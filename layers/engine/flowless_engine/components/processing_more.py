@@ -893,3 +893,100 @@ class FilterDataValuesComponent(Component):
         keep = {"equals": lambda a: a == target, "not equals": lambda a: a != target, "contains": lambda a: target in a,
                 "starts with": lambda a: a.startswith(target), "ends with": lambda a: a.endswith(target)}.get(op, lambda a: a == target)
         return [d for d in to_data_list(self.params.get("input_data")) if key in d.data and keep(str(d.data[key]))]
+
+
+# ---- Semantic Text Splitter ------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """numpy.percentile's default (linear interpolation)."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    position = (len(ordered) - 1) * min(max(q, 0.0), 100.0) / 100.0
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _cosine_distance(a: list[float], b: list[float]) -> float:
+    import math
+
+    dot = sum(x * y for x, y in zip(a, b))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return 1.0 - (dot / norm if norm else 0.0)
+
+
+async def semantic_chunks(text: str, embedder: Any, *, threshold_type: str, amount: float, number_of_chunks: int | None,
+                          buffer_size: int, sentence_regex: str) -> list[str]:
+    """LangChain's SemanticChunker: sentences (with `buffer_size` neighbours) embedded, a break
+    wherever the distance to the next one is above the threshold."""
+    import statistics
+
+    sentences = re.split(sentence_regex or r"(?<=[.?!])\s+", text)
+    if len(sentences) == 1:
+        return sentences
+    combined = [" ".join(sentences[max(0, i - buffer_size): i + buffer_size + 1]) for i in range(len(sentences))]
+    vectors = await embedder.embed_documents(combined)
+    distances = [_cosine_distance(vectors[i], vectors[i + 1]) for i in range(len(vectors) - 1)]
+    if number_of_chunks:
+        x1, x = float(len(distances)), max(min(float(number_of_chunks), float(len(distances))), 1.0)
+        y = 100.0 if x1 == 1.0 else 0.0 + (100.0 / (1.0 - x1)) * (x - x1)
+        threshold = _percentile(distances, min(max(y, 0.0), 100.0))
+    elif threshold_type == "standard_deviation":
+        threshold = statistics.fmean(distances) + amount * statistics.pstdev(distances)
+    elif threshold_type == "interquartile":
+        threshold = statistics.fmean(distances) + amount * (_percentile(distances, 75) - _percentile(distances, 25))
+    else:
+        threshold = _percentile(distances, amount)
+    chunks, start = [], 0
+    for index, distance in enumerate(distances):
+        if distance > threshold:
+            chunks.append(" ".join(sentences[start: index + 1]))
+            start = index + 1
+    if start < len(sentences):
+        chunks.append(" ".join(sentences[start:]))
+    return chunks
+
+
+class SemanticTextSplitterComponent(Component):
+    type_name = "SemanticTextSplitter"
+    display_name = "Semantic Text Splitter"
+    description = "Split text into semantically meaningful chunks using semantic similarity."
+    category = "langchain_utilities"
+    icon = "LangChain"
+    inputs = (
+        Input("data_inputs", "Data Inputs", "other", "", input_types=("Data", "JSON"), is_list=True, required=True, input_kind="HandleInput"),
+        Input("embeddings", "Embeddings", "other", "", input_types=("Embeddings",), required=True, input_kind="HandleInput"),
+        Input("breakpoint_threshold_type", "Breakpoint Threshold Type", "str", "percentile",
+              options=("percentile", "standard_deviation", "interquartile"), input_kind="DropdownInput"),
+        Input("breakpoint_threshold_amount", "Breakpoint Threshold Amount", "float", 0.5, input_kind="FloatInput"),
+        Input("number_of_chunks", "Number of Chunks", "int", 5, input_kind="IntInput"),
+        Input("sentence_split_regex", "Sentence Split Regex", "str", "", input_types=_MSG, advanced=True, input_kind="MessageTextInput"),
+        Input("buffer_size", "Buffer Size", "int", 0, advanced=True, input_kind="IntInput"),
+    )
+    outputs = (Output("chunks", "split_text", ("JSON",), "Chunks"),)
+
+    async def split_text(self) -> list[Data]:
+        from flowless_engine.llm.embeddings import EmbeddingConfig
+
+        config = self.params.get("embeddings")
+        if not isinstance(config, EmbeddingConfig):
+            raise ValueError("An embeddings model is required for SemanticTextSplitter.")
+        documents = _documents(self.params.get("data_inputs"))
+        if not documents:
+            raise ValueError("Data inputs cannot be empty.")
+        embedder = self.ctx.embedder(config)
+        try:
+            amount = float(self.param("breakpoint_threshold_amount", 0.5))
+        except (TypeError, ValueError):
+            amount = 0.5
+        number = to_int(self.params.get("number_of_chunks"), 0) or None
+        out = []
+        for text, metadata in documents:
+            chunks = await semantic_chunks(text, embedder, threshold_type=to_text(self.param("breakpoint_threshold_type", "percentile")),
+                                           amount=amount, number_of_chunks=number, buffer_size=to_int(self.param("buffer_size", 0), 0),
+                                           sentence_regex=to_text(self.params.get("sentence_split_regex")))
+            out.extend(Data(data={**metadata, "text": chunk}) for chunk in chunks)
+        self.status = out
+        return out

@@ -22,4 +22,5 @@ TYPES: dict[str, str] = {
     "AlterMetadata": "processing_more:AlterMetadataComponent",
     "CreateList": "processing_more:CreateListComponent",
     "FilterDataValues": "processing_more:FilterDataValuesComponent",
+    "SemanticTextSplitter": "processing_more:SemanticTextSplitterComponent",
 }
