@@ -2,7 +2,8 @@
 references: DuckDuckGo's HTML endpoint (`/html/`), Google News RSS (`/rss/...`), Tavily
 (`POST /search`, `POST /extract`, Bearer key), SerpAPI (`GET /search?api_key=`), searchapi.io
 (`GET /api/v1/search`, Bearer key), Serper (`POST /search|/news`, `X-API-KEY`), arXiv
-(`GET /api/query`, Atom) and the MediaWiki action API (`GET /w/api.php`), plus plain pages
+(`GET /api/query`, Atom), the MediaWiki action API (`GET /w/api.php`), Exa (`POST /exa/search`,
+`/exa/contents`, `x-api-key`) and Wolfram|Alpha's Full Results API (`GET /v2/query`), plus plain pages
 and feeds under `/pages/` and `/feeds/`.
 
     with SearchServer() as server:
@@ -23,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 API_KEY = "test-key"
-SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia")
+SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha")
 
 
 @dataclass
@@ -78,7 +79,7 @@ class SearchServer:
         self.server.server_close()
 
     def service_urls(self) -> tuple[tuple[str, str], ...]:
-        return tuple((name, self.base_url) for name in SERVICES)
+        return tuple((name, self.base_url) for name in SERVICES) + (("exa", self.base_url + "/exa"),)
 
     def fail_next(self, n: int, status: int = 500) -> None:
         self._fail = [status] * n
@@ -130,6 +131,21 @@ class SearchServer:
                 for i in range(8)
             )
             return 200, "text/html; charset=utf-8", f"<html><body>{blocks}</body></html>"
+        if r.path in ("/exa/search", "/exa/contents"):
+            if r.headers.get("x-api-key") != API_KEY:
+                return 401, "application/json", json.dumps({"error": "Invalid API key"})
+            payload = r.json()
+            if r.path == "/exa/contents":
+                return 200, "application/json", json.dumps({"results": [{"id": i, "url": i, "text": f"Text of {i}"} for i in payload["ids"]]})
+            hits = [{"id": f"https://exa.example/{i}", "url": f"https://exa.example/{i}", "title": f"{payload['query']} {i}", "score": 0.5,
+                     "highlights": [f"highlight {i}"]} for i in range(payload.get("numResults", 10))]
+            return 200, "application/json", json.dumps({"requestId": "r1", "results": hits})
+        if r.path == "/v2/query":
+            if q.get("appid") != API_KEY:
+                return 200, "application/json", json.dumps({"queryresult": {"success": False, "error": {"code": "1", "msg": "Invalid appid"}}})
+            pods = [{"title": "Input interpretation", "id": "Input", "subpods": [{"plaintext": f"{q.get('input')} (interpreted)"}]},
+                    {"title": "Result", "id": "Result", "primary": True, "subpods": [{"plaintext": "42"}]}]
+            return 200, "application/json", json.dumps({"queryresult": {"success": True, "error": False, "pods": pods}})
         if r.path.startswith("/pages/"):
             n = r.path.rsplit("/", 1)[-1]
             return 200, "text/html", f"<html><head><title>Page {n}</title><script>x=1</script></head><body><h1>Page {n}</h1><p>{'Long content. ' * 300}</p></body></html>"

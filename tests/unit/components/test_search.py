@@ -217,3 +217,33 @@ async def test_duckduckgo_component(server: SearchServer, settings: EngineSettin
 async def test_component_error_is_not_a_crash_for_empty_query(settings: EngineSettings) -> None:
     with pytest.raises(ComponentError, match="Empty search query"):
         await run_flow(one("UnifiedWebSearch", {"query": "  "}), settings=settings)
+
+
+async def test_exa_tools_for_an_agent(server: SearchServer, settings: EngineSettings) -> None:
+    from flowless_engine.llm.base import ChatResult, ToolCall
+
+    model = FakeChatModel([ChatResult(text="", tool_calls=[ToolCall(id="1", name="search", arguments=json.dumps({"query": "rust"}))]),
+                           ChatResult(text="", tool_calls=[ToolCall(id="2", name="get_contents", arguments=json.dumps({"ids": ["https://exa.example/0"]}))]),
+                           "done"])
+    exa = node("ExaSearch-x", "ExaSearch", {"exa_api_key": API_KEY, "search_num_results": 2, "highlights_max_characters": 50,
+                                            "include_domains": "a.com,b.com", "category": "news"})
+    for spec in exa["data"]["node"]["template"].values():
+        if isinstance(spec, dict):
+            spec["load_from_db"] = False
+    nodes = [node("ChatInput-c", "ChatInput"), exa, node("Agent-a", "Agent", {"model": [{"name": "gpt-4o-mini", "provider": "OpenAI"}], "add_current_date_tool": False})]
+    edges = [edge("ChatInput-c", "message", "Agent-a", "input_value"), edge("ExaSearch-x", "tools", "Agent-a", "tools", output_types=["Tool"], input_types=["Tool"])]
+    result = await run_flow(flow("exa", nodes, edges), "find", settings=settings, model_factory=lambda c: model)
+    assert value(result, "Agent-a", "response").text == "done"
+    replies = [m.content for m in model.calls[2]["messages"] if m.role == "tool"]
+    assert [h["title"] for h in json.loads(replies[0])["results"]] == ["rust 0", "rust 1"]
+    assert json.loads(replies[1])["results"][0]["text"] == "Text of https://exa.example/0"
+    sent = next(r for r in server.requests if r.path == "/exa/search").json()
+    assert sent == {"query": "rust", "type": "auto", "numResults": 2, "contents": {"highlights": {"maxCharacters": 50}},
+                    "category": "news", "includeDomains": ["a.com", "b.com"]}
+
+
+async def test_wolfram_alpha(server: SearchServer, settings: EngineSettings) -> None:
+    result = await run_flow(one("WolframAlphaAPI", {"app_id": API_KEY, "input_value": "6 times 7"}), settings=settings)
+    assert value(result, "WolframAlphaAPI-n1", "dataframe").rows == [{"text": "Assumption: 6 times 7 (interpreted) \nAnswer: 42"}]
+    with pytest.raises(ConfigurationError, match="Invalid appid"):
+        await run_flow(one("WolframAlphaAPI", {"app_id": "nope", "input_value": "x"}), settings=settings)

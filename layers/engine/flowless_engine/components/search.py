@@ -797,3 +797,138 @@ class WikipediaAPIComponent(ToolModeMixin, Component):
 
     async def fetch_content_dataframe(self) -> DataFrame:
         return DataFrame(rows=[d.data for d in await self.fetch_content()])
+
+
+class ExaSearchComponent(Component):
+    """Exa's search and contents as Agent tools (`search`, `get_contents`), over Exa's HTTP API
+    (`POST /search`, `POST /contents`, `x-api-key`)."""
+
+    type_name = "ExaSearch"
+    aliases = ("ExaSearchToolkit",)
+    display_name = "Exa Search"
+    description = "Exa search and contents tools for agents and MCP clients."
+    category = "tools"
+    icon = "ExaSearch"
+    inputs = (
+        Input("exa_api_key", "Exa API Key", "str", "", password=True, load_from_db=True, info="Get one at https://dashboard.exa.ai/api-keys", input_kind="SecretStrInput"),
+        Input("metaphor_api_key", "Metaphor API Key (legacy)", "str", "", password=True, load_from_db=True, advanced=True,
+              info="Deprecated. Use Exa API Key instead.", input_kind="SecretStrInput"),
+        Input("search_type", "Search type", "str", "auto", options=("auto", "fast", "instant", "deep"), advanced=True, input_kind="DropdownInput"),
+        Input("search_num_results", "Number of results", "int", 10, advanced=True, input_kind="IntInput"),
+        Input("include_highlights", "Include highlights", "bool", True, advanced=True, input_kind="BoolInput"),
+        Input("highlights_max_characters", "Highlights max characters", "int", 0, advanced=True, input_kind="IntInput"),
+        Input("include_text", "Include full text", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("category", "Category", "str", "", options=("", "company", "people", "research paper", "news", "personal site", "financial report"),
+              advanced=True, input_kind="DropdownInput"),
+        Input("max_age_hours", "Max age (hours)", "int", 0, advanced=True, input_kind="IntInput"),
+        Input("include_domains", "Include domains", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("exclude_domains", "Exclude domains", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("start_published_date", "Start published date", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("end_published_date", "End published date", "str", "", advanced=True, input_kind="MessageTextInput"),
+    )
+    outputs = (Output("tools", "build_toolkit", ("Tool",), "Tools"),)
+
+    def _contents(self) -> dict[str, Any]:
+        contents: dict[str, Any] = {}
+        if to_bool(self.param("include_highlights", True)):
+            limit = to_int(self.params.get("highlights_max_characters"), 0)
+            contents["highlights"] = {"maxCharacters": limit} if limit > 0 else True
+        if to_bool(self.param("include_text", False)):
+            contents["text"] = True
+        if to_int(self.params.get("max_age_hours"), 0):
+            contents["maxAgeHours"] = to_int(self.params.get("max_age_hours"), 0)
+        return contents
+
+    async def _call(self, path: str, body: dict[str, Any]) -> Any:
+        key = await self.secret("exa_api_key") or await self.secret("metaphor_api_key")
+        if not key:
+            raise ConfigurationError("Exa API key is required. Set the Exa API Key input.")
+        base = service_url(self, "exa", "https://api.exa.ai")
+        return await call_json(self, "Exa", "POST", f"{base}/{path}", json_body=body, headers={"x-api-key": key, "x-exa-integration": "langflow"})
+
+    async def build_toolkit(self) -> list[Any]:
+        import json as jsonlib
+
+        from flowless_engine.components.base import Tool
+
+        async def search(arguments: dict[str, Any]) -> str:
+            body: dict[str, Any] = {"query": to_text(arguments.get("query")), "type": to_text(self.param("search_type", "auto")) or "auto",
+                                    "numResults": to_int(self.param("search_num_results", 10), 10)}
+            if self._contents():
+                body["contents"] = self._contents()
+            for field, key in (("category", "category"), ("start_published_date", "startPublishedDate"), ("end_published_date", "endPublishedDate")):
+                if to_text(self.params.get(field)).strip():
+                    body[key] = to_text(self.params.get(field)).strip()
+            for field, key in (("include_domains", "includeDomains"), ("exclude_domains", "excludeDomains")):
+                if _domains(self.params.get(field)):
+                    body[key] = _domains(self.params.get(field))
+            try:
+                return jsonlib.dumps(await self._call("search", body), ensure_ascii=False)
+            except FlowError as exc:
+                return f"Error: {exc.message}"
+
+        async def get_contents(arguments: dict[str, Any]) -> str:
+            body = {"ids": list(arguments.get("ids") or []), **self._contents()}
+            try:
+                return jsonlib.dumps(await self._call("contents", body), ensure_ascii=False)
+            except FlowError as exc:
+                return f"Error: {exc.message}"
+
+        return [
+            Tool("search", "Search the web with Exa and return results with optional highlights.",
+                 {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}, search, self.id),
+            Tool("get_contents", "Fetch contents (highlights and/or text) for result IDs returned by `search`.",
+                 {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string"}}}, "required": ["ids"]}, get_contents, self.id),
+        ]
+
+
+class WolframAlphaAPIComponent(ToolModeMixin, Component):
+    """Wolfram|Alpha's Full Results API (`/v2/query`, JSON): the input interpretation and the
+    primary result, as LangChain's wrapper reports them."""
+
+    type_name = "WolframAlphaAPI"
+    display_name = "WolframAlpha API"
+    description = "Enables queries to WolframAlpha for computational data, facts, and calculations across various topics, delivering structured responses."
+    category = "tools"
+    icon = "WolframAlphaAPI"
+    inputs = (
+        Input("input_value", "Input Query", "str", "", input_types=_MSG, multiline=True, info="Example query: 'What is the population of France?'", input_kind="MultilineInput"),
+        Input("app_id", "WolframAlpha App ID", "str", "", required=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
+    )
+    outputs = (
+        Output("dataframe", "fetch_content_dataframe", ("Table",), "Table"),
+        Output("api_run_model", "run_model", ("Data",), "Data"),
+        Output("api_build_tool", "build_tool", ("Tool",), "Tool"),
+    )
+    tool_fields = {"input_value": ("string", "The question for Wolfram|Alpha.")}
+    tool_outputs = ("dataframe",)
+
+    async def fetch_content(self) -> list[Data]:
+        app_id = await api_key(self, "app_id", "WolframAlpha")
+        query = to_text(self.params.get("input_value")).strip()
+        base = service_url(self, "wolframalpha", "https://api.wolframalpha.com")
+        result = await call_json(self, "WolframAlpha", "GET", f"{base}/v2/query",
+                                 params={"input": query, "appid": app_id, "format": "plaintext", "output": "json"})
+        body = result.get("queryresult") or {}
+        if body.get("error") and isinstance(body["error"], dict) and "Invalid appid" in str(body["error"].get("msg")):
+            raise ConfigurationError(f"WolframAlpha refused the App ID: {body['error'].get('msg')}", provider="WolframAlpha")
+        pods = body.get("pods") or []
+
+        def text_of(pod: dict[str, Any]) -> str:
+            return "\n".join(s.get("plaintext") or "" for s in pod.get("subpods") or []).strip()
+
+        primary = next((p for p in pods if p.get("primary")), None) or next((p for p in pods if p.get("title") == "Result"), None)
+        assumption = next((text_of(p) for p in pods if p.get("id") == "Input" or "Input" in str(p.get("title"))), query)
+        if not body.get("success") or primary is None:
+            text = "Wolfram Alpha wasn't able to answer it"
+        else:
+            text = f"Assumption: {assumption} \nAnswer: {text_of(primary)}"
+        rows = [Data(data={"text": text})]
+        self.status = rows
+        return rows
+
+    async def fetch_content_dataframe(self) -> DataFrame:
+        return DataFrame(rows=[d.data for d in await self.fetch_content()])
+
+    async def run_model(self) -> list[Data]:
+        return await self.fetch_content()

@@ -16,4 +16,6 @@ TYPES: dict[str, str] = {
     "GoogleSerperAPICore": "search:GoogleSerperAPICoreComponent",
     "ArXivComponent": "search:ArXivComponent",
     "WikipediaAPI": "search:WikipediaAPIComponent",
+    "ExaSearch": "search:ExaSearchComponent",
+    "WolframAlphaAPI": "search:WolframAlphaAPIComponent",
 }
