@@ -932,3 +932,84 @@ class WolframAlphaAPIComponent(ToolModeMixin, Component):
 
     async def run_model(self) -> list[Data]:
         return await self.fetch_content()
+
+
+class YouTubeCommentsComponent(ToolModeMixin, Component):
+    """YouTube Data API v3 `commentThreads.list` (key in the query), following `nextPageToken`
+    until `max_results` threads; rows as Langflow's comments table."""
+
+    type_name = "YouTubeCommentsComponent"
+    display_name = "YouTube Comments"
+    description = "Retrieves and analyzes comments from YouTube videos."
+    category = "youtube"
+    icon = "YouTube"
+    inputs = (
+        Input("video_url", "Video URL", "str", "", input_types=_MSG, required=True, info="The URL of the YouTube video to get comments from.", input_kind="MessageTextInput"),
+        Input("api_key", "YouTube API Key", "str", "", required=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("max_results", "Max Results", "int", 20, info="The maximum number of comments to return.", input_kind="IntInput"),
+        Input("sort_by", "Sort By", "str", "relevance", options=("time", "relevance"), input_kind="DropdownInput"),
+        Input("include_replies", "Include Replies", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("include_metrics", "Include Metrics", "bool", True, advanced=True, input_kind="BoolInput"),
+    )
+    outputs = (Output("comments", "get_video_comments", ("Table",), "Comments"),)
+    tool_fields = {"video_url": ("string", "The URL of the YouTube video.")}
+    PAGE_MAX = 100
+
+    @staticmethod
+    def video_id(url: str) -> str:
+        for pattern in (r"(?:youtube\.com/watch\?v=|youtu\.be/|youtube\.com/embed/)([^&\n?#]+)", r"youtube\.com/shorts/([^&\n?#]+)"):
+            match = re.search(pattern, url)
+            if match:
+                return match.group(1)
+        return url.strip()
+
+    async def get_video_comments(self) -> DataFrame:
+        from flowless_engine.errors import ConfigurationError as _Config
+
+        key = await api_key(self, "api_key", "YouTube")
+        url = to_text(self.params.get("video_url")).strip()
+        video = self.video_id(url)
+        wanted = to_int(self.param("max_results", 20), 20)
+        metrics = to_bool(self.param("include_metrics", True))
+        replies = to_bool(self.param("include_replies", False))
+        base = service_url(self, "youtube", "https://www.googleapis.com")
+        rows: list[dict[str, Any]] = []
+        threads, token = 0, None
+        try:
+            while threads < wanted:
+                params = {"part": "snippet,replies", "videoId": video, "maxResults": min(self.PAGE_MAX, wanted - threads),
+                          "order": to_text(self.param("sort_by", "relevance")) or "relevance", "textFormat": "plainText", "key": key, "pageToken": token}
+                page = await call_json(self, "YouTube", "GET", f"{base}/youtube/v3/commentThreads", params=params)
+                for item in page.get("items") or []:
+                    if threads >= wanted:
+                        break
+                    threads += 1
+                    top = item["snippet"]["topLevelComment"]
+                    snippet = top["snippet"]
+                    row = {"comment_id": top["id"], "parent_comment_id": "", "is_reply": False, "author": snippet.get("authorDisplayName", ""),
+                           "author_channel_url": snippet.get("authorChannelUrl", ""), "text": snippet.get("textDisplay", ""),
+                           "published_at": snippet.get("publishedAt", ""), "updated_at": snippet.get("updatedAt", "")}
+                    if metrics:
+                        row.update(like_count=snippet.get("likeCount", 0), reply_count=item["snippet"].get("totalReplyCount", 0))
+                    rows.append(row)
+                    for reply in (item.get("replies") or {}).get("comments") or [] if replies else []:
+                        rs = reply["snippet"]
+                        reply_row = {"comment_id": reply["id"], "parent_comment_id": top["id"], "is_reply": True, "author": rs.get("authorDisplayName", ""),
+                                     "author_channel_url": rs.get("authorChannelUrl", ""), "text": rs.get("textDisplay", ""),
+                                     "published_at": rs.get("publishedAt", ""), "updated_at": rs.get("updatedAt", "")}
+                        if metrics:
+                            reply_row.update(like_count=rs.get("likeCount", 0), reply_count=0)
+                        rows.append(reply_row)
+                token = page.get("nextPageToken")
+                if not token:
+                    break
+        except _Config as exc:
+            status = exc.details.get("status")
+            if status == 403:
+                return DataFrame(rows=[{"error": "Comments are disabled for this video or API quota exceeded."}])
+            if status == 404:
+                return DataFrame(rows=[{"error": "Video not found."}])
+            raise
+        for row in rows:
+            row.update(video_id=video, video_url=url)
+        return DataFrame(rows=rows)

@@ -18,4 +18,5 @@ TYPES: dict[str, str] = {
     "WikipediaAPI": "search:WikipediaAPIComponent",
     "ExaSearch": "search:ExaSearchComponent",
     "WolframAlphaAPI": "search:WolframAlphaAPIComponent",
+    "YouTubeCommentsComponent": "search:YouTubeCommentsComponent",
 }
