@@ -235,3 +235,36 @@ async def test_semantic_text_splitter_breaks_where_meaning_changes() -> None:
         chunks = [d.data["text"] for d in value(result, "SemanticTextSplitter-s")]
         assert chunks == [" ".join(sentences[: widest + 1]), " ".join(sentences[widest + 1:])]
         assert [r.body["input"] for r in server.requests if r.path.endswith("/embeddings")] == [sentences]
+
+
+@pytest.mark.parametrize(("operation", "values", "text", "expected"), [
+    ("Case Conversion", {"case_type": "title"}, "hello big world", "Hello Big World"),
+    ("Text Replace", {"search_pattern": r"\d+", "replacement_text": "#", "use_regex": True}, "a1 b22", "a# b#"),
+    ("Text Replace", {"search_pattern": "b", "replacement_text": "c"}, "abb", "acc"),
+    ("Text Extract", {"extract_pattern": r"\w+@\w+\.com", "max_matches": 1}, "x@a.com y@b.com", "x@a.com"),
+    ("Text Head", {"head_characters": 3}, "abcdef", "abc"),
+    ("Text Tail", {"tail_characters": 2}, "abcdef", "ef"),
+    ("Text Strip", {"strip_mode": "left", "strip_characters": "x"}, "xxabxx", "abxx"),
+    ("Text Join", {"text_input_2": "second"}, "first", "first\nsecond"),
+    ("Text Clean", {"remove_special_chars": True}, "a,  b!\n c", "a b c"),
+])
+async def test_text_operations_messages(operation: str, values: dict[str, Any], text: str, expected: str) -> None:
+    message = await run_single("TextOperations", {"operation": [{"name": operation}], **values}, feed={"text_input": text})
+    assert message.text == expected
+
+
+async def test_text_operations_word_count_and_table() -> None:
+    from flowless_engine.components.processing_more import TextOperationsComponent
+    from flowless_engine.graph.model import Vertex
+    from flowless_engine.runtime.context import RunContext
+
+    def make(**params: Any) -> TextOperationsComponent:
+        return TextOperationsComponent(Vertex(id="t-1", type="TextOperations", display_name="t", fields={}, outputs=[]), params, RunContext(flow_id="f", session_id="s"))
+
+    counted = await make(text_input="a b a\n\nc", operation=[{"name": "Word Count"}]).get_data()
+    assert counted.data == {"word_count": 4, "unique_words": 3, "character_count": 8, "character_count_no_spaces": 6, "line_count": 3, "non_empty_lines": 2}
+    table = "| name | qty | price |\n|---|---|---|\n| pen | 2 | 1.5 |\n| book | 10 | 12 |"
+    frame = await make(text_input=table, operation=[{"name": "Text to DataFrame"}]).get_dataframe()
+    assert frame.rows == [{"name": "pen", "qty": 2, "price": 1.5}, {"name": "book", "qty": 10, "price": 12.0}]
+    with pytest.raises(ValueError, match="Header mismatch"):
+        await make(text_input="a|b\n1|2|3", operation=[{"name": "Text to DataFrame"}]).get_dataframe()

@@ -990,3 +990,179 @@ class SemanticTextSplitterComponent(Component):
             out.extend(Data(data={**metadata, "text": chunk}) for chunk in chunks)
         self.status = out
         return out
+
+
+# ---- Text Operations --------------------------------------------------------------------------------
+
+_TEXT_OPS = ("Word Count", "Case Conversion", "Text Replace", "Text Extract", "Text Head", "Text Tail", "Text Strip", "Text Join",
+             "Text Clean", "Text to DataFrame")
+_CASES = {"uppercase": str.upper, "lowercase": str.lower, "title": str.title, "capitalize": str.capitalize, "swapcase": str.swapcase}
+
+
+class TextOperationsComponent(Component):
+    type_name = "TextOperations"
+    display_name = "Text Operations"
+    description = "Perform various text processing operations including text-to-DataFrame conversion."
+    icon = "type"
+    inputs = (
+        Input("text_input", "Text Input", "str", "", input_types=_MSG, required=True, multiline=True, input_kind="MultilineInput"),
+        Input("operation", "Operation", "sortableList", "", options=tuple({"name": n} for n in _TEXT_OPS), input_kind="SortableListInput"),
+        Input("table_separator", "Table Separator", "str", "|", input_kind="StrInput"),
+        Input("has_header", "Has Header", "bool", True, advanced=True, input_kind="BoolInput"),
+        Input("count_words", "Count Words", "bool", True, advanced=True, input_kind="BoolInput"),
+        Input("count_characters", "Count Characters", "bool", True, advanced=True, input_kind="BoolInput"),
+        Input("count_lines", "Count Lines", "bool", True, advanced=True, input_kind="BoolInput"),
+        Input("case_type", "Case Type", "str", "lowercase", options=tuple(_CASES), input_kind="DropdownInput"),
+        Input("use_regex", "Use Regex", "bool", False, input_kind="BoolInput"),
+        Input("search_pattern", "Search Pattern", "str", "", input_kind="StrInput"),
+        Input("replacement_text", "Replacement Text", "str", "", input_kind="StrInput"),
+        Input("extract_pattern", "Extract Pattern", "str", "", input_kind="StrInput"),
+        Input("max_matches", "Max Matches", "int", 10, input_kind="IntInput"),
+        Input("head_characters", "Characters from Start", "int", 100, input_kind="IntInput"),
+        Input("tail_characters", "Characters from End", "int", 100, input_kind="IntInput"),
+        Input("strip_mode", "Strip Mode", "str", "both", options=("both", "left", "right"), input_kind="DropdownInput"),
+        Input("strip_characters", "Characters to Strip", "str", "", input_kind="StrInput"),
+        Input("text_input_2", "Second Text Input", "str", "", input_types=_MSG, multiline=True, input_kind="MultilineInput"),
+        Input("remove_extra_spaces", "Remove Extra Spaces", "bool", True, input_kind="BoolInput"),
+        Input("remove_special_chars", "Remove Special Characters", "bool", False, input_kind="BoolInput"),
+        Input("remove_empty_lines", "Remove Empty Lines", "bool", False, input_kind="BoolInput"),
+    )
+    # The node shows one of these depending on the operation (Langflow adds them as it changes).
+    outputs = (
+        Output("message", "get_message", ("Message",), "Message"),
+        Output("data", "get_data", ("JSON",), "JSON"),
+        Output("dataframe", "get_dataframe", ("Table",), "Table"),
+        Output("text", "get_text", ("Message",), "Text"),
+    )
+
+    def _op(self) -> str:
+        return _selected(self.params.get("operation"))
+
+    def _process(self) -> Any:
+        text = to_text(self.params.get("text_input"))
+        op = self._op()
+        if not text and op not in ("Text Join", "Word Count"):
+            return None
+        if op == "Word Count":
+            return self._word_count(text)
+        if op == "Case Conversion":
+            return _CASES.get(to_text(self.param("case_type", "lowercase")), lambda s: s)(text)
+        if op == "Text Replace":
+            pattern = to_text(self.params.get("search_pattern"))
+            if not pattern:
+                return text
+            replacement = to_text(self.params.get("replacement_text"))
+            if to_bool(self.param("use_regex", False)):
+                try:
+                    return re.sub(pattern, replacement, text[:MAX_REGEX_INPUT_CHARS])
+                except re.error as exc:
+                    self.log(f"Invalid regex pattern: {exc}")
+                    return text
+            return text.replace(pattern, replacement)
+        if op == "Text Extract":
+            pattern = to_text(self.params.get("extract_pattern"))
+            if not pattern:
+                return []
+            try:
+                matches = re.findall(pattern, text[:MAX_REGEX_INPUT_CHARS])
+            except re.error as exc:
+                raise ValueError(f"Invalid regex pattern '{pattern}': {exc}") from exc
+            limit = to_int(self.param("max_matches", 10), 10)
+            return matches[:limit] if limit > 0 else matches
+        if op in ("Text Head", "Text Tail"):
+            field = "head_characters" if op == "Text Head" else "tail_characters"
+            n = to_int(self.param(field, 100), 100)
+            if n < 0:
+                raise ValueError(f"{'Characters from Start' if op == 'Text Head' else 'Characters from End'} must be a non-negative integer, got {n}")
+            return "" if n == 0 else (text[:n] if op == "Text Head" else text[-n:])
+        if op == "Text Strip":
+            chars = to_text(self.params.get("strip_characters")) or None
+            mode = to_text(self.param("strip_mode", "both"))
+            return text.lstrip(chars) if mode == "left" else text.rstrip(chars) if mode == "right" else text.strip(chars)
+        if op == "Text Join":
+            other = to_text(self.params.get("text_input_2"))
+            return f"{text}\n{other}" if text and other else text or other
+        if op == "Text Clean":
+            result = text
+            if to_bool(self.param("remove_extra_spaces", True)):
+                result = re.sub(r"\s+", " ", result)
+            if to_bool(self.param("remove_special_chars", False)):
+                result = re.sub(r"[^\w\s]", "", result)
+            if to_bool(self.param("remove_empty_lines", False)):
+                result = "\n".join(line for line in result.split("\n") if line.strip())
+            return result
+        if op == "Text to DataFrame":
+            return self._table(text)
+        return text
+
+    def _word_count(self, text: str) -> dict[str, Any]:
+        empty = not text.strip()
+        out: dict[str, Any] = {}
+        if to_bool(self.param("count_words", True)):
+            words = text.split()
+            out.update(word_count=0 if empty else len(words), unique_words=0 if empty else len(set(words)))
+        if to_bool(self.param("count_characters", True)):
+            out.update(character_count=0 if empty else len(text), character_count_no_spaces=0 if empty else len(text.replace(" ", "")))
+        if to_bool(self.param("count_lines", True)):
+            lines = text.split("\n")
+            out.update(line_count=0 if empty else len(lines), non_empty_lines=0 if empty else len([ln for ln in lines if ln.strip()]))
+        return out
+
+    def _table(self, text: str) -> DataFrame:
+        separator = to_text(self.param("table_separator", "|")) or "|"
+        header = to_bool(self.param("has_header", True))
+        lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
+        rows = []
+        for index, line in enumerate(lines):
+            cells = [c.strip() for c in line.strip(separator).split(separator)]
+            if header and index == 1 and all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
+                continue
+            rows.append(cells)
+        if not rows:
+            return DataFrame()
+        if header:
+            columns, body = rows[0], rows[1:]
+            for i, row in enumerate(body):
+                if len(row) != len(columns):
+                    raise ValueError(f"Header mismatch: {len(columns)} column(s) in header vs {len(row)} column(s) in data row {i + 1}. "
+                                     "Please ensure the header has the same number of columns as your data.")
+        else:
+            width = max(len(r) for r in rows)
+            columns, body = [f"col_{i}" for i in range(width)], rows
+        records = [dict(zip(columns, row + [None] * (len(columns) - len(row)))) for row in body]
+        for column in columns:  # numeric columns become numbers (pandas.to_numeric)
+            values = [r[column] for r in records]
+            try:
+                numbers = [float(v) for v in values]
+            except (TypeError, ValueError):
+                continue
+            for record, number in zip(records, numbers):
+                record[column] = int(number) if number.is_integer() and all("." not in str(v) for v in values) else number
+        return DataFrame(rows=records)
+
+    @staticmethod
+    def _as_text(result: Any) -> str:
+        if result is None:
+            return ""
+        if isinstance(result, list):
+            return "\n".join(str(item) for item in result)
+        if isinstance(result, DataFrame):
+            return json.dumps(result.rows, ensure_ascii=False)
+        return str(result)
+
+    async def get_message(self) -> Message:
+        return Message(text=self._as_text(self._process()))
+
+    async def get_text(self) -> Message:
+        return Message(text=self._as_text(self._process()))
+
+    async def get_data(self) -> Data:
+        if self._op() != "Word Count":
+            return Data(data={})
+        result = self._process()
+        return Data(data=result if isinstance(result, dict) else {})
+
+    async def get_dataframe(self) -> DataFrame:
+        if self._op() != "Text to DataFrame" or not to_text(self.params.get("text_input")):
+            return DataFrame()
+        return self._table(to_text(self.params.get("text_input")))

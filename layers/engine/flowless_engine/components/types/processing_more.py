@@ -23,4 +23,5 @@ TYPES: dict[str, str] = {
     "CreateList": "processing_more:CreateListComponent",
     "FilterDataValues": "processing_more:FilterDataValuesComponent",
     "SemanticTextSplitter": "processing_more:SemanticTextSplitterComponent",
+    "TextOperations": "processing_more:TextOperationsComponent",
 }
