@@ -121,3 +121,14 @@ async def test_listen_runs_after_notify_of_its_key() -> None:
     assert [d.data for d in value(result, "Listen-log")] == [{"text": "hello"}, {"text": "hello"}]
     missing = await run_flow(flow("s", [node("Listen-l", "Listen", {"context_key": "nobody"})], []))
     assert value(missing, "Listen-l").data == {"text": ""}
+
+
+async def test_a_loop_in_a_resumable_build_runs_its_body_once_per_item() -> None:
+    from tests.unit.test_build_checkpoint import build
+
+    model = FakeChatModel()
+    built = await build(loop_flow(4), None, model=model)
+    done = built.value("LoopComponent-L", "done")
+    assert [row["text"] for row in done.rows] == [f"Echo: Row {i}: item-{i}" for i in range(4)]
+    assert len(model.calls) == 4  # the body never runs again in a later step
+    assert "Echo: Row 3: item-3" in built.value("ChatOutput-out", "message").text

@@ -220,6 +220,11 @@ class _Scheduler:
         self.loop_bodies.update(loops)
         owner = {vid: lid for lid, body in loops.items() for vid in body.body}
         scheduled = ids - set(owner)
+        if self._has_loops:  # a resumed build: the bodies of loops built in an earlier step ran there
+            from flowless_engine.runtime.loops import outer_loops as _loops
+
+            finished = _loops(self.graph, {vid for vid in self.results if vid not in ids}, self.to_run)
+            scheduled -= {vid for body in finished.values() for vid in body.body}
         depends: dict[str, set[str]] = {}
         for vid in scheduled:
             members = [vid] + [b for b in loops[vid].body] if vid in loops else [vid]
