@@ -56,7 +56,7 @@ NEEDS: dict[str, str] = {
     **{t: "search services" for t in (
         "UnifiedWebSearch", "NewsSearch", "RSSReaderSimple", "DuckDuckGoSearchComponent", "DuckDuckGoSearch",
         "TavilySearchComponent", "TavilyAISearch", "TavilySearch", "TavilyExtractComponent", "SerpAPI", "SearchAPI",
-        "GoogleSerperAPI", "GoogleSerperAPICore", "ArXivComponent", "WikipediaAPI", "ExaSearch", "WolframAlphaAPI", "YouTubeCommentsComponent")},
+        "GoogleSerperAPI", "GoogleSerperAPICore", "ArXivComponent", "WikipediaAPI", "ExaSearch", "WolframAlphaAPI", "YouTubeCommentsComponent", "GoogleSearchAPI", "WikidataAPI")},
     # any HTTP API (tests/support/echo_server.py)
     "APIRequest": "http api",
     # Firecrawl and AssemblyAI (tests/support/firecrawl_server.py, assemblyai_server.py)

@@ -4,7 +4,9 @@ references: DuckDuckGo's HTML endpoint (`/html/`), Google News RSS (`/rss/...`),
 (`GET /api/v1/search`, Bearer key), Serper (`POST /search|/news`, `X-API-KEY`), arXiv
 (`GET /api/query`, Atom), the MediaWiki action API (`GET /w/api.php`), Exa (`POST /exa/search`,
 `/exa/contents`, `x-api-key`) and Wolfram|Alpha's Full Results API (`GET /v2/query`), YouTube Data API v3 comment threads
-(`GET /youtube/v3/commentThreads`, 3 threads a page, `nextPageToken`; video `gone` → 404), plus plain pages
+(`GET /youtube/v3/commentThreads`, 3 threads a page, `nextPageToken`; video `gone` → 404), Google
+Custom Search (`GET /customsearch/v1`), Wikidata (`wbsearchentities`) and a SearXNG instance
+(`GET /search?format=json`), plus plain pages
 and feeds under `/pages/` and `/feeds/`.
 
     with SearchServer() as server:
@@ -25,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 API_KEY = "test-key"
-SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "youtube")
+SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "youtube", "google_search", "wikidata")
 
 
 @dataclass
@@ -190,7 +192,7 @@ class SearchServer:
             hits = [{"title": f"{payload['q']} {i}", "link": f"https://s.example/{i}", "snippet": f"Snippet {i}", "position": i + 1,
                      **({"date": "1 day ago", "source": "Example"} if key == "news" else {})} for i in range(payload.get("num", 10))]
             return 200, "application/json", json.dumps({"searchParameters": payload, key: hits})
-        if r.path == "/search" and r.method == "GET":  # SerpAPI
+        if r.path == "/search" and r.method == "GET" and q.get("format") != "json":  # SerpAPI
             if q.get("api_key") != API_KEY:
                 return unauthorized
             hits = [{"position": i + 1, "title": f"{q.get('q')} {i}", "link": f"https://serp.example/{i}", "snippet": "S" * 150} for i in range(10)]
@@ -212,6 +214,17 @@ class SearchServer:
                 for i in range(min(n, 5))
             )
             return 200, "application/atom+xml", f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'
+        if r.path == "/customsearch/v1":
+            if q.get("key") != API_KEY:
+                return 400, "application/json", json.dumps({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key."}})
+            items = [{"title": f"{q.get('q')} {i}", "link": f"https://g.example/{i}", "snippet": f"Snippet {i}"} for i in range(int(q.get("num", 10)))]
+            return 200, "application/json", json.dumps({"kind": "customsearch#search", "items": items})
+        if r.path == "/search" and r.method == "GET" and q.get("format") == "json":  # SearXNG
+            hits = [{"url": f"https://sx.example/{i}", "title": f"{q.get('q')} {i}", "content": f"in {q.get('categories')}", "engine": "x"} for i in range(12)]
+            return 200, "application/json", json.dumps({"query": q.get("q"), "results": hits})
+        if r.path == "/w/api.php" and q.get("action") == "wbsearchentities":
+            return 200, "application/json", json.dumps({"search": [{"id": "Q90", "label": "Paris", "description": "capital of France"},
+                                                                   {"id": "Q167646", "label": "Paris", "description": "Trojan prince"}] if q.get("search") else []})
         if r.path == "/w/api.php":  # MediaWiki
             if q.get("list") == "search":
                 hits = [{"ns": 0, "title": f"{q['srsearch']} {i}", "pageid": 100 + i} for i in range(int(q.get("srlimit", 10)))]

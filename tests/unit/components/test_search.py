@@ -264,3 +264,26 @@ async def test_youtube_comments_follow_pages(server: SearchServer, settings: Eng
     assert value(result, "YouTubeCommentsComponent-n1").rows == [{"error": "Video not found."}]
     with pytest.raises(ConfigurationError, match="YouTube rejected the request \\(400\\)"):
         await run_flow(one("YouTubeCommentsComponent", {"api_key": "bad", "video_url": "x"}), settings=settings)
+
+
+async def test_google_search_wikidata_and_searxng(server: SearchServer, settings: EngineSettings) -> None:
+    result = await run_flow(one("GoogleSearchAPI", {"google_api_key": API_KEY, "google_cse_id": "cse-1", "input_value": "llm", "k": 2}), settings=settings)
+    assert [d.data for d in value(result, "GoogleSearchAPI-n1")] == [
+        {"text": "Snippet 0", "title": "llm 0", "link": "https://g.example/0", "snippet": "Snippet 0"},
+        {"text": "Snippet 1", "title": "llm 1", "link": "https://g.example/1", "snippet": "Snippet 1"}]
+    assert server.requests[-1].query["cx"] == ["cse-1"]
+    with pytest.raises(ConfigurationError, match="Google Search rejected the request \\(400\\)"):
+        await run_flow(one("GoogleSearchAPI", {"google_api_key": "bad", "google_cse_id": "c", "input_value": "x"}), settings=settings)
+    result = await run_flow(one("WikidataAPI", {"query": "Paris"}), settings=settings)
+    assert [(d.data["text"], d.data["id"]) for d in value(result, "WikidataAPI-n1")] == [("Paris", "Q90"), ("Paris", "Q167646")]
+
+    from flowless_engine.components.search import SearXNGToolComponent
+    from flowless_engine.graph.model import Vertex
+    from flowless_engine.runtime.context import RunContext
+
+    component = SearXNGToolComponent(Vertex(id="SearXNGTool-1", type="SearXNGTool", display_name="SearXNG", fields={}, outputs=[]),
+                                     {"url": server.base_url, "max_results": 3, "categories": ["general"], "language": "en"},
+                                     RunContext(flow_id="f", session_id="s", settings=settings))
+    (tool,) = component.as_tools()
+    hits = json.loads(await tool.run({"query": "otters", "categories": ["science"]}))
+    assert [h["title"] for h in hits] == ["otters 0", "otters 1", "otters 2"] and hits[0]["content"] == "in general,science"

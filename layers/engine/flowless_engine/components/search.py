@@ -1013,3 +1013,108 @@ class YouTubeCommentsComponent(ToolModeMixin, Component):
         for row in rows:
             row.update(video_id=video, video_url=url)
         return DataFrame(rows=rows)
+
+
+class GoogleSearchAPIComponent(ToolModeMixin, Component):
+    """Google's Custom Search JSON API (`GET /customsearch/v1?key=&cx=&q=&num=`): items as rows
+    (title, link, snippet), as LangChain's GoogleSearchAPIWrapper reports them."""
+
+    type_name = "GoogleSearchAPI"
+    display_name = "Google Search API [DEPRECATED]"
+    description = "Call Google Search API."
+    category = "tools"
+    icon = "Google"
+    inputs = (
+        Input("google_api_key", "Google API Key", "str", "", required=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("google_cse_id", "Google CSE ID", "str", "", required=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("input_value", "Input", "str", "", input_types=_MSG, multiline=True, input_kind="MultilineInput"),
+        Input("k", "Number of results", "int", 4, required=True, input_kind="IntInput"),
+    )
+    outputs = (Output("api_run_model", "run_model", ("JSON",), "JSON"), Output("api_build_tool", "build_tool", ("Tool",), "Tool"))
+    tool_fields = {"input_value": ("string", "The search query.")}
+    tool_outputs = ("api_run_model",)
+
+    async def run_model(self) -> list[Data]:
+        key = await api_key(self, "google_api_key", "Google Search")
+        cse = await api_key(self, "google_cse_id", "Google Search")
+        base = service_url(self, "google_search", "https://www.googleapis.com")
+        result = await call_json(self, "Google Search", "GET", f"{base}/customsearch/v1",
+                                 params={"key": key, "cx": cse, "q": to_text(self.params.get("input_value")), "num": min(10, to_int(self.param("k", 4), 4))})
+        rows = [Data(data={"text": item.get("snippet", ""), "title": item.get("title", ""), "link": item.get("link", ""), "snippet": item.get("snippet", "")})
+                for item in result.get("items") or []]
+        self.status = rows
+        return rows
+
+
+class WikidataAPIComponent(ToolModeMixin, Component):
+    type_name = "WikidataAPI"
+    display_name = "Wikidata API"
+    description = "Performs a search using the Wikidata API."
+    category = "tools"
+    icon = "Wikipedia"
+    inputs = (Input("query", "Query", "str", "", input_types=_MSG, required=True, multiline=True, info="The text query for similarity search on Wikidata.", input_kind="MultilineInput"),)
+    outputs = (Output("api_run_model", "run_model", ("JSON",), "JSON"), Output("api_build_tool", "build_tool", ("Tool",), "Tool"))
+    tool_fields = {"query": ("string", "The text query for similarity search on Wikidata.")}
+    tool_outputs = ("api_run_model",)
+
+    async def run_model(self) -> list[Data]:
+        base = service_url(self, "wikidata", "https://www.wikidata.org")
+        result = await call_json(self, "Wikidata", "GET", f"{base}/w/api.php",
+                                 params={"action": "wbsearchentities", "format": "json", "search": to_text(self.params.get("query")), "language": "en"})
+        hits = result.get("search") or []
+        if not hits:
+            raise ValueError("Error in Wikidata Search API: No search results found for the given query.")
+        rows = [Data(data={"text": hit.get("label", ""), **hit}) for hit in hits]
+        self.status = rows
+        return rows
+
+
+class SearXNGToolComponent(ToolModeMixin, Component):
+    """A SearXNG instance's JSON search (`GET /search?q=&categories=&language=&format=json`) as a
+    tool; the instance's URL goes through the network guard like any other."""
+
+    type_name = "SearXNGTool"
+    display_name = "SearXNG Search"
+    description = "A component that searches for tools using SearXNG."
+    category = "tools"
+    inputs = (
+        Input("url", "URL", "str", "http://localhost", input_types=_MSG, required=True, input_kind="MessageTextInput"),
+        Input("max_results", "Max Results", "int", 10, required=True, input_kind="IntInput"),
+        Input("categories", "Categories", "str", [], is_list=True, input_kind="MultiselectInput"),
+        Input("language", "Language", "str", "", input_kind="DropdownInput"),
+    )
+    outputs = (Output("result_tool", "build_tool", ("Tool",), "Tool"),)
+    tool_fields = {"query": ("string", "The search query."), "categories": ("array", "Extra categories to search.")}
+
+    async def search(self) -> list[Any]:
+        query = to_text(self.params.get("query"))
+        chosen = [to_text(c) for c in (self.params.get("categories") or []) if to_text(c)]
+        if not chosen:
+            raise ValueError("No categories provided.")
+        base = to_text(self.params.get("url")).rstrip("/")
+        try:
+            result = await call_json(self, "SearXNG", "GET", f"{base}/search",
+                                     params={"q": query, "categories": ",".join(chosen), "language": to_text(self.params.get("language")), "format": "json"})
+        except FlowError as exc:
+            return [f"Failed to search: {exc.message}"]
+        return (result.get("results") or [])[: to_int(self.param("max_results", 10), 10)]
+
+    def as_tools(self) -> list[Any]:
+        import json as jsonlib
+
+        from flowless_engine.components.base import Tool
+
+        base_categories = [to_text(c) for c in (self.params.get("categories") or []) if to_text(c)]
+
+        async def run(arguments: dict[str, Any]) -> str:
+            extra = [c for c in (arguments.get("categories") or []) if c not in base_categories]
+            self.params["query"] = arguments.get("query", "")
+            self.params["categories"] = base_categories + extra
+            try:
+                return jsonlib.dumps(await self.search(), ensure_ascii=False)
+            except ValueError as exc:
+                return f"Error: {exc}"
+
+        description = f"A tool that searches for tools using SearXNG.\nThe available categories are: {', '.join(base_categories)}"
+        parameters = {"type": "object", "properties": {"query": {"type": "string"}, "categories": {"type": "array", "items": {"type": "string"}}}, "required": ["query"]}
+        return [Tool("searxng_search_tool", description, parameters, run, self.id)]

@@ -19,4 +19,7 @@ TYPES: dict[str, str] = {
     "ExaSearch": "search:ExaSearchComponent",
     "WolframAlphaAPI": "search:WolframAlphaAPIComponent",
     "YouTubeCommentsComponent": "search:YouTubeCommentsComponent",
+    "GoogleSearchAPI": "search:GoogleSearchAPIComponent",
+    "WikidataAPI": "search:WikidataAPIComponent",
+    "SearXNGTool": "search:SearXNGToolComponent",
 }
