@@ -67,6 +67,9 @@ NEEDS: dict[str, str] = {
     "SQLComponent": "database",
     # the tenant's files (written into the files root)
     "SaveToFile": "files",
+    "Directory": "files",
+    "CSVtoData": "files",
+    "JSONtoData": "files",
 }
 
 # Services a flow needs alongside another (knowledge bases embed through the model server).

@@ -95,3 +95,17 @@ async def test_read_file_storage_location_and_path_string(tmp_path: Path) -> Non
     assert value(result, "File-f").text == "written then read"
     with pytest.raises(ConfigurationError, match="reading from AWS is not available"):
         await run_flow(flow("r", [node("File-f", "File", {"file_path_str": path, "storage_location": [{"name": "AWS"}]})], []), files=store)
+
+
+async def test_directory_loads_the_tenants_files_by_type(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    notes = await store.write("notes.md", b"# Notes", "text/markdown")
+    await store.write("data.csv", b"a,b\n1,2\n", "text/csv")
+    await store.write(".hidden.md", b"secret", "text/markdown")
+    result = await run_flow(flow("d", [node("Directory-d", "Directory", {"types": ["md"]})], []), files=store)
+    assert value(result, "Directory-d").rows == [{"file_path": notes, "text": "# Notes"}]
+    folder = notes.rsplit("/", 1)[0]
+    result = await run_flow(flow("d", [node("Directory-d", "Directory", {"path": folder})], []), files=store)
+    assert [r["file_path"] for r in value(result, "Directory-d").rows] == [notes]
+    result = await run_flow(flow("d", [node("Directory-d", "Directory", {"path": ".", "types": []})], []), files=store)
+    assert len(value(result, "Directory-d").rows) == 2

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from flowless_engine.components.base import Component, Input, Output, to_bool, to_text
+from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
 from flowless_engine.components.processing import markdown_table
 from flowless_engine.components.toolmode import ToolModeMixin
 from flowless_engine.errors import ConfigurationError
@@ -235,3 +235,71 @@ class JSONToDataComponent(Component):
             result = Data(data=parsed if isinstance(parsed, dict) else {"value": parsed})
         self.status = result
         return result
+
+
+# ---- Directory: the tenant's files ----------------------------------------------------------------
+
+_DIRECTORY_TYPES = ("csv", "json", "pdf", "txt", "md", "mdx", "yaml", "yml", "xml", "html", "htm", "docx", "py", "sh", "sql", "js", "ts", "tsx")
+
+
+class DirectoryComponent(Component):
+    """Langflow's Directory over the tenant's files: `path` is a folder of the files API's paths
+    ("." or "" = every file; "files/<id>" = one upload), `depth`/`recursive` as in Langflow."""
+
+    type_name = "Directory"
+    display_name = "Directory"
+    description = "Recursively load files from a directory."
+    category = "files_and_knowledge"
+    icon = "folder"
+    inputs = (
+        Input("path", "Path", "str", ".", input_types=("Message",), info="Path to the directory to load files from. Defaults to current directory ('.')", input_kind="MessageTextInput"),
+        Input("types", "File Types", "str", [], options=_DIRECTORY_TYPES, is_list=True, info="File types to load. Select one or more types or leave empty to load all supported types.", input_kind="MultiselectInput"),
+        Input("depth", "Depth", "int", 0, info="Depth to search for files.", input_kind="IntInput"),
+        Input("max_concurrency", "Max Concurrency", "int", 2, advanced=True, input_kind="IntInput"),
+        Input("load_hidden", "Load Hidden", "bool", False, advanced=True, info="If true, hidden files will be loaded.", input_kind="BoolInput"),
+        Input("recursive", "Recursive", "bool", False, advanced=True, info="If true, the search will be recursive.", input_kind="BoolInput"),
+        Input("silent_errors", "Silent Errors", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("use_multithreading", "Use Multithreading", "bool", False, advanced=True, input_kind="BoolInput"),
+    )
+    outputs = (Output("dataframe", "as_dataframe", ("Table",), "Loaded Files"),)
+
+    async def load_directory(self) -> list[Data]:
+        from pathlib import PurePosixPath
+
+        from flowless_engine.components.files import FileComponent
+
+        lister = getattr(self.ctx.files, "list", None)
+        if lister is None:
+            raise ConfigurationError(f"{self.name}: the tenant's files cannot be listed here")
+        folder = to_text(self.params.get("path")).strip().strip("/")
+        folder = "" if folder in (".", "./") else folder
+        wanted = {to_text(t).lower().lstrip(".") for t in (self.params.get("types") or []) if to_text(t)} or set(_DIRECTORY_TYPES)
+        recursive = to_bool(self.param("recursive", False))
+        depth = to_int(self.param("depth", 0), 0)
+        chosen = []
+        for path in await lister():
+            parts = PurePosixPath(path).parts
+            if folder and not path.startswith(folder + "/"):
+                continue
+            below = len(parts) - len(PurePosixPath(folder).parts if folder else ()) - 1
+            if folder and not recursive and below > max(depth, 0):
+                continue
+            name = parts[-1]
+            if name.startswith(".") and not to_bool(self.param("load_hidden", False)):
+                continue
+            if PurePosixPath(name).suffix.lower().lstrip(".") in wanted:
+                chosen.append(path)
+        reader = FileComponent(self.vertex, {"silent_errors": self.params.get("silent_errors")}, self.ctx)
+        items = []
+        for path in chosen:
+            try:
+                items.append(Data(data={"file_path": path, "text": await reader._read_text(path)}))
+            except (ValueError, OSError) as exc:
+                if not to_bool(self.param("silent_errors", False)):
+                    raise
+                self.log(f"Error loading {path}: {exc}")
+        self.status = items
+        return items
+
+    async def as_dataframe(self) -> "DataFrame":
+        return DataFrame(rows=[d.data for d in await self.load_directory()])

@@ -45,6 +45,9 @@ class FileStore(Protocol):
         """Store a new file of the tenant (Save to File); returns the path the files API lists.
         Optional: stores without it refuse writing."""
 
+    async def list(self) -> list[str]:
+        """Paths of the tenant's files (Directory). Optional."""
+
 
 class FlowResolver(Protocol):
     async def get(self, id_or_name: str) -> dict[str, Any] | None:
@@ -158,6 +161,11 @@ class LocalFileStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
         return relative.as_posix()
+
+    async def list(self) -> list[str]:
+        if self.root is None:
+            raise FlowError("No file folder is configured; cannot list files")
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
 
 
 class NoFileStore:

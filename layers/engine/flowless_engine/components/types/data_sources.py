@@ -6,4 +6,5 @@ TYPES: dict[str, str] = {
     "SQLComponent": "sql:SQLComponent",
     "CSVtoData": "files_more:CSVToDataComponent",
     "JSONtoData": "files_more:JSONToDataComponent",
+    "Directory": "files_more:DirectoryComponent",
 }
