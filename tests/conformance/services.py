@@ -163,7 +163,8 @@ class FilesService(Service):
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
         setup.kwargs["files_root"] = self.root
         for node_id in node_ids:
-            setup.tweak(node_id, "path", ["sample.txt"])
+            if (graph.vertices[node_id].fields.get("path") or {}).get("type") == "file":  # File nodes (not Directory's folder)
+                setup.tweak(node_id, "path", ["sample.txt"])
 
 
 class KnowledgeBaseService(Service):
