@@ -214,3 +214,12 @@ def test_export_python_of_a_local_file_to_stdout(local_server, tmp_path: Path):
     ran = subprocess.run([sys.executable, "mine.py", "x", "--tweaks", json.dumps({"Prompt-ech02": {"template": "T: {question}"}})],
                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert ran.stdout == "T: x\n", ran.stderr
+
+
+def test_export_python_of_a_local_file_with_a_bom(local_server, tmp_path: Path):
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + (REPO / "flows" / "echo-prompt.json").read_bytes())
+    result = cli(local_server, "export-python", "bom.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "bom.py").write_text(result.stdout)
+    ran = subprocess.run([sys.executable, "bom.py", "with a bom"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert ran.stdout == ECHO_TEXT.format("with a bom") + "\n", ran.stderr
