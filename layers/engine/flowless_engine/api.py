@@ -95,7 +95,8 @@ async def arun_flow_from_json(
         session_id=session_id,
         stream=stream,
     )
-    base = settings or EngineSettings.from_env()
+    # In the caller's own process: loopback and private networks allowed unless the environment says no.
+    base = settings or EngineSettings.from_env(library=True)
     ctx = RunContext(
         flow_id=graph.flow_id,
         session_id=session_id or graph.flow_id,
