@@ -18,6 +18,7 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "health": "health",
     "monitor": "monitor",
     "flows": "flows",
+    "projects": "projects",
     "variables": "variables",
     "catalogue": "catalogue",
     "keys": "keys",
