@@ -196,6 +196,7 @@ class FlowRepository:
         now = clock.now()
         flow = Flow(id=canonical, name=name, tenant=self.tenant, data=data, endpoint_name=endpoint_name or None)
         _apply(flow, fields)
+        flow.folder_id = flow.folder_id or default_project_id(self.tenant)
         flow.created_at = flow.updated_at = now
         flow.version = 1
         tx = Transaction()
