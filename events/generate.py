@@ -169,6 +169,8 @@ EVENTS: dict[str, dict[str, Any]] = {
     "run-missing-key": event("run-missing-key", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY, api_key=None),
     "run-unknown-flow": event("run-unknown-flow", "POST", RUN, {"flow_id_or_name": "no-such-flow"}, body=RUN_BODY),
     "run-invalid-json": event("run-invalid-json", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body="{not json"),
+    "run-json-as-form": event("run-json-as-form", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY,
+                              content_type="application/x-www-form-urlencoded"),
     "run-lf-tenant": event("run-lf-tenant", "POST", RUN_LF, {"langflow_id": TENANT, "flow_id_or_name": "echo-prompt"}, body=RUN_BODY),
     "run-lf-other-tenant": event("run-lf-other-tenant", "POST", RUN_LF, {"langflow_id": OTHER_TENANT, "flow_id_or_name": "echo-prompt"},
                                  body=RUN_BODY),

@@ -62,6 +62,7 @@ EXPECTED: dict[str, tuple[int, Callable[[Any], None] | None]] = {
     "run-missing-key": (403, lambda b: b == {"detail": "An API key must be passed as query or header"} or pytest.fail(str(b))),
     "run-unknown-flow": (404, lambda b: "no-such-flow" in b["detail"] or pytest.fail(str(b))),
     "run-invalid-json": (400, lambda b: b == {"detail": "Request body is not valid JSON"} or pytest.fail(str(b))),
+    "run-json-as-form": (415, lambda b: "Content-Type: application/json" in b["detail"] or pytest.fail(str(b))),
     "run-lf-tenant": (200, lambda b: first_text(b) == ECHO_TEXT or pytest.fail(first_text(b))),
     "run-lf-other-tenant": (404, lambda b: b == {"detail": "Not Found"} or pytest.fail(str(b))),
     "health": (200, lambda b: b == {"status": "ok"} or pytest.fail(str(b))),
