@@ -130,3 +130,26 @@ def test_langflow_api_pane_script_runs_unchanged(local_server, tmp_path: Path):
         capture_output=True, text=True, timeout=60,
     )
     assert json.loads(tweaked.stdout)["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "Tweaked: hi"
+
+
+def test_a_busy_port_fails_first_with_a_clear_message(tmp_path):
+    """A second `make run` must not print a fresh key and a working-looking curl before failing."""
+    import os
+    import socket
+
+    from tests.e2e.conftest import free_port
+
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        env = {**os.environ, "FLOWLESS_LOCAL_KEY_FILE": str(tmp_path / "local.key")}
+        env.pop("FLOWLESS_API_KEY", None)
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "flowless", "run", "--backend-only", "--port", str(port), "--flows", str(REPO / "flows")],
+                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"127.0.0.1:{port}" in output and "--port" in output and "in use" in output.lower()
+    assert "API key" not in output and "curl" not in output and "Traceback" not in output
+    assert time.monotonic() - started < 20  # nothing (embedded DynamoDB, tables) was prepared first

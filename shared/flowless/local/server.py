@@ -129,10 +129,31 @@ def welcome(env: LocalEnvironment, host: str, port: int) -> str:
     return "\n".join(lines)
 
 
+class PortInUse(SystemExit):
+    """Another process listens on the port: said before anything is prepared or printed."""
+
+
+def check_port(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"flowless run: cannot listen on {host}:{port}: {exc.strerror or exc}. "
+                f"Another server (perhaps an earlier `make run`) is using it: stop it, or pick another port "
+                f"with `flowless run --port <N>` (make run PORT=<N>)."
+            ) from None
+
+
 def serve(*, host: str = "127.0.0.1", port: int = 7860, flows_dir: str | None = "flows", dynamodb_endpoint: str | None = None) -> None:
     import uvicorn
 
     from flowless.api.app import create_app
+
+    check_port(host, port)  # before the key and the sample curl are printed
 
     env = prepare_environment(flows_dir=flows_dir if flows_dir and Path(flows_dir).is_dir() else None, dynamodb_endpoint=dynamodb_endpoint)
     print(welcome(env, host, port), flush=True)
