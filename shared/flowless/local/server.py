@@ -33,7 +33,11 @@ class LocalEnvironment:
     stop: Any = None
 
 
-def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None, tenant: str = DEV_TENANT) -> LocalEnvironment:
+DYNAMODB_PORT = 8000  # DynamoDB Local's port: `--dynamodb-endpoint http://127.0.0.1:8000` reaches the embedded one
+
+
+def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None, tenant: str = DEV_TENANT,
+                        dynamodb_port: int | None = None) -> LocalEnvironment:
     """Point the store at DynamoDB (embedded when no endpoint), create tables, a dev key, flows."""
     # Fake credentials are enough for moto/DynamoDB Local; real ones are kept when present.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -47,7 +51,7 @@ def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None,
     else:
         from flowless.local.dynamodb import start_embedded_dynamodb
 
-        endpoint, stop = start_embedded_dynamodb()
+        endpoint, stop = start_embedded_dynamodb(dynamodb_port)
         os.environ["AWS_ENDPOINT_URL_S3"] = endpoint  # moto serves S3 (uploaded files) there too
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
 
@@ -155,7 +159,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, flows_dir: str | None = 
 
     check_port(host, port)  # before the key and the sample curl are printed
 
-    env = prepare_environment(flows_dir=flows_dir if flows_dir and Path(flows_dir).is_dir() else None, dynamodb_endpoint=dynamodb_endpoint)
+    env = prepare_environment(flows_dir=flows_dir if flows_dir and Path(flows_dir).is_dir() else None, dynamodb_endpoint=dynamodb_endpoint,
+                              dynamodb_port=int(os.environ.get("FLOWLESS_DYNAMODB_PORT") or DYNAMODB_PORT))
     print(welcome(env, host, port), flush=True)
     try:
         uvicorn.run(create_app(), host=host, port=port, log_level=os.environ.get("FLOWLESS_LOG_LEVEL", "warning").lower())
