@@ -12,6 +12,7 @@ from pathlib import Path
 
 import requests
 
+from tests.e2e.conftest import REPO
 from tests.support.starters import api_pane_python_script
 
 def test_welcome_line_prints_url_key_and_a_working_curl(local_server):
