@@ -164,6 +164,10 @@ def check_flow(path: Path, kit: Kit, timeout_s: float) -> Outcome:
         service.reset()
         service.prepare(graph, node_ids, setup)
     settings = EngineSettings(allow_loopback=True, http_timeout_s=min(timeout_s, 20.0), http_retries=0, max_agent_iterations=10)
+    if setup.settings:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, **setup.settings)
 
     async def run() -> Any:
         return await asyncio.wait_for(
