@@ -148,6 +148,14 @@ class FileRefusedError(FlowError, PermissionError):
     code = "FILE_REFUSED"
 
 
+class FileMissingError(FlowError, FileNotFoundError):
+    """A file path the tenant's file store does not hold (never uploaded, deleted, or another
+    tenant's: lookups never leave the tenant's prefix). Bad input, so a 4xx naming the path; an
+    OSError too, so `silent_errors` skips it."""
+
+    code = "FILE_NOT_FOUND"
+
+
 class LimitExceededError(FlowError):
     """A configured limit (input length, node count, iterations...) was exceeded."""
 
