@@ -269,33 +269,50 @@ class Stack:
                 found += [statement(principal, managed, "managed", s) for s in MANAGED[managed]]
         return found
 
-    def unexercised_notes(self, principal: str, label: str | None) -> dict[str, str]:
-        """`# unexercised ...` comments inside the statement `label` (a Sid, or a policy template's
-        name) of `principal` in template.yaml."""
-        if not label:
-            return {}
+    def statement_span(self, principal: str, label: str) -> tuple[int, int] | None:
+        """Lines [start, end) of template.yaml holding the statement `label` (a Sid, or a policy
+        template's name) of `principal`."""
         lines = self.text.splitlines()
         start = next((i for i, line in enumerate(lines) if re.match(rf"^  {re.escape(principal)}:\s*$", line)), None)
         if start is None:
-            return {}
+            return None
         end = next((i for i in range(start + 1, len(lines)) if re.match(r"^  [A-Za-z0-9]+:\s*$", lines[i])), len(lines))
         head = next((i for i in range(start, end) if re.search(rf"(Sid:\s*{re.escape(label)}\b|-\s*{re.escape(label)}:)", lines[i])), None)
         if head is None:
-            return {}
+            return None
         indent = len(lines[head]) - len(lines[head].lstrip(" -"))
-        notes: dict[str, str] = {}
-        for i in range(head, end):
+        for i in range(head + 1, end):
             line = lines[i]
             stripped = line.lstrip(" ")
-            if i > head and stripped.startswith("- ") and len(line) - len(line.lstrip(" -")) <= indent:
-                break  # the next statement
-            if i > head and stripped and not stripped.startswith("#") and len(line) - len(stripped) < indent - 2:
-                break  # out of the statement list
+            if not stripped or stripped.startswith("#"):
+                continue
+            if len(line) - len(line.lstrip(" -")) <= indent and (stripped.startswith("- ") or len(line) - len(stripped) < indent):
+                end = i
+                break
+        while end > head + 1 and (not lines[end - 1].strip() or len(lines[end - 1]) - len(lines[end - 1].lstrip()) < indent):
+            end -= 1  # blank lines and the next resource's comments
+        return head, end
+
+    def unexercised_notes(self, principal: str, label: str | None) -> dict[str, str]:
+        """`# unexercised ...` comments inside the statement `label` of `principal`."""
+        span = self.statement_span(principal, label) if label else None
+        if span is None:
+            return {}
+        notes: dict[str, str] = {}
+        for line in self.text.splitlines()[span[0]:span[1]]:
             match = UNEXERCISED.search(line)
             if match:
                 for action in match.group(1).split(","):
                     notes[action.strip()] = match.group(2).strip()
         return notes
+
+    def without_statement(self, principal: str, label: str) -> str:
+        """template.yaml's text with that statement deleted."""
+        span = self.statement_span(principal, label)
+        if span is None:
+            raise LookupError(f"no statement {label!r} in {principal}")
+        lines = self.text.splitlines(keepends=True)
+        return "".join(lines[:span[0]] + lines[span[1]:])
 
 
 @cache
