@@ -192,7 +192,8 @@ def flows_that_touch_aws(d: Deployed, ids: dict[str, str], uploads: dict[str, st
     ids["retrieval"] = stored("IAM retrieval", shared_flow(RETRIEVAL), {KNOWLEDGE_NODES[RETRIEVAL]: {"knowledge_base": KB}})
     embedding = component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings")
     for principal in ("RunFunction", "RunStreamFunction", "WebhookFunction", "BuildWorkerFunction"):
-        ids[f"chroma/{principal}"] = stored(f"IAM chroma {principal}", chroma_flow(embedding), {"Chroma-1": {"collection_name": f"notes_{principal.lower()}"}})
+        ids[f"chroma/{principal}"] = stored(f"IAM chroma {principal}", chroma_flow(embedding), {
+            "Chroma-1": {"collection_name": f"notes_{principal.lower()}"}, "ChatInput-1": {"input_value": "Cats purr. Dogs bark. Parrots can talk"}})
     memory = flow([component_node("ChatInput-1", "ChatInput"), component_node("Memory-1", "Memory"), component_node("ChatOutput-1", "ChatOutput")],
                   [edge("Memory-1", "messages_text", "ChatOutput-1", "input_value")])
     ids["memory"] = stored("IAM memory", memory, {}, MEMORY_FLOW_ID)
@@ -261,8 +262,9 @@ def builds(d: Deployed, ids: dict[str, str]) -> None:
     try:
         graph = ok(gw.get(f"/api/v1/flows/{echo}", headers=h(key))).json()["data"]
         started = [ok(gw.post(f"/api/v1/build/{echo}/flow", json={"inputs": {"input_value": "built"}, "data": graph}, headers=h(key))).json()["job_id"]]
-        for flow in ("chat", "report", "retrieval", "chroma/BuildWorkerFunction", "memory", "memory"):
-            body = {"inputs": {"input_value": "How often do passwords rotate?", "session": "build-session"}}
+        for flow, text in (("chat", "hello"), ("report", ""), ("retrieval", "How often do passwords rotate?"), ("retrieval", ""),
+                           ("chroma/BuildWorkerFunction", "Cats purr. Dogs bark. Parrots can talk"), ("memory", "one"), ("memory", "two")):
+            body = {"inputs": {"input_value": text, "session": "build-session"}}
             job = ok(gw.post(f"/api/v1/build/{ids[flow]}/flow", json=body, headers=h(key))).json()["job_id"]
             poll_until_end(gw, key, job, timeout=30)
             started.append(job)
