@@ -39,7 +39,11 @@ class Call:
 
 
 class Names:
-    """Test name -> stack name, from the environment variables the template sets."""
+    """Test name -> stack name, from the environment variables the template sets.
+
+    Cheap per call: tables, buckets, the KMS key and the state machine come from the store's and
+    the process's settings (a mapping cached per pair of settings objects); the queue from its one
+    variable."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
@@ -53,38 +57,43 @@ class Names:
                     self.template_values[variable] = resolved
         self._cache: tuple[Any, dict[str, str]] | None = None
 
-    def table(self) -> dict[str, str]:
-        return self.mapping()
+    def _add(self, mapping: dict[str, str], test_value: str | None, variable: str) -> None:
+        stack_value = self.template_values.get(variable)
+        if not test_value or not stack_value:
+            return
+        mapping[test_value] = stack_value
+        short_a, short_b = re.split(r"[/:]", test_value)[-1], re.split(r"[/:]", stack_value)[-1]
+        if short_a and short_b and short_a not in mapping:  # the last component of ARNs and URLs too
+            mapping[short_a] = short_b
 
-    def mapping(self) -> dict[str, str]:
+    def settings_mapping(self) -> dict[str, str]:
         from flowless.settings import TABLE_ENV_VARS, get_settings
         from flowless.store.connection import store_settings
 
         settings = (store_settings(), get_settings())
-        env = tuple(os.environ.get(v) for v in self.template_values)
-        key = (tuple(id(s) for s in settings), env)
+        key = (id(settings[0]), id(settings[1]))
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        pairs: list[tuple[str | None, str]] = []
-        for s in settings:
-            pairs += [(physical, TABLE_ENV_VARS[name]) for name, physical in s.table_names().items()]
-            pairs += [(getattr(s, f), variable) for f, variable in SETTINGS_FIELDS.items()]
-        pairs += [(os.environ.get(variable), variable) for variable in self.template_values]
         mapping: dict[str, str] = {}
-        for test_value, variable in pairs:
-            stack_value = self.template_values.get(variable)
-            if not test_value or not stack_value:
-                continue
-            mapping[test_value] = stack_value
-            for a, b in ((test_value, stack_value),):  # the last component of ARNs and URLs too
-                short_a, short_b = re.split(r"[/:]", a)[-1], re.split(r"[/:]", b)[-1]
-                if short_a and short_b and short_a not in mapping:
-                    mapping[short_a] = short_b
+        for s in settings:
+            for name, physical in s.table_names().items():
+                self._add(mapping, physical, TABLE_ENV_VARS[name])
+            for field_name, variable in SETTINGS_FIELDS.items():
+                self._add(mapping, getattr(s, field_name), variable)
         self._cache = (key, mapping)
         return mapping
 
-    def __call__(self, name: str) -> str:
-        return self.mapping().get(name, name)
+    def __call__(self, name: str, *variables: str) -> str:
+        """`name` as the stack names it; `variables`: environment variables that may also carry it."""
+        mapped = self.settings_mapping().get(name)
+        if mapped is not None:
+            return mapped
+        for variable in variables:
+            extra: dict[str, str] = {}
+            self._add(extra, os.environ.get(variable), variable)
+            if name in extra:
+                return extra[name]
+        return name
 
 
 _names: Names | None = None
@@ -106,7 +115,7 @@ def _req(action: str, resource: str, context: dict[str, list[str] | None] | None
 
 
 def _table_arn(table: str, index: str | None = None) -> str:
-    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{names()(table)}"
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
     return f"{arn}/index/{index}" if index else arn
 
 
@@ -118,7 +127,7 @@ def _value(attribute: dict[str, Any] | None) -> str | None:
 
 
 def _hash_key(table: str, index: str | None = None) -> str | None:
-    return default_stack().key_schemas.get(names()(table), {}).get(index)
+    return default_stack().key_schemas.get(table, {}).get(index)
 
 
 def _leading(table: str, item: dict[str, Any] | None, index: str | None = None) -> list[str]:
@@ -143,12 +152,28 @@ def _leading_keys(values: list[str]) -> dict[str, list[str]]:
     return {"dynamodb:LeadingKeys": sorted(set(values))}
 
 
+def _stack_tables(params: dict[str, Any]) -> dict[str, Any]:
+    mapped = dict(params)
+    if "TableName" in mapped:
+        mapped["TableName"] = names()(mapped["TableName"])
+    if "RequestItems" in mapped:
+        mapped["RequestItems"] = {names()(t): v for t, v in mapped["RequestItems"].items()}
+    if "TransactItems" in mapped:
+        items = []
+        for entry in mapped["TransactItems"]:
+            (kind, item), = entry.items()
+            items.append({kind: {**item, "TableName": names()(item["TableName"])}})
+        mapped["TransactItems"] = items
+    return mapped
+
+
 TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
 SINGLE_ITEM = {"GetItem": "Key", "PutItem": "Item", "UpdateItem": "Key", "DeleteItem": "Key"}
 
 
 def _dynamodb(call: Call) -> list[Request]:
-    op, p = call.operation, call.params
+    """Table names are mapped to the stack's first (`_table_arn` and the key schemas take those)."""
+    op, p = call.operation, _stack_tables(call.params)
     if op in SINGLE_ITEM:
         table = p["TableName"]
         return [_req(f"dynamodb:{op}", _table_arn(table), _leading_keys(_leading(table, p.get(SINGLE_ITEM[op]))))]
@@ -214,9 +239,9 @@ SQS_ACTIONS = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteM
 
 
 def queue_arn(url_or_name: str) -> str:
-    stack_url = names()(url_or_name)
+    stack_url = names()(url_or_name, "FLOWLESS_WEBHOOK_QUEUE_URL")
     name = stack_url.rstrip("/").rsplit("/", 1)[-1]
-    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names()(name)}"
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names()(name, 'FLOWLESS_WEBHOOK_QUEUE_URL')}"
 
 
 def _sqs(call: Call) -> list[Request]:
@@ -232,9 +257,9 @@ def _kms(call: Call) -> list[Request]:
         from flowless.settings import get_settings
 
         key = get_settings().kms_key_id or "*"
-    key = names()(key)
+    key = names()(key, "FLOWLESS_KMS_KEY_ID")
     key_id = key.rsplit("/", 1)[-1] if key.startswith("arn:") or key.startswith("alias/") else key
-    key_id = names()(key_id)
+    key_id = names()(key_id, "FLOWLESS_KMS_KEY_ID")
     resource = f"arn:aws:kms:{REGION}:{ACCOUNT}:{'alias/' + key_id if key.startswith('alias/') else 'key/' + key_id}"
     return [_req(f"kms:{call.operation}", resource)]
 
@@ -242,11 +267,11 @@ def _kms(call: Call) -> list[Request]:
 def _states(call: Call) -> list[Request]:
     p = call.params
     if "stateMachineArn" in p:
-        name = names()(p["stateMachineArn"]).rsplit(":", 1)[-1]
-        return [_req(f"states:{call.operation}", f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{names()(name)}")]
+        name = names()(p["stateMachineArn"], "BUILD_STATE_MACHINE_ARN").rsplit(":", 1)[-1]
+        return [_req(f"states:{call.operation}", f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{names()(name, 'BUILD_STATE_MACHINE_ARN')}")]
     if "executionArn" in p:
         *_, machine, execution = p["executionArn"].split(":")
-        machine = names()(machine)
+        machine = names()(machine, "BUILD_STATE_MACHINE_ARN")
         return [_req(f"states:{call.operation}", f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine}:{execution}")]
     return [_req(f"states:{call.operation}", "*")]
 
@@ -261,7 +286,7 @@ def _lambda(call: Call) -> list[Request]:
     else:
         name, _, qualifier = function.partition(":")
     qualifier = p.get("Qualifier") or qualifier or None
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{names()(name)}"
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{names()(name, 'FLOWLESS_ASYNC_FUNCTION_NAME')}"
     return [_req(action, f"{arn}:{qualifier}" if qualifier else arn)]
 
 

@@ -269,15 +269,31 @@ class Stack:
                 found += [statement(principal, managed, "managed", s) for s in MANAGED[managed]]
         return found
 
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @cached_property
+    def resource_lines(self) -> dict[str, int]:
+        """Logical id -> the line of template.yaml that opens it."""
+        found = {}
+        for i, line in enumerate(self.lines):
+            match = re.match(r"^  ([A-Za-z0-9]+):\s*$", line)
+            if match:
+                found.setdefault(match.group(1), i)
+        return found
+
     def statement_span(self, principal: str, label: str) -> tuple[int, int] | None:
         """Lines [start, end) of template.yaml holding the statement `label` (a Sid, or a policy
         template's name) of `principal`."""
-        lines = self.text.splitlines()
-        start = next((i for i, line in enumerate(lines) if re.match(rf"^  {re.escape(principal)}:\s*$", line)), None)
-        if start is None:
+        lines = self.lines
+        starts = self.resource_lines
+        if principal not in starts:
             return None
-        end = next((i for i in range(start + 1, len(lines)) if re.match(r"^  [A-Za-z0-9]+:\s*$", lines[i])), len(lines))
-        head = next((i for i in range(start, end) if re.search(rf"(Sid:\s*{re.escape(label)}\b|-\s*{re.escape(label)}:)", lines[i])), None)
+        start = starts[principal]
+        end = min((i for i in starts.values() if i > start), default=len(lines))
+        wanted = re.compile(rf"(Sid:\s*{re.escape(label)}\b|-\s*{re.escape(label)}:)")
+        head = next((i for i in range(start, end) if wanted.search(lines[i])), None)
         if head is None:
             return None
         indent = len(lines[head]) - len(lines[head].lstrip(" -"))
@@ -299,7 +315,7 @@ class Stack:
         if span is None:
             return {}
         notes: dict[str, str] = {}
-        for line in self.text.splitlines()[span[0]:span[1]]:
+        for line in self.lines[span[0]:span[1]]:
             match = UNEXERCISED.search(line)
             if match:
                 for action in match.group(1).split(","):
