@@ -107,6 +107,8 @@ class Recorder:
         self._decisions: dict[tuple[int, str, Request], Decision] = {}
 
     def add(self, function: str, call: Call) -> None:
+        if call.service == "lambda" and function in default_stack().state_machines:
+            call = _as_definition_target(function, call)
         try:
             requests = requests_of(call)
         except Exception as exc:  # a parameter shape the mapper does not know: visible, not fatal to the call
@@ -131,6 +133,18 @@ class Recorder:
 
 
 RECORDER = Recorder()
+
+
+def _as_definition_target(state_machine: str, call: Call) -> Call:
+    """A state machine invokes the function its definition names through DefinitionSubstitutions;
+    a test's machine, built from the same definition file, names it under the test's own name."""
+    stack = default_stack()
+    substitutions = (stack.resources[state_machine].get("Properties") or {}).get("DefinitionSubstitutions") or {}
+    targets = {value["Fn::GetAtt"][0] for value in substitutions.values()
+               if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in stack.functions}
+    if len(targets) != 1 or "FunctionName" not in call.params:
+        return call
+    return Call(call.service, call.operation, {**call.params, "FunctionName": stack.arn(targets.pop())}, call.response)
 
 
 @contextlib.contextmanager
