@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 
 from tests.iam.conftest import TENANT, Deployed
-from tests.support.iam import recorder
 from tests.support.iam.evaluator import evaluate, matches
 from tests.support.iam.recorder import RECORDER, Recorded, acting_as, denied, describe_denials, distinct_pairs
 from tests.support.iam.stack import Stack, default_stack
@@ -68,7 +67,7 @@ def events_through_their_functions(d: Deployed) -> None:
     persist_run(catalogue.TENANT, catalogue.ECHO_FLOW_ID, catalogue.KNOWN_SESSION, [stored])
     for path in sorted(EVENTS.glob("*.json")):
         event = json.loads(path.read_text(encoding="utf-8"))
-        route, _ = d.gateway.route(event["httpMethod"], event["resource"].replace("{", "x").replace("}", "x") if False else event["path"])
+        route, _ = d.gateway.route(event["httpMethod"], event["path"])
         with d.gateway._invocation(route.function):
             answer = function_handler(route.function)(event, FakeLambdaContext(d.stack.physical_name(route.function)))
         assert answer["statusCode"] < 500, f"{path.name} through {route.function}: {answer['statusCode']} {str(answer.get('body'))[:300]}"

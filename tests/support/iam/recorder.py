@@ -47,7 +47,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.iam.actions import Call, queue_arn, requests_of
+from tests.support.iam.actions import Call, requests_of
 from tests.support.iam.evaluator import Decision, Request, evaluate
 from tests.support.iam.stack import Stack, default_stack
 
