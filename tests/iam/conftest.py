@@ -14,6 +14,7 @@ request.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import io
@@ -162,6 +163,10 @@ def deployed(moto_endpoint: str, model_server: Any, tmp_path_factory: pytest.Tem
 
     stack = default_stack()
     previous = store_settings()
+    # Lambda's Python runtime starts each process with no event loop set: Mangum makes the main
+    # thread's. A previous asyncio test may have left the policy with none (and "set" called).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
     mock = mock_aws(config=MOTO_CONFIG)
     with pytest.MonkeyPatch.context() as patch:
@@ -251,3 +256,5 @@ def deployed(moto_endpoint: str, model_server: Any, tmp_path_factory: pytest.Tem
             _clear_caches()
     _clear_caches()
     configure(previous)
+    asyncio.set_event_loop(None)
+    loop.close()

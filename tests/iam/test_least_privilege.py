@@ -345,26 +345,25 @@ def test_every_call_of_the_tour_is_allowed(tour: list[Recorded]) -> None:
 
 
 def unused_grants(stack: Stack, records: list[Recorded]) -> list[str]:
-    """Per declared statement and action: no recorded call of its principal uses it (and the
-    template does not say why)."""
+    """Per declared statement, action and resource: no recorded call of its principal uses that
+    pair (and the template does not say why)."""
+    from tests.support.iam.evaluator import wildcard_match
+
     by_principal: dict[str, set[Any]] = defaultdict(set)
     for record in records:
         by_principal[record.function].add(record.request)
-    from tests.support.iam.evaluator import wildcard_match
-
     unused = []
     for principal in stack.principals:
         for statement in stack.policies[principal]:
-            if not statement.declared or statement.effect != "Allow":
-                continue
-            if "*" in statement.unexercised:
+            if not statement.declared or statement.effect != "Allow" or "*" in statement.unexercised:
                 continue
             used = [r for r in by_principal[principal] if matches(statement, r)]
-            for action in statement.actions or ["(NotAction)"]:
+            for action in statement.actions or ["*"]:
                 if action in statement.unexercised:
                     continue
-                if not any(wildcard_match(action, r.action, ignore_case=True) for r in used) and not (action == "(NotAction)" and used):
-                    unused.append(f"{principal} {statement.label}: {action} on {', '.join(statement.resources or statement.not_resources)}")
+                for resource in statement.resources or ["*"]:
+                    if not any(wildcard_match(action, r.action, ignore_case=True) and wildcard_match(resource, r.resource) for r in used):
+                        unused.append(f"{principal} {statement.label}: {action} on {resource}")
     return unused
 
 
