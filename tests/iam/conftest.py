@@ -165,6 +165,8 @@ def deployed(moto_endpoint: str, model_server: Any, tmp_path_factory: pytest.Tem
     previous = store_settings()
     # Lambda's Python runtime starts each process with no event loop set: Mangum makes the main
     # thread's. A previous asyncio test may have left the policy with none (and "set" called).
+    policy = asyncio.get_event_loop_policy()
+    saved = (getattr(policy._local, "_loop", None), getattr(policy._local, "_set_called", False))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
@@ -256,5 +258,5 @@ def deployed(moto_endpoint: str, model_server: Any, tmp_path_factory: pytest.Tem
             _clear_caches()
     _clear_caches()
     configure(previous)
-    asyncio.set_event_loop(None)
     loop.close()
+    policy._local._loop, policy._local._set_called = saved  # as found: later tests rely on the default
