@@ -80,6 +80,7 @@ async def arun_flow_from_json(
     settings: EngineSettings | None = None,
     vectors: Any = None,
     knowledge: Any = None,
+    code_runner: Any = None,
 ) -> list[Record]:
     from flowless_engine.graph.loader import load_graph
     from flowless_engine.runtime.run import run_graph
@@ -107,6 +108,7 @@ async def arun_flow_from_json(
         model_factory=model_factory,
         vectors=vectors,  # a VectorStore and KnowledgeBases (flowless_engine.vectors) for Knowledge nodes
         knowledge=knowledge,
+        code_runner=code_runner,  # runs approved user code (runtime/code.py); None: none approved
     )
     try:
         result = await run_graph(graph, request, ctx)

@@ -32,6 +32,16 @@ class Vertex:
     description: str = ""
     # Names of the dropped `code`-typed fields (kept so a tweak to one is refused, not ignored).
     code_fields: frozenset[str] = frozenset()
+    # Code that needs approval (graph/code.py): field → text, kept as data for the code runner
+    # (the sandbox); the engine never executes it. Empty for stock nodes.
+    user_code: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def code_hashes(self) -> dict[str, str]:
+        """field → SHA-256 of each piece of code this node needs approved."""
+        from flowless_engine.graph.code import sha256
+
+        return {name: sha256(text) for name, text in self.user_code.items()}
 
     def value(self, name: str, default: Any = None) -> Any:
         spec = self.fields.get(name)

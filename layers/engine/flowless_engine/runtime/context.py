@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from flowless_engine.http import HttpClient
     from flowless_engine.llm.base import ChatModel, ModelConfig
     from flowless_engine.llm.embeddings import EmbeddingConfig, Embeddings
+    from flowless_engine.runtime.code import CodeRunner
     from flowless_engine.vectors.base import KnowledgeBases, VectorStore
 
 ModelFactory = Callable[["ModelConfig"], "ChatModel"]
@@ -54,6 +55,9 @@ class RunContext:
     vectors: "VectorStore | None" = None
     knowledge: "KnowledgeBases | None" = None
     embeddings: EmbeddingsFactory | None = None
+    # Runs approved user code outside the engine (runtime/code.py); None: no code is approved.
+    code_runner: "CodeRunner | None" = None
+    tenant: str = ""
     # Messages stored during this run (persisted by the MessageStore; kept here for results).
     stored_messages: list[Message] = field(default_factory=list)
     _variable_cache: dict[str, str | None] = field(default_factory=dict)

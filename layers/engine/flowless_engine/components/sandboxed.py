@@ -1,0 +1,78 @@
+"""A vertex whose behaviour is approved user code: its outputs are computed by the code runner
+(runtime/code.py), one call per output, with the vertex's resolved inputs as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowless_engine.components.base import Component, Output
+from flowless_engine.errors import CodeNotApprovedError, CustomCodeError
+
+
+class SandboxedComponent(Component):
+    category = "custom_components"
+
+    def __init__(self, vertex, params, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(vertex, params, ctx)
+        declared = [o for o in vertex.outputs if o.get("name")]
+        self.outputs = tuple(Output(o["name"], "_from_sandbox", tuple(o.get("types") or ())) for o in declared) or (Output("output", "_from_sandbox", ("Data",)),)
+
+    async def build_output(self, output: Output) -> Any:
+        from flowless_engine.runtime.build import NotCheckpointable, from_checkpoint, to_checkpoint
+        from flowless_engine.schema import Message
+
+        self._current_output = output.name
+        runner = self.ctx.code_runner
+        hashes = self.vertex.code_hashes
+        if runner is None or not all(runner.approved(digest) for digest in hashes.values()):
+            raise CodeNotApprovedError([{"node_id": self.id, "type": self.vertex.type, "field": f, "sha256": h} for f, h in hashes.items()])
+        inputs: dict[str, Any] = {}
+        for name, value in self.params.items():
+            if isinstance(value, Message) and value.is_streaming:
+                await value.resolve()
+            try:
+                inputs[name] = to_checkpoint(await self._credential(name, value))
+            except NotCheckpointable as exc:
+                raise CustomCodeError(self.id, self.name, f"input '{name}' carries a {exc}, which cannot be handed to custom code") from None
+        call = {
+            "tenant": self.ctx.tenant,
+            "flow_id": self.ctx.flow_id,
+            "run_id": self.ctx.run_id,
+            "session_id": self.ctx.session_id,
+            "node": {
+                "id": self.id,
+                "type": self.vertex.type,
+                "display_name": self.name,
+                "code": dict(self.vertex.user_code),
+                "outputs": [{"name": o.get("name"), "method": o.get("method"), "types": o.get("types") or []} for o in self.vertex.outputs],
+            },
+            "output": output.name,
+            "fields": {name: {k: v for k, v in spec.items() if k in _FIELD_KEYS} for name, spec in self.vertex.fields.items()},
+            "inputs": inputs,
+        }
+        answer = await runner.run(call)
+        for entry in answer.get("logs") or []:
+            if isinstance(entry, dict):
+                self.log(entry.get("message"), str(entry.get("name") or ""))
+        if not answer.get("ok"):
+            raise CustomCodeError(self.id, self.name, str(answer.get("error") or "the sandbox gave no answer"))
+        if answer.get("status") is not None:
+            self.status = answer["status"]
+        if answer.get("stop"):
+            for name in answer["stop"]:
+                self.stop(str(name))
+        try:
+            return from_checkpoint(answer.get("value"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CustomCodeError(self.id, self.name, f"the output is not a value Flowless can pass on ({exc})") from None
+
+    async def _credential(self, name: str, value: Any) -> Any:
+        """A `load_from_db` field of this node: the variable's value (this node's own, only)."""
+        spec = self.field_spec(name)
+        if spec.get("load_from_db") and isinstance(value, str) and value:
+            return await self.secret(name)
+        return value
+
+
+# Field attributes the code may look at (its template), never the engine's own bookkeeping.
+_FIELD_KEYS = {"type", "value", "list", "required", "options", "input_types", "display_name", "advanced", "_input_type", "tool_mode", "password"}

@@ -1,0 +1,84 @@
+"""The local sandbox: one subprocess per code-runner call, with the CustomCodeFunction's protocol
+and limits (used by `flowless run`, the local server and the tests).
+
+The child is `python -I layers/sandbox/flowless_sandbox/__main__.py` in a fresh empty directory,
+with an environment of its own (no AWS credentials, no endpoints, no Flowless settings, no
+proxies: only PATH, HOME=that directory and the limits), its own session (killed as a group),
+and resource limits: address space (memory), CPU seconds, open files, file size, processes. A
+wall-clock timeout kills it. It answers one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+SANDBOX_ROOT = Path(__file__).resolve().parents[3] / "layers" / "sandbox"
+ENTRY = SANDBOX_ROOT / "flowless_sandbox" / "__main__.py"
+MAX_ANSWER_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit, the same here
+
+
+class SubprocessSandbox:
+    def __init__(self, *, timeout_s: float = 10.0, memory_mb: int = 512, max_processes: int = 64) -> None:
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.max_processes = max_processes
+
+    def _limits(self) -> None:  # runs in the child, before exec
+        import resource
+
+        memory = self.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        cpu = max(1, int(self.timeout_s) + 1)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024 * 1024, 16 * 1024 * 1024))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    async def call(self, call: dict[str, Any]) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="flowless-sandbox-") as workdir:
+            env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "AWS_EC2_METADATA_DISABLED": "true"}
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-I", str(ENTRY),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                cwd=workdir, env=env, preexec_fn=self._limits, start_new_session=True, close_fds=True,
+            )
+            try:
+                out, err = await asyncio.wait_for(process.communicate(json.dumps(call).encode()), timeout=self.timeout_s)
+            except asyncio.TimeoutError:
+                _kill_group(process.pid)
+                await process.wait()
+                return {"ok": False, "kind": "timeout", "error": f"the code ran longer than its limit of {self.timeout_s:g} s and was stopped", "logs": []}
+            finally:
+                _kill_group(process.pid)  # anything it started in the background ends with it
+        if len(out) > MAX_ANSWER_BYTES:
+            return {"ok": False, "kind": "error", "error": f"the answer is larger than {MAX_ANSWER_BYTES} bytes", "logs": []}
+        try:
+            answer = json.loads(out.decode("utf-8", "replace"))
+        except ValueError:
+            return {"ok": False, "kind": "crash", "error": _crash(process.returncode, err), "logs": []}
+        return answer if isinstance(answer, dict) else {"ok": False, "kind": "crash", "error": "the sandbox answered no object", "logs": []}
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _crash(returncode: int | None, stderr: bytes) -> str:
+    tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    if returncode is not None and returncode < 0:
+        import signal
+
+        name = signal.Signals(-returncode).name if -returncode in {s.value for s in signal.Signals} else str(-returncode)
+        return f"the sandbox process was killed ({name}; memory or CPU limit) {tail[0]}".strip()
+    if "MemoryError" in tail[0]:
+        return "the code ran out of memory (its limit was reached)"
+    return f"the sandbox process ended without an answer (exit {returncode}) {tail[0][:300]}".strip()
