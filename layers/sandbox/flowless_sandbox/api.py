@@ -158,9 +158,10 @@ class DataFrame(list):
         return enumerate(dict(row) for row in self)
 
     def to_pandas(self) -> Any:
-        import pandas
+        """A pandas DataFrame, where the sandbox layer has pandas (it is not in the default one)."""
+        import importlib
 
-        return pandas.DataFrame(self.to_dict())
+        return importlib.import_module("pandas").DataFrame(self.to_dict())
 
 
 # ---- inputs and outputs -------------------------------------------------------------------

@@ -20,7 +20,7 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "flows": "flows",
     "variables": "variables",
     "catalogue": "catalogue",
-    "keys": "keys",
+    "keys": ("keys", "custom_code"),
     "files": "files",
     "webhooks": "webhooks",
     "build": "build",
