@@ -47,9 +47,9 @@ class TenantCodeRunner:
 
 def code_runner(tenant: str, graph: "Graph") -> TenantCodeRunner | None:
     """A runner for `graph`'s user code with the tenant's approvals; None when it holds none."""
-    hashes = {digest for vertex in graph.vertices.values() for digest in vertex.code_hashes.values()}
-    if not hashes:
+    if not any(vertex.runs_code for vertex in graph.vertices.values()):
         return None
+    hashes = {digest for vertex in graph.vertices.values() for digest in vertex.code_hashes.values()}
     from flowless.store.code_approvals import ApprovalRepository
 
     return TenantCodeRunner(tenant, ApprovalRepository(tenant).approved(hashes))

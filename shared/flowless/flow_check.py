@@ -51,7 +51,7 @@ def check_flow(data: dict[str, Any] | None, tenant: str | None = None) -> FlowCh
         return FlowCheck(problems=[_empty()])
     unsupported: dict[str, list[str]] = {}
     for vertex in graph.vertices.values():
-        if not vertex.user_code and not is_supported(vertex.type):
+        if not vertex.runs_code and not is_supported(vertex.type):
             unsupported.setdefault(vertex.type, []).append(vertex.id)
     return FlowCheck(
         unsupported=unsupported,

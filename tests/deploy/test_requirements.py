@@ -21,7 +21,7 @@ RUNTIME_PROVIDED = {"boto3", "botocore", "jmespath", "python-dateutil", "s3trans
 # Imported by the deployed code only on paths Lambda does not take yet, left out of the layers on purpose.
 OPTIONAL_IMPORTS = {"pypdf": "PDF text of uploaded files (the File component); uploads are not served in Lambda yet"}
 # Where flowless imports development-only packages: the local server and CLI, not deployed code paths.
-LOCAL_ONLY = ("flowless/local/", "flowless/cli.py", "flowless/cli_remote.py", "flowless/__main__.py", "flowless/client.py")
+LOCAL_ONLY = ("flowless/local/", "flowless/cli.py", "flowless/cli_remote.py", "flowless/cli_components.py", "flowless/__main__.py", "flowless/client.py")
 LAMBDA_MARKERS = {"python_version": "3.12", "python_full_version": "3.12.0", "sys_platform": "linux", "platform_system": "Linux",
                   "platform_machine": "aarch64", "implementation_name": "cpython", "platform_python_implementation": "CPython",
                   "os_name": "posix", "extra": ""}

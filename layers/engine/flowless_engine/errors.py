@@ -87,7 +87,7 @@ class CodeNotApprovedError(FlowError):
         listing = ", ".join(f"{n['node_id']} ({n['field']} sha256 {n['sha256'][:12]}…)" for n in nodes[:10])
         super().__init__(
             reason or f"This flow holds code that has not been approved for this tenant: {listing}. "
-            "An admin approves it with `flowless components approve` or POST /api/v1/flowless/code/approvals.",
+            "An admin approves it with `flowless components approve` or POST /api/v1/custom_code/approvals.",
             nodes=nodes,
         )
         self.nodes = nodes

@@ -1,8 +1,9 @@
 """`langflow.*` and `lfx.*` modules inside the sandbox, all served by api.py.
 
 The modules listed are the ones the corpus's custom code imports from (docs/custom-code.md);
-importing a listed module gives api.py's names, importing any other `langflow`/`lfx` module is a
-clear ImportError naming it. Real `langflow`/`lfx` packages are never loaded.
+importing a listed module gives api.py's names; importing any other `langflow`/`lfx` module is a
+ModuleNotFoundError naming the first missing module (`langflow.base.vectorstores` for
+`from langflow.base.vectorstores.model import ...`). Real `langflow`/`lfx` packages are never loaded.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ _SERVED = (
 MODULES = frozenset(f"{root}{suffix}" for root in ("langflow", "lfx") for suffix in _SERVED)
 
 
-class MissingModuleError(ImportError):
-    pass
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -35,7 +34,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if root not in {"langflow", "lfx"}:
             return None
         if fullname not in MODULES:
-            raise MissingModuleError(f"{fullname} is not available in Flowless's sandbox (it serves: langflow/lfx custom, io, inputs, schema, field_typing, logging)", name=fullname)
+            raise ModuleNotFoundError(f"No module named '{fullname}' in Flowless's sandbox (it serves Langflow's custom, io, inputs, schema, field_typing and logging modules)", name=fullname)
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec):  # type: ignore[no-untyped-def]

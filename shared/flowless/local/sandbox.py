@@ -4,8 +4,15 @@ and limits (used by `flowless run`, the local server and the tests).
 The child is `python -I layers/sandbox/flowless_sandbox/__main__.py` in a fresh empty directory,
 with an environment of its own (no AWS credentials, no endpoints, no Flowless settings, no
 proxies: only PATH, HOME=that directory and the limits), its own session (killed as a group),
-and resource limits: address space (memory), CPU seconds, open files, file size, processes. A
-wall-clock timeout kills it. It answers one JSON object on stdout.
+and resource limits: address space (memory), CPU seconds, open files, file size. A wall-clock
+timeout kills it. It answers one JSON object on stdout.
+
+What it cannot see of the process that started it: its environment (credentials, endpoints) is
+not inherited, and that process is made non-dumpable while the child drops every capability
+and sets no_new_privs, so /proc/<parent>/environ and its memory are closed to it (Linux). What
+this local sandbox does not hide: files and other processes of the same local user. It is the
+development stand-in; the isolation boundary in AWS is the CustomCodeFunction (its own
+execution environment per tenant, a role with no permissions).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ class SubprocessSandbox:
     def _limits(self) -> None:  # runs in the child, before exec
         import resource
 
+        _drop_privileges()
         memory = self.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         cpu = max(1, int(self.timeout_s) + 1)
@@ -41,6 +49,7 @@ class SubprocessSandbox:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     async def call(self, call: dict[str, Any]) -> dict[str, Any]:
+        _protect_this_process()
         with tempfile.TemporaryDirectory(prefix="flowless-sandbox-") as workdir:
             env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "AWS_EC2_METADATA_DISABLED": "true"}
             process = await asyncio.create_subprocess_exec(
@@ -63,6 +72,45 @@ class SubprocessSandbox:
         except ValueError:
             return {"ok": False, "kind": "crash", "error": _crash(process.returncode, err), "logs": []}
         return answer if isinstance(answer, dict) else {"ok": False, "kind": "crash", "error": "the sandbox answered no object", "logs": []}
+
+
+_LIBC: Any = None
+
+
+def _libc() -> Any:
+    global _LIBC
+    if _LIBC is None and sys.platform.startswith("linux"):
+        import ctypes
+
+        _LIBC = ctypes.CDLL(None, use_errno=True)
+    return _LIBC
+
+
+def _protect_this_process() -> None:
+    """PR_SET_DUMPABLE 0: a process without CAP_SYS_PTRACE cannot read our /proc environ or memory."""
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(4, 0, 0, 0, 0)
+
+
+def _drop_privileges() -> None:
+    """In the child: no capabilities (bounding set and effective/permitted sets), no_new_privs."""
+    libc = _libc()
+    if libc is None:
+        return
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    for capability in range(64):
+        libc.prctl(24, capability, 0, 0, 0)  # PR_CAPBSET_DROP (fails harmlessly past the last one)
+    if libc.capset(ctypes.byref(Header(0x20080522, 0)), (Data * 2)()) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
 
 
 def _kill_group(pid: int) -> None:

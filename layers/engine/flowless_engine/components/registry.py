@@ -71,7 +71,7 @@ def get_component_class(type_name: str) -> "type[Component]":
 
 def component_for(vertex: "Vertex") -> "type[Component]":
     """The class that runs `vertex`: the sandbox's stand-in when it holds user code."""
-    if vertex.user_code:
+    if vertex.runs_code:
         from flowless_engine.components.sandboxed import SandboxedComponent
 
         return SandboxedComponent

@@ -37,6 +37,13 @@ class Vertex:
     user_code: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
+    def runs_code(self) -> bool:
+        """Served by the sandbox: user code, or a stock type that executes one of its inputs."""
+        from flowless_engine.graph.code import EXECUTED_INPUTS
+
+        return bool(self.user_code) or self.type in EXECUTED_INPUTS
+
+    @property
     def code_hashes(self) -> dict[str, str]:
         """field → SHA-256 of each piece of code this node needs approved."""
         from flowless_engine.graph.code import sha256

@@ -81,7 +81,7 @@ def prepare_build(graph: Graph, request: RunRequest, ctx: RunContext | None = No
     problems = missing_required(graph)
     if problems:
         raise InvalidFlowError(problems)
-    if ctx is not None and any(v.user_code for v in graph.vertices.values()):
+    if ctx is not None and any(v.runs_code for v in graph.vertices.values()):
         from flowless_engine.runtime.code import check_code
 
         check_code(graph, ctx.code_runner)  # (each vertex re-checks its hashes when it runs)

@@ -100,7 +100,7 @@ async def run_graph(graph: Graph, request: RunRequest, ctx: RunContext | None = 
     _check_tweak_depth(request.tweaks, ctx.settings.max_tweak_depth)
     _check_tweak_sizes(request.tweaks, ctx.settings.max_input_chars)
     prepared = prepare_graph(graph, request, ctx.settings.max_nodes)
-    if any(v.user_code for v in prepared.vertices.values()):
+    if any(v.runs_code for v in prepared.vertices.values()):
         from flowless_engine.runtime.code import check_code
 
         check_code(prepared, ctx.code_runner)
