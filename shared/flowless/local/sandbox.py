@@ -59,6 +59,10 @@ class SubprocessSandbox:
             )
             try:
                 out, err = await asyncio.wait_for(process.communicate(json.dumps(call).encode()), timeout=self.timeout_s)
+            except asyncio.CancelledError:  # the run was cancelled (another vertex failed): end the child with it
+                _kill_group(process.pid)
+                await asyncio.shield(process.wait())
+                raise
             except asyncio.TimeoutError:
                 _kill_group(process.pid)
                 await process.wait()

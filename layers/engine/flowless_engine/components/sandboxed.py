@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowless_engine.components.base import Component, Output
+from flowless_engine.components.base import Component, Output, Tool, to_text
 from flowless_engine.errors import CodeNotApprovedError, CustomCodeError
 
 
@@ -17,7 +17,7 @@ class SandboxedComponent(Component):
         declared = [o for o in vertex.outputs if o.get("name")]
         self.outputs = tuple(Output(o["name"], "_from_sandbox", tuple(o.get("types") or ())) for o in declared) or (Output("output", "_from_sandbox", ("Data",)),)
 
-    async def build_output(self, output: Output) -> Any:
+    async def compute_output(self, output: Output) -> Any:
         from flowless_engine.runtime.build import NotCheckpointable, from_checkpoint, to_checkpoint
         from flowless_engine.schema import Message
 
@@ -65,6 +65,35 @@ class SandboxedComponent(Component):
             return from_checkpoint(answer.get("value"))
         except (ValueError, KeyError, TypeError) as exc:
             raise CustomCodeError(self.id, self.name, f"the output is not a value Flowless can pass on ({exc})") from None
+
+    def as_tools(self) -> list[Tool]:
+        """Tool mode: one tool per output, its arguments the fields marked `tool_mode`; each call
+        of a tool is one sandbox call with those fields set from the Agent's arguments."""
+        arguments = [name for name, spec in self.vertex.fields.items() if spec.get("tool_mode")]
+        schema = {
+            "type": "object",
+            "properties": {name: {"type": "string", "description": str(self.vertex.fields[name].get("info") or self.vertex.fields[name].get("display_name") or name)} for name in arguments},
+            "required": [],
+        }
+        rows = [row for row in self.params.get("tools_metadata") or [] if isinstance(row, dict)]
+        tools = []
+        for index, output in enumerate(o for o in self.outputs if o.name != "component_as_tool"):
+            row = rows[index] if index < len(rows) else {}
+            if row.get("status") is False:
+                continue
+            name = str(row.get("name") or output.name)
+            description = str(row.get("description") or self.vertex.description or self.name)
+
+            async def run(args: dict[str, Any], output: Output = output) -> str:
+                saved = dict(self.params)
+                self.params.update({key: value for key, value in args.items() if key in arguments})
+                try:
+                    return to_text(await self.compute_output(output))
+                finally:
+                    self.params = saved
+
+            tools.append(Tool(name, description, schema, run, source_id=self.id))
+        return tools
 
     async def _credential(self, name: str, value: Any) -> Any:
         """A `load_from_db` field of this node: the variable's value (this node's own, only)."""
