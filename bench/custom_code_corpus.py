@@ -35,17 +35,23 @@ def code_nodes(path: Path) -> list[tuple[str, str, str]]:
     return out
 
 
-def imports_of(path: Path) -> tuple[Counter[str], Counter[str]]:
+# The sandbox layer's packages (layers/sandbox/requirements.txt), by import name.
+SANDBOX_PACKAGES = {"requests", "httpx", "pydantic", "json_repair", "certifi", "idna", "anyio", "h11", "httpcore", "charset_normalizer", "typing_extensions", "annotated_types"}
+
+
+def imports_of(path: Path) -> tuple[Counter[str], Counter[str], int, int]:
     from flowless_engine.graph.loader import load_graph
     from flowless_sandbox.shim import MODULES
 
     graph = load_graph(path.read_bytes().decode("utf-8-sig"))
     third_party: Counter[str] = Counter()
     unserved: Counter[str] = Counter()
+    nodes = served_nodes = 0
     for vertex in graph.vertices.values():
         code = vertex.user_code.get("code")
         if not code:
             continue
+        nodes += 1
         try:
             tree = ast.parse(code)
         except SyntaxError:
@@ -54,14 +60,18 @@ def imports_of(path: Path) -> tuple[Counter[str], Counter[str]]:
         for node in ast.walk(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
             seen.update(names)
+        served = True
         for name in seen:
             top = name.split(".")[0]
             if top in {"langflow", "lfx"}:
                 if name not in MODULES:
                     unserved[name] += 1
+                    served = False
             elif top not in sys.stdlib_module_names and top != "__future__":
                 third_party[top] += 1
-    return third_party, unserved
+                served = served and top in SANDBOX_PACKAGES
+        served_nodes += served
+    return third_party, unserved, nodes, served_nodes
 
 
 def main() -> int:
@@ -78,7 +88,7 @@ def main() -> int:
     kinds: Counter[str] = Counter()
     third_party: Counter[str] = Counter()
     unserved: Counter[str] = Counter()
-    holding = 0
+    holding = code_fields = served_total = 0
     kit = Kit()
     with only_loopback():
         try:
@@ -91,7 +101,9 @@ def main() -> int:
                     continue
                 holding += 1
                 kinds.update(kind for _, _, kind in nodes)
-                used, missing = imports_of(path)
+                used, missing, with_code, served = imports_of(path)
+                code_fields += with_code
+                served_total += served
                 third_party.update(used)
                 unserved.update(missing)
                 outcome = check_flow(path, kit, args.timeout)
@@ -103,6 +115,7 @@ def main() -> int:
     print(f"\n{holding} of {len(files)} flows hold user code ({sum(kinds.values())} nodes: "
           + ", ".join(f"{n} {k}" for k, n in kinds.most_common()) + ")")
     print("after approval: " + ", ".join(f"{n} {k}" for k, n in outcomes.most_common()))
+    print(f"nodes whose `code` imports only what the sandbox serves: {served_total} of {code_fields}")
     print("third-party modules imported (nodes): " + ", ".join(f"{m} {n}" for m, n in third_party.most_common()))
     print("langflow/lfx modules the sandbox does not serve (nodes): " + ", ".join(f"{m} {n}" for m, n in unserved.most_common(25)))
     return 0
