@@ -237,3 +237,52 @@ def test_the_run_refuses_tenant_ids_from_the_call_the_sandbox_gets_the_runs_tena
     assert text_of(run(app_client, api_env["key"], flow_id)) == flow_id
     assert run(app_client, api_env["other_key"], flow_id).status_code == 404
     assert (TENANT, OTHER_TENANT) == ("acme", "globex")
+
+
+# ---- through Lambda's Invoke API (the CustomCodeFunction's path in AWS) -----------------------------
+
+
+@pytest.fixture
+def lambda_sandbox(monkeypatch: pytest.MonkeyPatch):
+    from flowless import custom_code
+    from flowless.settings import reset_settings_cache
+    from tests.support.lambda_server import LambdaServer
+
+    with LambdaServer(timeout_s=3) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", server.base_url)
+        monkeypatch.setenv("CUSTOM_CODE_FUNCTION", "flowless-test-custom-code")
+        monkeypatch.setenv("FLOWLESS_CUSTOM_CODE_TIMEOUT_SECONDS", "3")
+        reset_settings_cache()
+        custom_code._lambda_client.cache_clear()
+        yield server
+    reset_settings_cache()
+    custom_code._lambda_client.cache_clear()
+
+
+def test_in_aws_each_vertex_is_one_invocation_with_the_tenant_as_tenant_id(app_client, api_env, lambda_sandbox):
+    key = api_env["key"]
+    flow = save(app_client, key, ECHO)
+    approve(app_client, key, ECHO)
+    answer = run(app_client, key, flow["id"], "from A")
+    assert answer.status_code == 200, answer.text
+    assert text_of(answer) == "echo: from A"
+    [invocation] = lambda_sandbox.requests
+    assert invocation.path == "/2015-03-31/functions/flowless-test-custom-code/invocations"
+    assert invocation.headers["x-amz-tenant-id"] == TENANT
+    call = json.loads(invocation.body)
+    assert call["tenant"] == TENANT and call["node"]["code"] == {"code": ECHO} and call["inputs"]["input_value"]["text"] == "from A"
+
+    other = save(app_client, api_env["other_key"], ECHO)
+    approve(app_client, api_env["other_key"], ECHO)
+    assert text_of(run(app_client, api_env["other_key"], other["id"], "from B")) == "echo: from B"
+    assert lambda_sandbox.requests[-1].headers["x-amz-tenant-id"] == OTHER_TENANT
+    assert "from A" not in lambda_sandbox.requests[-1].body.decode()
+
+
+def test_in_aws_a_timed_out_or_crashed_sandbox_is_a_502_naming_the_node(app_client, api_env, lambda_sandbox):
+    key = api_env["key"]
+    for body, says in (("        import time\n        time.sleep(30)", "timed out"), ("        import os\n        os._exit(7)", "exit status 7")):
+        answer = run(app_client, key, approved_flow(app_client, key, body, name=says))
+        assert answer.status_code == 502, answer.text
+        assert answer.json()["detail"]["node_id"] == "Custom-1" and says in answer.json()["detail"]["message"]
+    still_serving(app_client, key)
