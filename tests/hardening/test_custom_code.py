@@ -20,9 +20,7 @@ from flowless_engine.graph.code import is_stock, stock_hashes
 from flowless_engine.graph.loader import load_graph
 from flowless_engine.runtime.code import code_items
 from tests.support.custom_code import ApprovingRunner, component_code, custom_flow, sha256
-from tests.support.engine_kit import SHARED_FLOWS, component_node, edge, field, flow, raw_node, shared_flow
-
-WILD_FLOWS = SHARED_FLOWS.parent / "wild-flows"
+from tests.support.engine_kit import component_node, edge, field, flow, raw_node, shared_flow, shared_flow_names
 
 
 def texts(outputs) -> list[str]:
@@ -36,19 +34,19 @@ def test_langflow_code_hash_is_the_sha256_prefix_of_the_code_and_the_stock_table
     """Langflow's export metadata `code_hash` is sha256(code)[:12] (measured on the corpus), and the
     stock table recognises the starters' code of every release they come from."""
     checked = 0
-    for path in sorted(SHARED_FLOWS.glob("*.json")):
-        for node in json.loads(path.read_text(encoding="utf-8"))["data"]["nodes"]:
+    for name in shared_flow_names():
+        for node in shared_flow(name)["data"]["nodes"]:
             body = node["data"].get("node") or {}
             code = (body.get("template", {}).get("code") or {}).get("value")
             declared = (body.get("metadata") or {}).get("code_hash")
             if isinstance(code, str) and declared:
                 assert sha256(code)[:12] == declared
-                assert is_stock(code), (path.name, node["id"])
+                assert is_stock(code), (name, node["id"])
                 checked += 1
     assert checked >= 20 and len(stock_hashes()) > 3000
 
 
-@pytest.mark.parametrize("name", [p.stem for p in sorted(SHARED_FLOWS.glob("*.json"))])
+@pytest.mark.parametrize("name", shared_flow_names())
 def test_stock_flows_hold_no_code_to_approve(name):
     assert code_items(load_graph(shared_flow(name))) == []
 
@@ -221,3 +219,18 @@ def test_the_code_gets_only_its_own_nodes_credentials():
     outputs = run_flow_from_json(exported, "hi", code_runner=runner, variables={"MINE": "s3cret-mine", "OTHER": "s3cret-other"})
     assert texts(outputs) == ["s3cret-mine|hi"]
     assert "s3cret-other" not in json.dumps(runner.calls)
+
+
+def test_an_edited_chat_output_keeps_langflows_message_storage():
+    from flowless_engine.runtime.services import InMemoryMessageStore
+
+    code = component_code("        return Message(text='[' + self.input_value + ']')", output="message", method="message_response")
+    fields = {"code": field("code", code, type="code"), "input_value": field("input_value", "", input_types=["Message"]),
+              "should_store_message": field("should_store_message", True, type="bool")}
+    nodes = [component_node("ChatInput-1", "ChatInput"),
+             raw_node("ChatOutput-1", "ChatOutput", fields, outputs=[{"name": "message", "method": "message_response", "types": ["Message"]}])]
+    store = InMemoryMessageStore()
+    outputs = run_flow_from_json(flow(nodes, [edge("ChatInput-1", "message", "ChatOutput-1", "input_value")]), "hi", code_runner=ApprovingRunner(), message_store=store)
+    assert texts(outputs) == ["[hi]"]
+    stored = store.messages
+    assert [(m.sender, m.text) for m in stored] == [("User", "hi"), ("Machine", "[hi]")]

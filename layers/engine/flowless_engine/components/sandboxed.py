@@ -9,11 +9,16 @@ from flowless_engine.components.base import Component, Output, Tool, to_text
 from flowless_engine.errors import CodeNotApprovedError, CustomCodeError
 
 
+# Edited chat components keep Langflow's storage rule: their messages are stored and announced.
+_CHAT_TYPES = {"ChatInput", "ChatOutput"}
+
+
 class SandboxedComponent(Component):
     category = "custom_components"
 
     def __init__(self, vertex, params, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(vertex, params, ctx)
+        self.stores_messages = vertex.type in _CHAT_TYPES
         declared = [o for o in vertex.outputs if o.get("name")]
         self.outputs = tuple(Output(o["name"], "_from_sandbox", tuple(o.get("types") or ())) for o in declared) or (Output("output", "_from_sandbox", ("Data",)),)
 
@@ -62,9 +67,25 @@ class SandboxedComponent(Component):
             for name in answer["stop"]:
                 self.stop(str(name))
         try:
-            return from_checkpoint(answer.get("value"))
+            value = from_checkpoint(answer.get("value"))
         except (ValueError, KeyError, TypeError) as exc:
             raise CustomCodeError(self.id, self.name, f"the output is not a value Flowless can pass on ({exc})") from None
+        if self.stores_messages and isinstance(value, Message):
+            await self._store(value)
+        return value
+
+    async def _store(self, message: "Message") -> None:
+        from flowless_engine.components.base import to_bool
+        from flowless_engine.components.io import message_event
+
+        message.session_id = message.session_id or self.ctx.session_id
+        message.flow_id = message.flow_id or self.ctx.flow_id
+        message.run_id = self.ctx.run_id
+        message.sender = message.sender or ("User" if self.vertex.type == "ChatInput" else "Machine")
+        message.sender_name = message.sender_name or ("User" if self.vertex.type == "ChatInput" else "AI")
+        if to_bool(self.params.get("should_store_message", True)) and message.session_id:
+            await self.ctx.store_message(message)
+            self.ctx.emit("add_message", message_event(message))
 
     def as_tools(self) -> list[Tool]:
         """Tool mode: one tool per output, its arguments the fields marked `tool_mode`; each call

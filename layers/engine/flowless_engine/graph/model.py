@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowless_engine.graph.code import EXECUTED_INPUTS, sha256
+
 
 @dataclass
 class Edge:
@@ -39,15 +41,11 @@ class Vertex:
     @property
     def runs_code(self) -> bool:
         """Served by the sandbox: user code, or a stock type that executes one of its inputs."""
-        from flowless_engine.graph.code import EXECUTED_INPUTS
-
         return bool(self.user_code) or self.type in EXECUTED_INPUTS
 
     @property
     def code_hashes(self) -> dict[str, str]:
         """field → SHA-256 of each piece of code this node needs approved."""
-        from flowless_engine.graph.code import sha256
-
         return {name: sha256(text) for name, text in self.user_code.items()}
 
     def value(self, name: str, default: Any = None) -> Any:
