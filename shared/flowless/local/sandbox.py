@@ -25,8 +25,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-SANDBOX_ROOT = Path(__file__).resolve().parents[3] / "layers" / "sandbox"
-ENTRY = SANDBOX_ROOT / "flowless_sandbox" / "__main__.py"
+
+
+def _entry() -> Path:
+    """flowless_sandbox/__main__.py: in this checkout (layers/sandbox), else where it is installed
+    (located, never imported: this process must not load the sandbox runtime)."""
+    in_checkout = Path(__file__).resolve().parents[3] / "layers" / "sandbox" / "flowless_sandbox" / "__main__.py"
+    if in_checkout.is_file():
+        return in_checkout
+    import importlib.util
+
+    spec = importlib.util.find_spec("flowless_sandbox")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the sandbox runtime (flowless_sandbox) is not installed")
+    return Path(spec.origin).with_name("__main__.py")
+
+
+ENTRY = _entry()
 MAX_ANSWER_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit, the same here
 
 

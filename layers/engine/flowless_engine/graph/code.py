@@ -11,12 +11,12 @@ supplies (the sandbox), which runs it only when the tenant approved every hash o
 
 from __future__ import annotations
 
-import hashlib
+import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-STOCK_TABLE = Path(__file__).resolve().parent.parent / "data" / "stock_code.txt"
+# (hashlib is imported on first use: a flow without code never needs it.)
+STOCK_TABLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "stock_code.txt")
 
 # Stock components that execute an input's text as Python (the input is code to approve).
 EXECUTED_INPUTS: dict[str, tuple[str, ...]] = {
@@ -28,13 +28,16 @@ EXECUTED_INPUTS: dict[str, tuple[str, ...]] = {
 
 
 def sha256(text: str) -> str:
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @lru_cache(maxsize=1)
 def stock_hashes() -> frozenset[str]:
     """Langflow's `code_hash` (sha256 of the source, 12 hex digits) of every stock component."""
-    lines = STOCK_TABLE.read_text(encoding="ascii").splitlines()
+    with open(STOCK_TABLE, encoding="ascii") as table:
+        lines = table.read().splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
