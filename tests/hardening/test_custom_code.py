@@ -234,3 +234,18 @@ def test_an_edited_chat_output_keeps_langflows_message_storage():
     assert texts(outputs) == ["[hi]"]
     stored = store.messages
     assert [(m.sender, m.text) for m in stored] == [("User", "hi"), ("Machine", "[hi]")]
+
+
+def test_the_code_never_gets_a_variable_from_the_process_environment(monkeypatch):
+    """With the environment fallback on (FLOWLESS_FALLBACK_TO_ENV_VARS), native components may read
+    a variable from the environment; custom code may not (it would read the run's credentials)."""
+    from flowless_engine.errors import MissingVariableError
+
+    monkeypatch.setenv("RUN_FUNCTION_SECRET", "s3cret-of-the-process")
+    code = component_code("        return Message(text=self.api_key)", inputs='MessageTextInput(name="input_value"), MessageTextInput(name="api_key")')
+    exported = custom_flow(code, extra_fields={"api_key": field("api_key", "RUN_FUNCTION_SECRET", password=True, load_from_db=True)})
+    runner = ApprovingRunner()
+    with pytest.raises(MissingVariableError):
+        run_flow_from_json(exported, "hi", code_runner=runner, fallback_to_env_vars=True)
+    assert runner.calls == []
+    assert texts(run_flow_from_json(exported, "hi", code_runner=runner, fallback_to_env_vars=True, variables={"RUN_FUNCTION_SECRET": "stored"})) == ["stored"]

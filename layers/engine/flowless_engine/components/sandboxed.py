@@ -117,11 +117,23 @@ class SandboxedComponent(Component):
         return tools
 
     async def _credential(self, name: str, value: Any) -> Any:
-        """A `load_from_db` field of this node: the variable's value (this node's own, only)."""
+        """A `load_from_db` field of this node: the variable's value (this node's own, only), from
+        the tenant's variables or the request's, never from the process environment (the
+        environment fallback would hand the run function's own credentials to the code)."""
+        from flowless_engine.errors import MissingVariableError
+        from flowless_engine.runtime.services import DictVariableResolver
+
         spec = self.field_spec(name)
-        if spec.get("load_from_db") and isinstance(value, str) and value:
-            return await self.secret(name)
-        return value
+        if not (spec.get("load_from_db") and isinstance(value, str) and value):
+            return value
+        for candidate in (value, value.upper()):
+            if candidate in self.ctx.request_variables:
+                return self.ctx.request_variables[candidate]
+        resolver = getattr(self.ctx.variables, "primary", self.ctx.variables)  # past an environment fallback
+        stored = resolver.values.get(value) if isinstance(resolver, DictVariableResolver) else await resolver.get(value)
+        if stored is None:
+            raise MissingVariableError(value, field=name)
+        return stored
 
 
 # Field attributes the code may look at (its template), never the engine's own bookkeeping.
