@@ -3,7 +3,9 @@
   approvals  flows table  pk tenant | CODE#<sha256>
 
 An approval is the tenant's own: another tenant approving the same code approves nothing here.
-Revoking deletes the item; the next run of a flow holding that code is refused again.
+Revoking deletes the item; the next run of a flow holding that code is refused again (in another
+warm container, within FLOWLESS_READ_CACHE_SECONDS: the approved set is read once per that time,
+store/read_cache.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 
-from flowless.store import clock
+from flowless.store import clock, read_cache
 from flowless.store.companions import CompanionModel
 from flowless.store.models import FlowItem, _meta
 from flowless.store.tenancy import check_tenant
@@ -59,6 +61,7 @@ class ApprovalRepository:
     def approve(self, sha256: str, approved_by: str, note: str | None = None) -> Approval:
         item = ApprovalItem(self.tenant, CODE_PREFIX + check_sha256(sha256), sha256=sha256, approved_by=approved_by or "unknown", approved_at=clock.now(), note=note)
         item.save()
+        read_cache.APPROVALS.invalidate()
         return _approval(item)
 
     def revoke(self, sha256: str) -> bool:
@@ -67,6 +70,7 @@ class ApprovalRepository:
         except ApprovalItem.DoesNotExist:
             return False
         item.delete()
+        read_cache.APPROVALS.invalidate()
         return True
 
     def list(self) -> list[Approval]:
@@ -74,10 +78,11 @@ class ApprovalRepository:
         return sorted((_approval(item) for item in items), key=lambda a: a.approved_at)
 
     def approved(self, hashes: set[str]) -> set[str]:
-        """Which of `hashes` this tenant approved (one query; a tenant approves few pieces of code)."""
+        """Which of `hashes` this tenant approved (one query, kept briefly by the warm process)."""
         if not hashes:
             return set()
-        return {a.sha256 for a in self.list()} & hashes
+        everything = read_cache.APPROVALS.get_or_load((self.tenant,), lambda: frozenset(a.sha256 for a in self.list()))
+        return set(everything & hashes)
 
 
 def _approval(item: ApprovalItem) -> Approval:
