@@ -166,6 +166,10 @@ def check_flow(path: Path, kit: Kit, timeout_s: float) -> Outcome:
         service.reset()
         service.prepare(graph, node_ids, setup)
     settings = EngineSettings(allow_loopback=True, http_timeout_s=min(timeout_s, 20.0), http_retries=0, max_agent_iterations=10)
+    if setup.settings:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, **setup.settings)
     if any(vertex.runs_code for vertex in graph.vertices.values()):
         # User code runs as it would after the tenant approved it: every hash, in the local sandbox.
         from tests.support.custom_code import ApprovingRunner

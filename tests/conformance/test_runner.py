@@ -20,7 +20,10 @@ def _write(folder: Path, name: str, exported: dict | str) -> None:
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> Corpus:
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
+    from tests.conformance import services
+
+    monkeypatch.setitem(services.NEEDS, "URLComponent", "the open web")  # a service the kit does not have
     folder = tmp_path / "corpus"
     folder.mkdir()
     _write(folder, "chat", llm_flow(model=[{"name": "gpt-4o-mini", "provider": "OpenAI"}]))
@@ -47,7 +50,7 @@ def test_every_flow_gets_its_verdict_and_the_corpus_a_summary(corpus: Corpus, tm
         "broken": "fails: does not load: Invalid flow: Flow is not valid JSON: Expecting value: line 1 column 21 (char 20)",
         "chat": "runs",
         "explicit endpoint": "runs",  # the model server's URL replaced the node's own
-        "web": "loads but needs web pages (URLComponent-1)",
+        "web": "loads but needs the open web (URLComponent-1)",
     }
     assert "-- tiny: 5 flows: 2 run (40%), 1 load but need a service or value, 1 refused, 1 fail" in out
 
@@ -55,7 +58,7 @@ def test_every_flow_gets_its_verdict_and_the_corpus_a_summary(corpus: Corpus, tm
 def test_a_flow_expected_to_run_that_does_not_fails_the_run(corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([], corpus_list=[corpus], expected_path=_expect(tmp_path, ["chat", "web", "gone"])) == 1
     captured = capsys.readouterr()
-    assert "REGRESSION tiny: web: loads but needs web pages (URLComponent-1)" in captured.err
+    assert "REGRESSION tiny: web: loads but needs the open web (URLComponent-1)" in captured.err
     assert "REGRESSION tiny: gone: expected to run, but the corpus has no such flow" in captured.err
     assert "new pass (add it to expected.json): tiny: explicit endpoint" in captured.out
 

@@ -81,6 +81,7 @@ async def arun_flow_from_json(
     vectors: Any = None,
     knowledge: Any = None,
     code_runner: Any = None,
+    flows: Any = None,
 ) -> list[Record]:
     from flowless_engine.graph.loader import load_graph
     from flowless_engine.runtime.run import run_graph
@@ -109,6 +110,7 @@ async def arun_flow_from_json(
         vectors=vectors,  # a VectorStore and KnowledgeBases (flowless_engine.vectors) for Knowledge nodes
         knowledge=knowledge,
         code_runner=code_runner,  # runs approved user code (runtime/code.py); None: none approved
+        flows=_flow_resolver(flows),  # other flows Run Flow / Sub Flow / Flow as Tool may call
     )
     try:
         result = await run_graph(graph, request, ctx)
@@ -116,6 +118,18 @@ async def arun_flow_from_json(
         if ctx.http_client is not None:  # made for this run: close its connections
             await ctx.http_client.aclose()
     return _records(result.response()["outputs"])
+
+
+def _flow_resolver(flows: Any) -> Any:
+    """A FlowResolver from a resolver, or a list of flow exports (dicts or paths)."""
+    if flows is None or hasattr(flows, "get") and not isinstance(flows, (list, tuple, dict)):
+        return flows
+    import json
+
+    from flowless_engine.runtime.services import DictFlowResolver
+
+    items = flows if isinstance(flows, (list, tuple)) else [flows]
+    return DictFlowResolver([item if isinstance(item, dict) else json.loads(Path(item).read_text(encoding="utf-8")) for item in items])
 
 
 def run_flow_from_json(flow: str | Path | dict[str, Any], input_value: str | None = None, **kwargs: Any) -> list[Record]:

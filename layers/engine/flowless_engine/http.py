@@ -244,10 +244,11 @@ class HttpClient:
         content: bytes | str | None = None,
         timeout: float | None = None,
         raise_for_status: bool = True,
+        follow_redirects: bool = True,
     ) -> HttpResponse:
         import httpx
 
-        response = await self._open(method, url, headers, json, content, timeout)
+        response = await self._open(method, url, headers, json, content, timeout, follow_redirects)
         try:
             body = await self._read_body(response)
         except httpx.TimeoutException as exc:
@@ -319,14 +320,16 @@ class HttpClient:
             self._clients[loop] = client
         return client
 
-    async def _open(self, method: str, url: str, headers: dict[str, str] | None, json: Any, content: bytes | str | None, timeout: float | None) -> "httpx.Response":
+    async def _open(self, method: str, url: str, headers: dict[str, str] | None, json: Any, content: bytes | str | None, timeout: float | None,
+                    follow_redirects: bool = True) -> "httpx.Response":
         """Send with retries and checked redirects; the returned response is open (streaming)."""
         import httpx
 
         limit = timeout if timeout is not None else self.timeout_s
         for attempt in range(self.retries + 1):
             try:
-                response = await self._follow(method, url, dict(headers or {}), json, content, httpx.Timeout(limit))
+                response = await self._follow(method, url, dict(headers or {}), json, content, httpx.Timeout(limit),
+                                               MAX_REDIRECTS if follow_redirects else 0)
             except httpx.TimeoutException as exc:
                 raise HttpTimeout(f"{urlsplit(url).hostname} did not answer within {limit:g}s") from exc
             except httpx.TransportError as exc:
@@ -343,14 +346,16 @@ class HttpClient:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _follow(self, method: str, url: str, headers: dict[str, str], json: Any, content: bytes | str | None, timeout: "httpx.Timeout") -> "httpx.Response":
+    async def _follow(self, method: str, url: str, headers: dict[str, str], json: Any, content: bytes | str | None, timeout: "httpx.Timeout",
+                      max_redirects: int = MAX_REDIRECTS) -> "httpx.Response":
+        """Send, following up to `max_redirects` redirects (0: the redirect itself is the answer)."""
         client = self._client()
-        for _ in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             await self.check_url(url)
             request = client.build_request(method, url, headers=headers, json=json, content=content, timeout=timeout)
             response = await client.send(request, stream=True)
             location = response.headers.get("location")
-            if response.status_code not in REDIRECT_STATUSES or not location:
+            if response.status_code not in REDIRECT_STATUSES or not location or hop >= max_redirects < MAX_REDIRECTS:
                 return response
             await response.aclose()
             target = response.url.join(location)

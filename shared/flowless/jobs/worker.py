@@ -349,7 +349,7 @@ class BuildSteps:
 
     def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None) -> Any:
         from flowless.custom_code import check_flow_code
-        from flowless.runs import _file_store, _variables, engine_settings
+        from flowless.runs import TenantFlows, _file_store, _variables, engine_settings
         from flowless_engine.runtime.context import RunContext
         from flowless.vectors import knowledge_services
 
@@ -365,6 +365,7 @@ class BuildSteps:
             # Approved user code: checked again at every step (a revoked approval stops the build).
             code_runner=check_flow_code(self.tenant, graph),
             tenant=self.tenant,
+            flows=TenantFlows(self.tenant),  # Run Flow / Sub Flow / Flow as Tool: this tenant's flows
             **knowledge_services(self.tenant),  # knowledge bases (RAG), connected on first use
         )
         if messages is not None:
