@@ -1,10 +1,10 @@
 """Approved user code for a tenant's run: the check every entry point calls, and the code runner.
 
-    runner = code_runner(tenant, graph)   # None when the graph holds no user code
-    check_code(graph, runner)             # (the engine calls it too) 422 CODE_NOT_APPROVED
+    runner = check_flow_code(tenant, graph)   # 422 CODE_NOT_APPROVED, or the run's code runner
+    RunContext(..., code_runner=runner, tenant=tenant)
 
-`check_flow_code(tenant, graph)` does both: /run, /build, webhooks (and MCP, workflows) call it
-before anything runs, so a flow with unapproved code is refused the same way everywhere.
+/run, /build, webhooks (and MCP, workflows) call it before anything runs, so a flow with
+unapproved code is refused the same way everywhere; the engine checks again, sub-flows included.
 
 The runner hands each code-bearing vertex to the sandbox: the CustomCodeFunction (Lambda tenant
 isolation mode, invoked with the tenant as tenant id) when CUSTOM_CODE_FUNCTION is set, else a
@@ -25,13 +25,18 @@ if TYPE_CHECKING:
 
 
 class TenantCodeRunner:
-    """The tenant's approved hashes (read once per run) and the sandbox to call."""
+    """The tenant's approved hashes (read on first need, kept briefly per warm process) and the
+    sandbox to call. One per run; sub-flows the run calls share it."""
 
-    def __init__(self, tenant: str, approved: set[str]) -> None:
+    def __init__(self, tenant: str, approved: set[str] | None = None) -> None:
         self.tenant = tenant
-        self._approved = frozenset(approved)
+        self._approved = frozenset(approved) if approved is not None else None
 
     def approved(self, sha256: str) -> bool:
+        if self._approved is None:
+            from flowless.store.code_approvals import ApprovalRepository
+
+            self._approved = ApprovalRepository(self.tenant).approved_set()
         return sha256 in self._approved
 
     async def run(self, call: dict[str, Any]) -> dict[str, Any]:
@@ -45,23 +50,15 @@ class TenantCodeRunner:
         return await sandbox.call(call)
 
 
-def code_runner(tenant: str, graph: "Graph") -> TenantCodeRunner | None:
-    """A runner for `graph`'s user code with the tenant's approvals; None when it holds none."""
-    if not any(vertex.runs_code for vertex in graph.vertices.values()):
-        return None
-    hashes = {digest for vertex in graph.vertices.values() for digest in vertex.code_hashes.values()}
-    from flowless.store.code_approvals import ApprovalRepository
-
-    return TenantCodeRunner(tenant, ApprovalRepository(tenant).approved(hashes))
-
-
-def check_flow_code(tenant: str, graph: "Graph") -> TenantCodeRunner | None:
-    """Refuse (CodeNotApprovedError, 422) a graph holding code the tenant has not approved; the
-    runner to put in the RunContext otherwise. Every entry point that runs a flow calls this."""
+def check_flow_code(tenant: str, graph: "Graph") -> TenantCodeRunner:
+    """Refuse (CodeNotApprovedError, 422) a graph holding code the tenant has not approved, before
+    anything runs; otherwise the runner to put in the RunContext (it reads no approval until a
+    graph holds code: a flow without code costs nothing). Every entry point that runs a flow
+    calls this."""
     from flowless_engine.runtime.code import check_code
 
-    runner = code_runner(tenant, graph)
-    if runner is not None:
+    runner = TenantCodeRunner(tenant)
+    if any(vertex.runs_code for vertex in graph.vertices.values()):
         check_code(graph, runner)
     return runner
 

@@ -77,12 +77,13 @@ class ApprovalRepository:
         items = ApprovalItem.query(self.tenant, ApprovalItem.sk.startswith(CODE_PREFIX))
         return sorted((_approval(item) for item in items), key=lambda a: a.approved_at)
 
+    def approved_set(self) -> frozenset[str]:
+        """Every hash this tenant approved (one query, kept briefly by the warm process)."""
+        return read_cache.APPROVALS.get_or_load((self.tenant,), lambda: frozenset(a.sha256 for a in self.list()))
+
     def approved(self, hashes: set[str]) -> set[str]:
-        """Which of `hashes` this tenant approved (one query, kept briefly by the warm process)."""
-        if not hashes:
-            return set()
-        everything = read_cache.APPROVALS.get_or_load((self.tenant,), lambda: frozenset(a.sha256 for a in self.list()))
-        return set(everything & hashes)
+        """Which of `hashes` this tenant approved."""
+        return set(self.approved_set() & hashes) if hashes else set()
 
 
 def _approval(item: ApprovalItem) -> Approval:
