@@ -249,3 +249,25 @@ def test_the_code_never_gets_a_variable_from_the_process_environment(monkeypatch
         run_flow_from_json(exported, "hi", code_runner=runner, fallback_to_env_vars=True)
     assert runner.calls == []
     assert texts(run_flow_from_json(exported, "hi", code_runner=runner, fallback_to_env_vars=True, variables={"RUN_FUNCTION_SECRET": "stored"})) == ["stored"]
+
+
+async def test_a_sub_flows_code_is_checked_and_run_with_the_same_approvals():
+    """Run Flow: the called flow's code needs the tenant's approval like the caller's own."""
+    from flowless_engine.runtime.services import DictFlowResolver
+    from tests.support.component_runs import run_flow, value
+    from tests.support.flows import edge as parent_edge, flow as parent_flow_of, node
+
+    code = component_code("        return Message(text='child says ' + self.input_value)", output="out")
+    child = custom_flow(code, flow_id="5d1c4e3a-0000-4000-8000-00000000c0de", name="Child with code")
+    run_node = node("RunFlow-r", "RunFlow", {"flow_name_selected": "Child with code"})
+    run_node["data"]["node"]["template"]["ChatInput-1~input_value"] = {"name": "ChatInput-1~input_value", "type": "str", "value": "",
+                                                                      "input_types": ["Message"], "display_name": "Chat Input", "show": True}
+    run_node["data"]["node"]["outputs"] = [{"name": "ChatOutput-1~message", "method": "_dynamic", "types": ["Message"], "display_name": "Chat Output"}]
+    parent = parent_flow_of("Parent", [node("ChatInput-c", "ChatInput"), run_node, node("ChatOutput-o", "ChatOutput")],
+                            [parent_edge("ChatInput-c", "message", "RunFlow-r", "ChatInput-1~input_value"),
+                             parent_edge("RunFlow-r", "ChatOutput-1~message", "ChatOutput-o", "input_value")])
+    flows = DictFlowResolver([child])
+    with pytest.raises(CodeNotApprovedError):
+        await run_flow(parent, "hi", flows=flows, code_runner=ApprovingRunner(approved=set()))
+    result = await run_flow(parent, "hi", flows=flows, code_runner=ApprovingRunner(approved={sha256(code)}))
+    assert value(result, "ChatOutput-o").text == "child says hi"
