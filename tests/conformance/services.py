@@ -65,6 +65,7 @@ NEEDS: dict[str, str] = {
     "ComposioAPI": "composio",
     # SQL databases (SQLite in a temporary folder)
     "SQLComponent": "database",
+    "SQLAgent": "database",
     # the tenant's files (written into the files root)
     "SaveToFile": "files",
     "Directory": "files",
@@ -443,12 +444,14 @@ class DatabaseService(Service):
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
         setup.settings["sqlite_root"] = self._dir.name
         for node_id in node_ids:
-            spec = graph.vertices[node_id].fields.get("database_url") or {}
+            fields = graph.vertices[node_id].fields
+            url_field = "database_uri" if "database_uri" in fields else "database_url"  # SQL Agent / SQL Database
+            spec = fields.get(url_field) or {}
             if spec.get("load_from_db") and spec.get("value"):
                 setup.variables[spec["value"]] = "sqlite:///conformance.db"
             else:
-                setup.tweak(node_id, "database_url", "sqlite:///conformance.db")
-            if not (graph.vertices[node_id].fields.get("query") or {}).get("value"):
+                setup.tweak(node_id, url_field, "sqlite:///conformance.db")
+            if url_field == "database_url" and not (fields.get("query") or {}).get("value"):
                 setup.tweak(node_id, "query", "select name, price from products order by price")
 
 

@@ -39,12 +39,13 @@ def _records(value: Any) -> Any:
 
 
 def _load_flow(flow: str | Path | dict[str, Any]) -> dict[str, Any] | str:
-    """The flow as a dict, or as JSON text for `load_graph` to parse (and to report if malformed)."""
+    """The flow as a dict, or as JSON text for `load_graph` to parse (and to report if malformed).
+    A file may start with a UTF-8 byte-order mark."""
     if isinstance(flow, dict):
         return flow
-    text = str(flow)
+    text = str(flow).removeprefix("\ufeff")
     if isinstance(flow, Path) or not text.lstrip().startswith("{"):
-        text = Path(flow).read_text(encoding="utf-8")
+        text = Path(flow).read_text(encoding="utf-8-sig")
     return text
 
 
@@ -96,7 +97,8 @@ async def arun_flow_from_json(
         session_id=session_id,
         stream=stream,
     )
-    base = settings or EngineSettings.from_env()
+    # In the caller's own process: loopback and private networks allowed unless the environment says no.
+    base = settings or EngineSettings.from_env(library=True)
     ctx = RunContext(
         flow_id=graph.flow_id,
         session_id=session_id or graph.flow_id,

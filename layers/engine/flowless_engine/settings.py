@@ -52,13 +52,18 @@ class EngineSettings:
     service_urls: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_env(cls) -> "EngineSettings":
+    def from_env(cls, *, library: bool = False) -> "EngineSettings":
+        """The settings from FLOWLESS_* environment variables. `library=True` is for a flow run in
+        the user's own process (run_flow_from_json, export-python scripts): there the network guard
+        protects nobody from a tenant, so loopback and private networks (a local Ollama, a vLLM on
+        the LAN) are allowed unless FLOWLESS_ALLOW_LOOPBACK / FLOWLESS_ALLOW_PRIVATE_NETWORKS say
+        otherwise. The service keeps the strict defaults. Metadata addresses are always refused."""
         return cls(
             default_provider=os.environ.get("FLOWLESS_DEFAULT_MODEL_PROVIDER", cls.default_provider),
             default_model=os.environ.get("FLOWLESS_DEFAULT_MODEL", cls.default_model),
             fallback_to_env=_env_bool("FLOWLESS_FALLBACK_TO_ENV_VARS", cls.fallback_to_env),
-            allow_private_networks=_env_bool("FLOWLESS_ALLOW_PRIVATE_NETWORKS", cls.allow_private_networks),
-            allow_loopback=_env_bool("FLOWLESS_ALLOW_LOOPBACK", cls.allow_loopback),
+            allow_private_networks=_env_bool("FLOWLESS_ALLOW_PRIVATE_NETWORKS", library or cls.allow_private_networks),
+            allow_loopback=_env_bool("FLOWLESS_ALLOW_LOOPBACK", library or cls.allow_loopback),
             http_timeout_s=float(os.environ.get("FLOWLESS_HTTP_TIMEOUT", cls.http_timeout_s)),
             http_retries=int(os.environ.get("FLOWLESS_HTTP_RETRIES", cls.http_retries)),
             max_agent_iterations=int(os.environ.get("FLOWLESS_MAX_AGENT_ITERATIONS", cls.max_agent_iterations)),
