@@ -202,7 +202,7 @@ async def upload_project(request: Request, caller: Caller = Depends(requires("wr
     document = _project_document(content)
     if document is not None:
         name, description = str(document["folder_name"]) or name, str(document.get("folder_description") or "")
-    payloads = checked(parsed(flows))
+    payloads = checked(parsed(flows), caller.tenant)
     try:
         _project_name(name)
     except ValueError as exc:
