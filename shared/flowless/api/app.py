@@ -14,7 +14,7 @@ from flowless.api.idempotency import Idempotency
 
 # group → module(s) under flowless.api exposing `router` (and optionally `root_router`, `v2_router`)
 GROUPS: dict[str, str | tuple[str, ...]] = {
-    "run": ("run", "simple_run", "responses"),
+    "run": ("run", "simple_run", "responses", "mcp"),
     "health": "health",
     "monitor": "monitor",
     "flows": "flows",
