@@ -56,7 +56,7 @@ class MCPToolsComponent(Component):
         Input("tool", "Tool", "str", "", info="Select the tool to execute", input_kind="DropdownInput"),
         Input("tool_placeholder", "Tool Placeholder", "str", "", info="Placeholder for the tool", input_kind="MessageTextInput"),
     )
-    outputs = (Output("response", "call_selected_tool", ("DataFrame",), "Response"),)
+    outputs = (Output("response", "build_output", ("DataFrame",), "Response"),)
 
     # ---- the server -------------------------------------------------------------------------
 
@@ -149,7 +149,7 @@ class MCPToolsComponent(Component):
 
     # ---- one tool, directly ------------------------------------------------------------
 
-    async def call_selected_tool(self) -> DataFrame:
+    async def build_output(self) -> DataFrame:
         tool = self.param("tool", "")
         if not tool:
             return DataFrame([{"error": "You must select a tool"}])
@@ -206,7 +206,7 @@ class MCPSseComponent(MCPToolsComponent):
     type_name = "MCPSse"
     display_name = "MCP Tools (SSE) [DEPRECATED]"
     inputs = (Input("url", "mcp sse url", "str", "http://localhost:7860/api/v1/mcp/sse", info="sse url", input_kind="MessageTextInput"),)
-    outputs = (Output("tools", "build_tool_list", ("Tool",), "Tools"),)
+    outputs = (Output("tools", "build_output", ("Tool",), "Tools"),)
 
     async def server(self) -> Any:
         from flowless_engine.mcp_client import ServerSpec
@@ -216,7 +216,7 @@ class MCPSseComponent(MCPToolsComponent):
             raise ConfigurationError(f"Component '{self.name}' has no MCP server URL", node_id=self.id)
         return ServerSpec(name=url, url=url, timeout_s=float(self.ctx.settings.http_timeout_s))
 
-    async def build_tool_list(self) -> list[Tool]:
+    async def build_output(self) -> list[Tool]:
         return await self.build_tools()
 
 
@@ -226,10 +226,10 @@ class MCPStdioComponent(Component):
     type_name = "MCPStdio"
     display_name = "MCP Tools (stdio) [DEPRECATED]"
     inputs = (Input("command", "mcp command", "str", "uvx mcp-sse-shim@latest", info="mcp command", input_kind="MessageTextInput"),)
-    outputs = (Output("tools", "build_tool_list", ("Tool",), "Tools"),)
+    outputs = (Output("tools", "build_output", ("Tool",), "Tools"),)
 
-    async def build_tool_list(self) -> list[Tool]:
+    async def build_output(self) -> list[Tool]:
         raise ConfigurationError(STDIO_REFUSED.format(name=self.param("command", "")), node_id=self.id)
 
     async def build_tools(self) -> list[Tool]:
-        return await self.build_tool_list()
+        return await self.build_output()
