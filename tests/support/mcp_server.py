@@ -28,7 +28,7 @@ class McpTestServer:
         from mcp.server.mcpserver import MCPServer
         from mcp.server.mcpserver.exceptions import ToolError
 
-        mcp = MCPServer("flowless-test-tools", version="1.0")
+        mcp = MCPServer("flowless-test-tools", version="1.0", log_level="WARNING")
 
         @mcp.tool(description="Return the text in upper case.")
         def shout(text: str) -> str:
