@@ -23,7 +23,7 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "keys": "keys",
     "files": "files",
     "webhooks": "webhooks",
-    "build": "build",
+    "build": ("build", "workflows"),
     "knowledge": "knowledge",
 }
 ALL_GROUPS = tuple(GROUPS)

@@ -144,6 +144,13 @@ def run_request(request: dict[str, Any]) -> RunRequest:
     )
 
 
+def with_tweaks(graph: Graph, request: dict[str, Any]) -> Graph:
+    """A v2 workflow's tweaks applied to the graph (Langflow's builds take none)."""
+    from flowless_engine.runtime.tweaks import apply_tweaks
+
+    return apply_tweaks(graph, request["tweaks"]) if request.get("tweaks") else graph
+
+
 class BuildSteps:
     def __init__(self, tenant: str, job_id: str) -> None:
         self.tenant = tenant
@@ -179,9 +186,9 @@ class BuildSteps:
         events = StepEvents(get_settings().token_batch_ms)
         try:
             flow_id, flow_name, data, ttl = self._flow(job, request)
-            graph = load_graph({"data": data}, flow_id=flow_id, flow_name=flow_name)
+            graph = with_tweaks(load_graph({"data": data}, flow_id=flow_id, flow_name=flow_name), request)
             build_request = run_request(request)
-            ctx = self._context(graph, build_request, events, messages=None)
+            ctx = self._context(graph, build_request, events, messages=None, request_variables=request.get("globals"))
             prepared = prepare_build(graph, build_request, ctx)
             plan = plan_build(prepared, build_request)
         except FlowError as exc:
@@ -227,7 +234,7 @@ class BuildSteps:
         request = plan.run_request()
         events = StepEvents(get_settings().token_batch_ms)
         messages = StepMessages(self.tenant, plan.flow_id, plan.session_ttl_minutes)
-        ctx = self._context(graph, request, events, messages)
+        ctx = self._context(graph, request, events, messages, request_variables=plan.request.get("globals"))
         try:
             checkpoint = await run_engine_layer(graph, request, ctx, plan.steps[layer], checkpoint)
         except FlowError as exc:
@@ -343,7 +350,8 @@ class BuildSteps:
                 return settled
             raise TransientError(f"job {self.job_id} changed while step {step.sk} was committed") from moved
 
-    def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None) -> Any:
+    def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None,
+                 request_variables: dict[str, str] | None = None) -> Any:
         from flowless.runs import _file_store, _variables, engine_settings
         from flowless_engine.runtime.context import RunContext
         from flowless.vectors import knowledge_services
@@ -357,6 +365,7 @@ class BuildSteps:
             variables=_variables(self.tenant),
             files=_file_store(self.tenant),
             settings=engine_settings(),
+            request_variables=dict(request_variables or {}),  # a v2 workflow's `globals`
             **knowledge_services(self.tenant),  # knowledge bases (RAG), connected on first use
         )
         if messages is not None:
@@ -392,7 +401,7 @@ def _cached_graph(tenant: str, job_id: str, plan: Plan) -> Graph:
         from flowless_engine.graph.loader import load_graph
         from flowless_engine.runtime.build import prepare_build
 
-        graph = load_graph({"data": plan.data}, flow_id=plan.flow_id, flow_name=plan.flow_name)
+        graph = with_tweaks(load_graph({"data": plan.data}, flow_id=plan.flow_id, flow_name=plan.flow_name), plan.request)
         cache["graph"] = prepare_build(graph, plan.run_request())
     return cache["graph"]
 
