@@ -17,7 +17,7 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "run": ("run", "simple_run", "responses", "mcp"),
     "health": "health",
     "monitor": "monitor",
-    "flows": "flows",
+    "flows": ("flows", "mcp_settings"),
     "variables": "variables",
     "catalogue": "catalogue",
     "keys": "keys",

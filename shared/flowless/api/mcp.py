@@ -7,8 +7,8 @@
   the GET stream announces the POST endpoint, each POST is answered on the stream. The session is
   a job record and the answers its events, so the POST and the stream may run in different
   Lambda instances (the stream needs a function that streams).
-- `GET /mcp/project/{id}` lists the project's flows with their MCP settings; `PATCH` sets them.
 Tools need an API key with `execute`; another tenant's project is a 404 (`Project not found`).
+The settings routes (`GET|PATCH /mcp/project/{id}`) are in mcp_settings.py, beside the flows routes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
 
 from flowless.api.auth import Caller, requires
 from flowless.api.errors import ApiError
@@ -29,7 +28,7 @@ SSE_SESSION_KIND = "mcp-sse"
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def _project(caller: Caller, project_id: str) -> Any:
+def project_of(caller: Caller, project_id: str) -> Any:
     from flowless.mcp_server import load_project
 
     project = load_project(caller.tenant, project_id)
@@ -42,50 +41,7 @@ def _server(caller: Caller, project_id: str, request: Request) -> Any:
     from flowless.api.run import request_variables
     from flowless.mcp_server import ProjectServer
 
-    return ProjectServer(caller.tenant, _project(caller, project_id), request_variables(request))
-
-
-# --- settings ---------------------------------------------------------------------------------
-
-
-class McpFlowSettings(BaseModel):
-    id: str
-    mcp_enabled: bool | None = None
-    action_name: str | None = None
-    action_description: str | None = None
-    name: str | None = None
-    description: str | None = None
-
-
-class McpProjectUpdate(BaseModel):
-    settings: list[McpFlowSettings]
-    auth_settings: dict[str, Any] | None = None
-
-
-@router.get("/mcp/project/{project_id}")
-async def list_project_tools(project_id: str, mcp_enabled: bool = True, caller: Caller = Depends(requires("read"))) -> dict[str, Any]:
-    from flowless.mcp_server import server_name, settings_entry
-
-    project = _project(caller, project_id)
-    flows = [f for f in project.flows if f.mcp_enabled or not mcp_enabled]
-    return {"tools": [settings_entry(f) for f in flows], "auth_settings": None, "server_name": server_name(project)}
-
-
-@router.patch("/mcp/project/{project_id}")
-async def update_project_mcp_settings(project_id: str, body: McpProjectUpdate, caller: Caller = Depends(requires("write"))) -> dict[str, Any]:
-    from flowless.store.flows import FlowRepository
-
-    project = _project(caller, project_id)
-    wanted = {s.id.lower(): s for s in body.settings}
-    repo = FlowRepository(caller.tenant)
-    updated = 0
-    for flow in project.flows:
-        setting = wanted.get(flow.id)
-        if setting is not None:
-            repo.update(flow.id, mcp_enabled=bool(setting.mcp_enabled), action_name=setting.action_name,
-                        action_description=setting.action_description)
-            updated += 1
-    return {"message": f"Updated MCP settings for {updated} flows and project auth settings"}
+    return ProjectServer(caller.tenant, project_of(caller, project_id), request_variables(request))
 
 
 # --- Streamable HTTP ------------------------------------------------------------------------------
@@ -117,7 +73,7 @@ async def streamable_post(project_id: str, request: Request, caller: Caller = De
 @router.get("/mcp/project/{project_id}/streamable", include_in_schema=False)
 @router.delete("/mcp/project/{project_id}/streamable", include_in_schema=False)
 async def streamable_no_session(project_id: str, caller: Caller = Depends(requires("execute"))) -> Response:
-    _project(caller, project_id)
+    project_of(caller, project_id)
     return JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": "Method not allowed: this server is stateless"}},
                         status_code=405, headers={"Allow": "POST"})
 
@@ -129,7 +85,7 @@ async def streamable_no_session(project_id: str, caller: Caller = Depends(requir
 async def sse_stream(project_id: str, request: Request, caller: Caller = Depends(requires("execute"))) -> StreamingResponse:
     from flowless.store.jobs import JobRepository, JobStatus
 
-    project = _project(caller, project_id)
+    project = project_of(caller, project_id)
     jobs = JobRepository(caller.tenant)
     session = jobs.create(None, request={"kind": SSE_SESSION_KIND, "project_id": project.id})
     jobs.set_status(session.id, JobStatus.IN_PROGRESS)  # open until the stream ends
