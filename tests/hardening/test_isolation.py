@@ -365,12 +365,15 @@ def lf_operations() -> list[tuple[str, str]]:
 def test_every_route_under_another_tenants_prefix_is_a_404(app_client, isolation_env, capsys):
     """`/lf/<B>/...` with A's valid (admin) key: 404, the answer of an unknown path, on every
     route, with real ids of A's in the path."""
+    from flowless.mcp_server import default_project_id
+
     env = isolation_env
     conversation = create_conversation(app_client, env)
     values = {"flow_id": env["flows"][ECHO_FLOW], "flow_id_or_name": env["flows"][ECHO_FLOW], "job_id": "00000000-0000-4000-8000-000000000000",
               "file_name": "a.txt", "file_id": "00000000-0000-4000-8000-000000000000", "hook_id": "h", "key_id": "k",
               "variable_id": "00000000-0000-4000-8000-000000000000", "kb_name": "kb", "message_id": conversation["message"],
-              "old_session_id": conversation["session"], "session_id": conversation["session"]}
+              "old_session_id": conversation["session"], "session_id": conversation["session"],
+              "project_id": default_project_id(TENANT)}
     failures = []
     operations = lf_operations()
     public = []
