@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import json
+
 import openai
 import pytest
 
@@ -115,3 +117,28 @@ def test_tenant_path_form(live, api_env):
     assert sdk(live, api_env["key"], "/lf/acme").responses.create(model="basic-chat", input="hi").output_text == "Echo: hi"
     with pytest.raises(openai.NotFoundError):
         sdk(live, api_env["key"], "/lf/globex").responses.create(model="basic-chat", input="hi")
+
+
+@pytest.fixture
+def calculator_agent(api_env: dict[str, Any]) -> str:
+    from tests.api.conftest import store_flow
+    from tests.support.flows import agent_chat_flow
+
+    return store_flow("acme", agent_chat_flow("Calc Agent", add_calculator_tool=True))
+
+
+def test_the_agents_tool_calls_are_output_items(live, api_env, calculator_agent):
+    client = sdk(live, api_env["key"])
+    response = client.responses.create(model="calc-agent", input="What is 6 * 7?")
+    call, message = response.output
+    assert (call.type, call.name, call.call_id, json.loads(call.arguments)) == ("function_call", "evaluate_expression", "call_1", {"expression": "6 * 7"})
+    assert message.type == "message" and response.output_text == 'The answer is {"result": "42"}.'
+    raw = client.responses.with_raw_response.create(model="calc-agent", input="What is 6 * 7?", include=["tool_call.results"])
+    tool_item = json.loads(raw.http_response.text)["output"][0]  # Langflow's item shape when results are asked for
+    assert tool_item == {"id": "evaluate_expression_1", "queries": ["6 * 7"], "status": "completed", "tool_name": "evaluate_expression",
+                         "type": "tool_call", "results": '{"result": "42"}'}
+    events = list(client.responses.create(model="calc-agent", input="What is 6 * 7?", stream=True))
+    types = [e.type for e in events]
+    assert types.index("response.function_call_arguments.done") < types.index("response.output_text.delta")
+    final = events[-1].response
+    assert [o.type for o in final.output] == ["function_call", "message"] and final.output_text == 'The answer is {"result": "42"}.'

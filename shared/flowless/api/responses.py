@@ -113,13 +113,16 @@ def parse_request(body: dict[str, Any]) -> dict[str, Any]:
         "previous_response_id": previous,
         "instructions": instructions if isinstance(instructions, str) else None,
         "metadata": body.get("metadata") if isinstance(body.get("metadata"), dict) else {},
+        "tool_results": isinstance(body.get("include"), list) and "tool_call.results" in body["include"],
     }
 
 
 def response_object(response_id: str, created_at: int, parsed: dict[str, Any], text: str | None,
-                    usage: dict[str, int] | None, status: str = "completed", error: dict[str, Any] | None = None) -> dict[str, Any]:
-    """OpenAI's Response object with Langflow's defaults; `text` None → no output item yet."""
-    output = [] if text is None else [message_item(response_id, text, status)]
+                    usage: dict[str, int] | None, status: str = "completed", error: dict[str, Any] | None = None,
+                    tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """OpenAI's Response object with Langflow's defaults: the Agent's tool calls, then the message
+    (`text` None → no message item yet)."""
+    output = [*(tools or []), *([] if text is None else [message_item(response_id, text, status)])]
     return {
         "id": response_id, "object": "response", "created_at": created_at, "status": status, "error": error,
         "incomplete_details": None, "instructions": parsed["instructions"], "max_output_tokens": None,
@@ -133,6 +136,42 @@ def response_object(response_id: str, created_at: int, parsed: dict[str, Any], t
 def message_item(response_id: str, text: str, status: str = "completed") -> dict[str, Any]:
     return {"type": "message", "id": f"msg_{response_id}", "status": status, "role": "assistant",
             "content": [{"type": "output_text", "text": text, "annotations": []}]}
+
+
+class ToolCalls:
+    """The Agent's tool calls of a run (its `tool_call` log events) as Responses output items:
+    `function_call` items, or Langflow's `tool_call` items with results when `include` asks for
+    `tool_call.results`."""
+
+    def __init__(self, with_results: bool) -> None:
+        self.with_results = with_results
+        self.items: list[dict[str, Any]] = []
+
+    def emit(self, event: str, data: dict[str, Any]) -> None:
+        self.add(event, data)
+
+    def add(self, event: str, data: Any) -> dict[str, Any] | None:
+        if event != "log" or not isinstance(data, dict) or data.get("name") != "tool_call" or not isinstance(data.get("message"), dict):
+            return None
+        call = data["message"]
+        n = len(self.items) + 1
+        name, arguments, output = str(call.get("tool") or ""), call.get("arguments") or "{}", call.get("output")
+        failed = isinstance(output, str) and output.startswith("Error")
+        if self.with_results:
+            try:
+                parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
+            except ValueError:
+                parsed = arguments
+            item = {"id": f"{name}_{n}", "queries": list(parsed.values()) if isinstance(parsed, dict) else [str(parsed)],
+                    "status": "failed" if failed else "completed", "tool_name": name, "type": "tool_call",
+                    "results": output if output is not None else []}
+        else:
+            item = {"id": f"fc_{n}", "type": "function_call", "status": "failed" if failed else "completed", "name": name,
+                    "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments), "call_id": f"call_{n}"}
+        if failed:
+            item["error"] = output
+        self.items.append(item)
+        return item
 
 
 def _usage(usage: dict[str, int] | None) -> dict[str, Any] | None:
@@ -180,7 +219,8 @@ async def create_response(request: Request) -> Any:
 
             frames = stream_events(session_id, created_at, parsed, run_events(start))
             return StreamingResponse(frames, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        outcome = await run_stored_flow(caller.tenant, model, run_request, request_variables=variables, resolved=resolved)
+        tools = ToolCalls(parsed["tool_results"])
+        outcome = await run_stored_flow(caller.tenant, model, run_request, request_variables=variables, events=tools, resolved=resolved)
     except ResponsesError as exc:
         return exc.response()
     except ApiError as exc:
@@ -188,7 +228,7 @@ async def create_response(request: Request) -> Any:
     except FlowError as exc:
         return from_flow_error(exc).response()
     text = main_text(outcome.response) or ""
-    return JSONResponse(response_object(session_id, created_at, parsed, text, outcome.usage))
+    return JSONResponse(response_object(session_id, created_at, parsed, text, outcome.usage, tools=tools.items))
 
 
 def _sse(event: dict[str, Any]) -> bytes:
@@ -196,46 +236,70 @@ def _sse(event: dict[str, Any]) -> bytes:
 
 
 async def stream_events(response_id: str, created_at: int, parsed: dict[str, Any], run: AsyncIterator[RunEvent]) -> AsyncIterator[bytes]:
-    """OpenAI's Responses stream: created, in_progress, the message item and its text part,
-    `response.output_text.delta` per token, the done events, then `response.completed` (or
+    """OpenAI's Responses stream: created, in_progress; each Agent tool call as a `function_call`
+    item (added, arguments delta and done, done); the message item with a
+    `response.output_text.delta` per token; the done events, then `response.completed` (or
     `response.failed` with the error), and `data: [DONE]` as Langflow ends it."""
     from flowless.results import main_text
 
     seq = 0
     item_id = f"msg_{response_id}"
+    tools = ToolCalls(parsed["tool_results"])
+    message_index: int | None = None
 
     def event(type_: str, **fields: Any) -> bytes:
         nonlocal seq
         seq += 1
         return _sse({"type": type_, "sequence_number": seq - 1, **fields})
 
+    def open_message() -> list[bytes]:
+        nonlocal message_index
+        if message_index is not None:
+            return []
+        message_index = len(tools.items)
+        return [event("response.output_item.added", output_index=message_index, item={**message_item(response_id, "", "in_progress"), "content": []}),
+                event("response.content_part.added", item_id=item_id, output_index=message_index, content_index=0,
+                      part={"type": "output_text", "text": "", "annotations": []})]
+
+    def delta(text: str) -> bytes:
+        return event("response.output_text.delta", item_id=item_id, output_index=message_index, content_index=0, delta=text, logprobs=[])
+
     yield event("response.created", response=response_object(response_id, created_at, parsed, None, None, "in_progress"))
     yield event("response.in_progress", response=response_object(response_id, created_at, parsed, None, None, "in_progress"))
-    yield event("response.output_item.added", output_index=0, item={**message_item(response_id, "", "in_progress"), "content": []})
-    yield event("response.content_part.added", item_id=item_id, output_index=0, content_index=0,
-                part={"type": "output_text", "text": "", "annotations": []})
     delivered = ""
     async for item in run:
-        if item.event == "token" and isinstance(item.data, dict):
+        if item.event == "log" and message_index is None:
+            call = tools.add(item.event, item.data)
+            if call is not None:
+                index = len(tools.items) - 1
+                yield event("response.output_item.added", output_index=index, item={**call, "status": "in_progress", "arguments": ""})
+                if call["type"] == "function_call":
+                    yield event("response.function_call_arguments.delta", item_id=call["id"], output_index=index, delta=call["arguments"])
+                    yield event("response.function_call_arguments.done", item_id=call["id"], output_index=index, arguments=call["arguments"])
+                yield event("response.output_item.done", output_index=index, item=call)
+        elif item.event == "token" and isinstance(item.data, dict):
             chunk = item.data.get("chunk")
             if isinstance(chunk, str) and chunk:
+                for frame in open_message():
+                    yield frame
                 delivered += chunk
-                yield event("response.output_text.delta", item_id=item_id, output_index=0, content_index=0, delta=chunk, logprobs=[])
+                yield delta(chunk)
         elif item.event == "failed":
             error = {"code": "server_error", "message": error_text(item.error)}
-            yield event("response.failed", response=response_object(response_id, created_at, parsed, delivered, None, "failed", error))
+            yield event("response.failed", response=response_object(response_id, created_at, parsed, delivered, None, "failed", error, tools.items))
             yield b"data: [DONE]\n\n"
             return
         elif item.event == "done":
             text = main_text(item.outcome.response) or ""
+            for frame in open_message():
+                yield frame
             # A flow that did not stream tokens (or streamed only part) sends the rest at once.
             if text.startswith(delivered) and len(text) > len(delivered):
-                yield event("response.output_text.delta", item_id=item_id, output_index=0, content_index=0,
-                            delta=text[len(delivered):], logprobs=[])
+                yield delta(text[len(delivered):])
             part = {"type": "output_text", "text": text, "annotations": []}
-            yield event("response.output_text.done", item_id=item_id, output_index=0, content_index=0, text=text, logprobs=[])
-            yield event("response.content_part.done", item_id=item_id, output_index=0, content_index=0, part=part)
-            yield event("response.output_item.done", output_index=0, item=message_item(response_id, text))
-            yield event("response.completed", response=response_object(response_id, created_at, parsed, text, item.outcome.usage))
+            yield event("response.output_text.done", item_id=item_id, output_index=message_index, content_index=0, text=text, logprobs=[])
+            yield event("response.content_part.done", item_id=item_id, output_index=message_index, content_index=0, part=part)
+            yield event("response.output_item.done", output_index=message_index, item=message_item(response_id, text))
+            yield event("response.completed", response=response_object(response_id, created_at, parsed, text, item.outcome.usage, tools=tools.items))
             yield b"data: [DONE]\n\n"
             return
