@@ -13,6 +13,7 @@ without a folder) or any `folder_id` the tenant's flows carry.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import uuid
@@ -228,22 +229,22 @@ class ProjectServer:
 
 def result_texts(response: dict[str, Any]) -> list[str]:
     """Each distinct text of the run's outputs: messages, then results (as Langflow collects them)."""
-    from flowless.results import _message_text, result_data
+    from flowless.results import result_data
 
     texts: list[str] = []
     for result in result_data(response):
-        for message in result.get("messages") or []:
-            if isinstance(message, dict) and isinstance(message.get("message"), str) and message["message"] not in texts:
-                texts.append(message["message"])
-        for value in (result.get("results") or {}).values():
-            text = _message_text(value)
-            if text is None:
-                import json
-
-                text = value if isinstance(value, str) else json.dumps(value, default=str)
-            if text not in texts:
+        candidates = [m.get("message") for m in result.get("messages") or [] if isinstance(m, dict)]
+        candidates += [_text(value) for value in (result.get("results") or {}).values()]
+        for text in candidates:
+            if isinstance(text, str) and text not in texts:
                 texts.append(text)
     return texts
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        return value["text"]
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def _tool_error(text: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`/mcp/project/{project_id}`: a project's flows as an MCP server, and its settings.
+"""`/mcp/project/{project_id}/...`: a project's flows as an MCP server (the transports).
 
 - `POST /mcp/project/{id}/streamable` — Streamable HTTP, stateless: each POST carries JSON-RPC
   message(s) and gets the answer as JSON (202 for notifications); no session id, so GET (a
