@@ -144,3 +144,15 @@ def test_a_v1_build_job_is_not_a_workflow_job(client, api_env):
     build = client.post(f"/api/v1/build/{ECHO}/flow", headers=h, json={"inputs": {"input_value": "b"}}).json()
     answer = client.get("/api/v2/workflows", params={"job_id": build["job_id"]}, headers=h)
     assert answer.status_code == 404 and answer.json()["detail"]["code"] == "JOB_NOT_FOUND"
+
+
+def test_an_unsaved_canvas_runs_for_keys_that_write(client, api_env):
+    from tests.support.flows import edge, flow, node
+
+    canvas = flow("canvas", [node("ChatInput-c1", "ChatInput"), node("ChatOutput-c2", "ChatOutput")],
+                  [edge("ChatInput-c1", "message", "ChatOutput-c2", "input_value")])["data"]
+    body = {"flow_id": ECHO, "input_value": "from the canvas", "data": canvas}
+    ran = client.post("/api/v2/workflows", headers=headers(api_env), json=body).json()
+    assert ran["output"] == {"reason": "single", "text": "from the canvas", "source": "ChatOutput-c2"}
+    stored = client.post("/api/v2/workflows", headers=headers(api_env, "run_only_key"), json=body).json()
+    assert stored["output"]["text"] == ECHO_TEXT.format("from the canvas")  # an execute-only key runs the saved flow

@@ -202,8 +202,18 @@ async def run_workflow(body: WorkflowRunRequest, caller: Caller = Depends(requir
         return await _start_background(caller, flow.id, body)
     expose = True if body.expose_graph_state is None else body.expose_graph_state
     if body.mode == "stream":
-        return StreamingResponse(_stream(caller.tenant, flow.id, body, expose), media_type="text/event-stream", headers=_STREAM_HEADERS)
-    return JSONResponse(await _run_sync(caller.tenant, flow.id, body))
+        return StreamingResponse(_stream(caller.tenant, flow.id, body, expose, _canvas(caller, flow, body)),
+                                 media_type="text/event-stream", headers=_STREAM_HEADERS)
+    return JSONResponse(await _run_sync(caller.tenant, flow.id, body, _canvas(caller, flow, body)))
+
+
+def _canvas(caller: Caller, flow: Any, body: WorkflowRunRequest) -> tuple[Any, Any] | None:
+    """`data` (an unsaved canvas) run in place of the stored graph, for keys that may write flows."""
+    if body.data is None or not {"write", "admin"} & caller.scopes:
+        return None
+    from flowless_engine.graph.loader import load_graph
+
+    return flow, load_graph({"data": body.data}, flow_id=flow.id, flow_name=flow.name)
 
 
 def _run_request(body: WorkflowRunRequest) -> Any:
@@ -215,7 +225,7 @@ def _run_request(body: WorkflowRunRequest) -> Any:
                       stop_component_id=body.stop_component_id, files=list(body.files or []))
 
 
-async def _run_sync(tenant: str, flow_id: str, body: WorkflowRunRequest) -> dict[str, Any]:
+async def _run_sync(tenant: str, flow_id: str, body: WorkflowRunRequest, resolved: tuple[Any, Any] | None) -> dict[str, Any]:
     from flowless.api.streaming import error_text
     from flowless.runs import run_stored_flow
     from flowless_engine.errors import ComponentError, ProviderError
@@ -224,21 +234,22 @@ async def _run_sync(tenant: str, flow_id: str, body: WorkflowRunRequest) -> dict
     collector = _Collector()
     common = {"flow_id": flow_id, "job_id": job_id, "inputs": body.tweaks, "globals_": body.globals}
     try:
-        outcome = await run_stored_flow(tenant, flow_id, _run_request(body), request_variables=body.globals, events=collector)
+        outcome = await run_stored_flow(tenant, flow_id, _run_request(body), request_variables=body.globals, events=collector,
+                                        resolved=resolved)
     except (ComponentError, ProviderError) as exc:  # the run failed: a failed response, as Langflow answers it
         error = {"error": error_text(exc), "code": "EXECUTION_ERROR", "details": {"flow_id": flow_id, "error_type": type(exc).__name__}}
         return response_body(session_id=body.session_id or flow_id, status="failed", outputs={}, errors=[error], **common)
     return response_body(session_id=outcome.session_id, status="completed", outputs=collector.outputs, selected=body.output_ids, **common)
 
 
-async def _stream(tenant: str, flow_id: str, body: WorkflowRunRequest, expose: bool) -> AsyncIterator[bytes]:
+async def _stream(tenant: str, flow_id: str, body: WorkflowRunRequest, expose: bool, resolved: tuple[Any, Any] | None) -> AsyncIterator[bytes]:
     from flowless.api.streaming import error_text, run_events
     from flowless.runs import run_stored_flow
 
     started = time.monotonic()
 
     async def start(sink: Any) -> Any:
-        return await run_stored_flow(tenant, flow_id, _run_request(body), request_variables=body.globals, events=sink)
+        return await run_stored_flow(tenant, flow_id, _run_request(body), request_variables=body.globals, events=sink, resolved=resolved)
 
     async for item in run_events(start):
         if item.event == "done":
