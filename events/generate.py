@@ -275,6 +275,9 @@ EVENTS: dict[str, dict[str, Any]] = {
     "mcp-unknown-project": event("mcp-unknown-project", "POST", MCP + "/streamable", {"project_id": UNKNOWN_ID}, body=rpc("tools/list")),
     # --- FlowsFunction: MCP settings -------------------------------------------------------------
     "mcp-settings": event("mcp-settings", "GET", MCP, {"project_id": DEFAULT_PROJECT_ID}),
+    "mcp-servers-add-stdio": event("mcp-servers-add-stdio", "POST", "/api/v2/mcp/servers/{server_name}", {"server_name": "local-fs"},
+                                   body={"command": "npx", "args": ["@modelcontextprotocol/server-filesystem"]}),
+    "mcp-servers-list": event("mcp-servers-list", "GET", "/api/v2/mcp/servers"),
     # --- BuildFunction: v2 workflows -------------------------------------------------------------
     "workflows-sync": event("workflows-sync", "POST", WORKFLOWS, body={"flow_id": ECHO_FLOW_ID, "input_value": "Hello, Flowless"}),
     "workflows-background": event("workflows-background", "POST", WORKFLOWS, body={

@@ -123,6 +123,8 @@ EXPECTED: dict[str, tuple[int, Callable[[Any], None] | None]] = {
     "mcp-lf-other-tenant": (404, lambda b: b == {"detail": "Not Found"} or pytest.fail(str(b))),
     "mcp-unknown-project": (404, lambda b: b == {"detail": "Project not found"} or pytest.fail(str(b))),
     "mcp-settings": (200, lambda b: [(t["action_name"], t["mcp_enabled"]) for t in b["tools"]] == [("echo", True)] or pytest.fail(str(b))),
+    "mcp-servers-add-stdio": (422, lambda b: "never executes local programs" in b["detail"] or pytest.fail(str(b))),
+    "mcp-servers-list": (200, lambda b: b == [] or pytest.fail(str(b))),
     "workflows-sync": (200, lambda b: b["output"] == {"reason": "single", "text": ECHO_TEXT, "source": "ChatOutput-ech03"} or pytest.fail(str(b))),
     "workflows-background": (200, lambda b: (b["object"], b["status"]) == ("job", "queued") or pytest.fail(str(b))),
     "workflows-unknown-flow": (404, lambda b: b["detail"]["code"] == "FLOW_NOT_FOUND" or pytest.fail(str(b))),

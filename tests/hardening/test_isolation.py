@@ -373,7 +373,7 @@ def test_every_route_under_another_tenants_prefix_is_a_404(app_client, isolation
               "file_name": "a.txt", "file_id": "00000000-0000-4000-8000-000000000000", "hook_id": "h", "key_id": "k",
               "variable_id": "00000000-0000-4000-8000-000000000000", "kb_name": "kb", "message_id": conversation["message"],
               "old_session_id": conversation["session"], "session_id": conversation["session"],
-              "project_id": default_project_id(TENANT)}
+              "project_id": default_project_id(TENANT), "server_name": "s"}
     failures = []
     operations = lf_operations()
     public = []

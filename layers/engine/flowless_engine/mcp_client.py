@@ -333,11 +333,15 @@ class McpClient:
             _cache.streamable[self.spec] = StreamableHttpSession(self.spec, self.http)
         return _cache.streamable[self.spec]
 
+    @property
+    def transport(self) -> str:
+        """The transport in use: the configured one, or what `auto` found (Streamable HTTP first)."""
+        return self.spec.transport if self.spec.transport != "auto" else _cache.transports.get(self.spec, "streamable_http")
+
     async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
         await self.http.check_url(self.spec.url)  # the guard, before anything is sent
-        transport = self.spec.transport if self.spec.transport != "auto" else _cache.transports.get(self.spec, "streamable_http")
         try:
-            return await self._session(transport).request(method, params)
+            return await self._session(self.transport).request(method, params)
         except _NotStreamable:
             if self.spec.transport != "auto":
                 raise _error(self.spec, "does not answer the Streamable HTTP transport") from None

@@ -17,7 +17,7 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "run": ("run", "simple_run", "responses", "mcp"),
     "health": "health",
     "monitor": "monitor",
-    "flows": ("flows", "mcp_settings"),
+    "flows": ("flows", "mcp_settings", "mcp_servers"),
     "variables": "variables",
     "catalogue": "catalogue",
     "keys": "keys",
