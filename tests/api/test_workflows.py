@@ -156,3 +156,12 @@ def test_an_unsaved_canvas_runs_for_keys_that_write(client, api_env):
     assert ran["output"] == {"reason": "single", "text": "from the canvas", "source": "ChatOutput-c2"}
     stored = client.post("/api/v2/workflows", headers=headers(api_env, "run_only_key"), json=body).json()
     assert stored["output"]["text"] == ECHO_TEXT.format("from the canvas")  # an execute-only key runs the saved flow
+
+
+def test_idempotency_key_starts_one_background_job(client, api_env):
+    h = {**headers(api_env), "Idempotency-Key": "wf-1"}
+    body = {"flow_id": ECHO, "input_value": "once", "mode": "background"}
+    first = client.post("/api/v2/workflows", headers=h, json=body)
+    again = client.post("/api/v2/workflows", headers=h, json=body)
+    assert again.headers.get("idempotent-replayed") == "true" and again.json()["job_id"] == first.json()["job_id"]
+    wait_for(client, api_env, first.json()["job_id"])
