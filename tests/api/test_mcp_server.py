@@ -121,3 +121,19 @@ def test_stateless_transport_answers_notifications_and_refuses_get(client, api_e
                                                     {"jsonrpc": "2.0", "method": "notifications/initialized"}]).json()
     assert batch == [{"jsonrpc": "2.0", "id": 1, "result": {}}]
     assert client.post(url, headers=headers, content=b"{not json").status_code == 400
+
+
+async def test_a_long_tool_call_reports_progress_over_sse(live, api_env, project):
+    api_env["server"].delay_s = 1.3
+    seen: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
+
+    try:
+        async with streamable(f"{live.base_url}/api/v1/mcp/project/{project}/streamable", api_env["key"]) as mcp:
+            result = await mcp.call_tool("chat_tool", {"input_value": "slowly"}, progress_callback=on_progress)
+    finally:
+        api_env["server"].delay_s = 0
+    assert result.content[0].text == "Echo: slowly"
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and any(0 < p < 1 for p in seen)

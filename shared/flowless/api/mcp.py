@@ -1,8 +1,9 @@
 """`/mcp/project/{project_id}/...`: a project's flows as an MCP server (the transports).
 
 - `POST /mcp/project/{id}/streamable` — Streamable HTTP, stateless: each POST carries JSON-RPC
-  message(s) and gets the answer as JSON (202 for notifications); no session id, so GET (a
-  server-initiated stream) and DELETE answer 405. Runs on any Lambda.
+  message(s) and gets the answer as JSON (202 for notifications), or as SSE with progress
+  notifications when a tool call asks for progress; no session id, so GET (a server-initiated
+  stream) and DELETE answer 405. Runs on any Lambda.
 - `GET /mcp/project/{id}/sse` + `POST /mcp/project/{id}/?session_id=` — the older SSE transport:
   the GET stream announces the POST endpoint, each POST is answered on the stream. The session is
   a job record and the answers its events, so the POST and the stream may run in different
@@ -64,10 +65,47 @@ async def streamable_post(project_id: str, request: Request, caller: Caller = De
     if isinstance(payload, list):  # a JSON-RPC batch (protocol 2025-03-26)
         answers = [a for a in [await server.handle_message(m) for m in payload] if a is not None]
         return JSONResponse(answers) if answers else Response(status_code=202)
+    token = _progress_token(payload, request)
+    if token is not None:
+        return StreamingResponse(_with_progress(server, payload, token), media_type="text/event-stream", headers=_STREAM_HEADERS)
     answer = await server.handle_message(payload)
     if answer is None:
         return Response(status_code=202)
     return JSONResponse(answer)
+
+
+def _progress_token(payload: Any, request: Request) -> Any:
+    """A tool call that asks for progress (`_meta.progressToken`) from a client that reads SSE."""
+    if not isinstance(payload, dict) or payload.get("method") != "tools/call" or "id" not in payload:
+        return None
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        return None
+    params = payload.get("params")
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return meta.get("progressToken") if isinstance(meta, dict) else None
+
+
+async def _with_progress(server: Any, payload: dict[str, Any], token: Any) -> AsyncIterator[bytes]:
+    """The call answered as SSE: `notifications/progress` each second while the flow runs (0, then
+    steps of 0.1 up to 0.9, and 1 at the end, as Langflow sends them), then the result. Streamed
+    where the function streams; behind API Gateway the client gets the same events at once."""
+    import asyncio
+
+    def frame(message: dict[str, Any]) -> bytes:
+        return f"event: message\ndata: {json.dumps(message, default=str)}\n\n".encode()
+
+    def progress(value: float) -> bytes:
+        return frame({"jsonrpc": "2.0", "method": "notifications/progress",
+                      "params": {"progressToken": token, "progress": value, "total": 1.0}})
+
+    task = asyncio.create_task(server.handle_message(payload))
+    steps = 0
+    yield progress(0.0)
+    while not (await asyncio.wait({task}, timeout=1.0))[0]:
+        steps += 1
+        yield progress(min(0.9, round(steps * 0.1, 1)))
+    yield progress(1.0)
+    yield frame(task.result())
 
 
 @router.get("/mcp/project/{project_id}/streamable", include_in_schema=False)
