@@ -56,8 +56,19 @@ NEEDS: dict[str, str] = {
     "URL": "web pages",
 }
 
-# Services a flow needs alongside another (knowledge bases embed through the model server).
-ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",)}
+
+def _provider_types() -> dict[str, str]:
+    """Every provider node (components/types/providers.py) needs the provider servers."""
+    from flowless_engine.components.types.providers import TYPES
+
+    return {name: "model providers" for name, target in TYPES.items() if not target.startswith("embedding_tools:")}
+
+
+NEEDS.update(_provider_types())
+
+# Services a flow needs alongside another (knowledge bases embed through the model server; an
+# Agent or Language Model may name any provider in its model list or `agent_llm`).
+ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",)}
 
 
 @dataclass
@@ -213,7 +224,106 @@ class McpServerService(Service):
             setup.variables[variable_name(str(name or "mcp"))] = json.dumps({"url": self.server.base_url + "/mcp"})
 
 
+class ProviderServersService(Service):
+    """The provider protocol servers: tests/support/model_server.py for the OpenAI-compatible
+    services (Groq, OpenRouter, LM Studio, Azure...), Ollama and Anthropic; gemini_server,
+    cohere_server, watsonx_server (with IAM) and hf_server. Providers' default addresses point at
+    them while the service runs; nodes with an address field are tweaked to them; keys are the
+    providers' conventional variables."""
+
+    name = "model providers"
+
+    def start(self) -> None:
+        import dataclasses
+
+        from flowless_engine.llm import bedrock, cohere, gemini, huggingface, providers, watsonx
+        from tests.support.bedrock_server import BedrockServer
+        from tests.support.cohere_server import CohereServer
+        from tests.support.gemini_server import GeminiServer
+        from tests.support.hf_server import HuggingFaceServer
+        from tests.support.model_server import ModelServer
+        from tests.support.watsonx_server import WatsonxServer
+
+        self.servers = {"openai": ModelServer(), "gemini": GeminiServer(), "cohere": CohereServer(),
+                        "huggingface": HuggingFaceServer(), "watsonx": WatsonxServer(), "bedrock": BedrockServer()}
+        self._saved: list[tuple[Any, str, Any]] = []
+
+        def patch(owner: Any, name: str, value: Any) -> None:
+            self._saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, value)
+
+        table = dict(providers.PROVIDERS)
+        for key, provider in providers.PROVIDERS.items():
+            if provider.protocol == "openai" and key not in ("openai", "openai compatible"):
+                table[key] = dataclasses.replace(provider, base_url=self.servers["openai"].base_url)
+        patch(providers, "PROVIDERS", table)
+        patch(gemini, "GEMINI_BASE_URL", self.servers["gemini"].url)
+        patch(cohere, "COHERE_BASE_URL", self.servers["cohere"].url)
+        patch(huggingface, "ROUTER_CHAT_URL", self.servers["huggingface"].url + "/v1")
+        patch(huggingface, "ROUTER_INFERENCE_URL", self.servers["huggingface"].url + "/models")
+        patch(watsonx, "IAM_URL", self.servers["watsonx"].iam_url)
+        patch(bedrock, "_clients", {})  # botocore clients cached for real endpoints are not reused
+        self.reset()
+
+    def stop(self) -> None:
+        for owner, name, value in reversed(self._saved):
+            setattr(owner, name, value)
+        for server in self.servers.values():
+            server.close()
+
+    def reset(self) -> None:
+        for server in self.servers.values():
+            server.reset()
+            server.chunk_delay_s = 0
+
+    def _url(self, type_name: str, protocol: str) -> str:
+        server = self.servers.get(protocol, self.servers["openai"])
+        if protocol == "huggingface":
+            return server.url + "/embed" if "Embeddings" in type_name else server.url + "/generate"
+        host_only = protocol != "openai" or type_name in ("GroqModel", "AzureOpenAIModel", "AzureOpenAIEmbeddings")
+        return server.url if host_only else server.base_url
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        from flowless_engine.components.providers_agent import provider_node
+        from flowless_engine.components.providers_base import ChatProviderComponent, EmbeddingsProviderComponent
+        from flowless_engine.components.registry import get_component_class, resolve_type
+        from flowless_engine.llm.providers import PROVIDERS, find_provider
+
+        setup.variables.update({p.key_variable: "test" for p in PROVIDERS.values() if p.key_variable and p.key_variable not in setup.variables})
+        setup.variables.setdefault("WATSONX_PROJECT_ID", "test-project")
+        for vertex in graph.vertices.values():
+            fields = vertex.fields
+            resolved = resolve_type(vertex.type) or ""
+            if (fields.get("base_url_ibm_watsonx") or {}).get("value"):  # 1.13's model list: watsonx's endpoint
+                setup.tweak(vertex.id, "base_url_ibm_watsonx", self.servers["watsonx"].url)
+            agent_llm = (fields.get("agent_llm") or {}).get("value")
+            node: Any = provider_node(agent_llm) if isinstance(agent_llm, str) and agent_llm else None
+            if node is None and vertex.id in node_ids:
+                cls = get_component_class(resolved)
+                node = cls if issubclass(cls, (ChatProviderComponent, EmbeddingsProviderComponent)) else None
+            if node is None:
+                continue
+            for name, spec in fields.items():
+                if not isinstance(spec, dict):
+                    continue
+                if spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
+                    setup.variables.setdefault(spec["value"], "test")
+                elif spec.get("password") and spec.get("required") and not spec.get("value"):
+                    setup.tweak(vertex.id, name, "test")  # a key the export left out
+            provider = find_provider(node.provider)
+            if provider is not None and provider.protocol == "bedrock":  # botocore signs with fake keys, to the local endpoint
+                setup.tweak(vertex.id, "endpoint_url", self.servers["bedrock"].url)
+                for key in ("aws_access_key_id", "aws_secret_access_key"):
+                    if key in fields and not (fields[key].get("load_from_db") and fields[key].get("value")):
+                        setup.tweak(vertex.id, key, "test")
+            url_field = getattr(node, "url_field", "")
+            for name in (url_field, node.legacy_fields.get(url_field, "")):
+                if name and name in fields and provider is not None:
+                    setup.tweak(vertex.id, name, self._url(node.type_name, provider.protocol))
+
+
 KIT: dict[str, type[Service]] = {
+    ProviderServersService.name: ProviderServersService,
     McpServerService.name: McpServerService,
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,
