@@ -94,11 +94,11 @@ def test_errors_are_openais(live, api_env):
 
 def test_a_failing_model_is_a_502_and_a_failed_stream(live, api_env):
     client = sdk(live, api_env["key"])
-    api_env["server"].fail_next(10, status=401)
+    api_env["server"].fail_next(10, status=500)
     with pytest.raises(openai.APIStatusError) as failed:
         client.responses.create(model="basic-chat", input="x")
     assert failed.value.status_code == 502 and failed.value.body["type"] == "processing_error"
-    api_env["server"].fail_next(10, status=401)
+    api_env["server"].fail_next(10, status=500)
     events = list(client.responses.create(model="basic-chat", input="x", stream=True))
     assert events[-1].type == "response.failed" and events[-1].response.error.message
 
