@@ -37,6 +37,8 @@ NEEDS: dict[str, str] = {
     "OpenAIModel": "model server",
     "Agent": "model server",
     "StructuredOutput": "model server",
+    "BatchRunComponent": "model server",
+    "SmartRouter": "model server",
     "EmbeddingModel": "model server",
     "OpenAIEmbeddings": "model server",
     # files a user uploads to the flow
@@ -51,9 +53,28 @@ NEEDS: dict[str, str] = {
     "MCPTools": "MCP server",
     "MCP": "MCP server",
     "MCPSse": "MCP server",
-    # not in the kit yet
+    # web pages (the page routes of tests/support/search_server.py)
     "URLComponent": "web pages",
     "URL": "web pages",
+    # search engines and search APIs (tests/support/search_server.py)
+    **{t: "search services" for t in (
+        "UnifiedWebSearch", "NewsSearch", "RSSReaderSimple", "DuckDuckGoSearchComponent", "DuckDuckGoSearch",
+        "TavilySearchComponent", "TavilyAISearch", "TavilySearch", "TavilyExtractComponent", "SerpAPI", "SearchAPI",
+        "GoogleSerperAPI", "GoogleSerperAPICore", "ArXivComponent", "WikipediaAPI", "ExaSearch", "WolframAlphaAPI", "YouTubeCommentsComponent", "GoogleSearchAPI", "WikidataAPI")},
+    # any HTTP API (tests/support/echo_server.py)
+    "APIRequest": "http api",
+    # Firecrawl and AssemblyAI (tests/support/firecrawl_server.py, assemblyai_server.py)
+    **{t: "firecrawl" for t in ("FirecrawlScrapeApi", "FirecrawlCrawlApi", "FirecrawlMapApi", "FirecrawlSearchApi")},
+    "AssemblyAITranscriber": "assemblyai",
+    "ComposioAPI": "composio",
+    # SQL databases (SQLite in a temporary folder)
+    "SQLComponent": "database",
+    "SQLAgent": "database",
+    # the tenant's files (written into the files root)
+    "SaveToFile": "files",
+    "Directory": "files",
+    "CSVtoData": "files",
+    "JSONtoData": "files",
 }
 
 
@@ -78,6 +99,7 @@ class RunSetup:
     variables: dict[str, str] = field(default_factory=dict)
     tweaks: dict[str, dict[str, Any]] = field(default_factory=dict)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # EngineSettings fields to replace
 
     def tweak(self, node_id: str, field_name: str, value: Any) -> None:
         self.tweaks.setdefault(node_id, {})[field_name] = value
@@ -157,7 +179,8 @@ class FilesService(Service):
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
         setup.kwargs["files_root"] = self.root
         for node_id in node_ids:
-            setup.tweak(node_id, "path", ["sample.txt"])
+            if (graph.vertices[node_id].fields.get("path") or {}).get("type") == "file":  # File nodes (not Directory's folder)
+                setup.tweak(node_id, "path", ["sample.txt"])
 
 
 class KnowledgeBaseService(Service):
@@ -322,9 +345,165 @@ class ProviderServersService(Service):
                     setup.tweak(vertex.id, name, self._url(node.type_name, provider.protocol))
 
 
+def _credentials(graph: Any, node_ids: list[str], setup: RunSetup, key: str) -> None:
+    """Every secret field of the nodes answers `key`: through its variable, or as a tweak."""
+    for node_id in node_ids:
+        for name, spec in graph.vertices[node_id].fields.items():
+            if not isinstance(spec, dict) or not (spec.get("password") or spec.get("_input_type") == "SecretStrInput"):
+                continue
+            if spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
+                setup.variables[spec["value"]] = key
+            else:
+                setup.tweak(node_id, name, key)
+
+
+class SearchService(Service):
+    """tests/support/search_server.py: DuckDuckGo's HTML page, Google News RSS, Tavily, SerpAPI,
+    searchapi.io, Serper, arXiv and MediaWiki, all on one local server."""
+
+    name = "search services"
+
+    def start(self) -> None:
+        from tests.support.search_server import SearchServer
+
+        self.server = SearchServer()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def reset(self) -> None:
+        self.server.requests.clear()
+        self.server.fail_next(0)
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        from tests.support.search_server import API_KEY
+
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls.update(dict(self.server.service_urls()))
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, API_KEY)
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            if (fields.get("search_mode") or {}).get("value") == "RSS" or "rss_url" in fields:
+                setup.tweak(node_id, "rss_url" if "rss_url" in fields else "query", f"{self.server.base_url}/feeds/conformance")
+
+
+class WebPagesService(SearchService):
+    """URL nodes read HTML pages of the search stand-in (`/pages/<n>`)."""
+
+    name = "web pages"
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            setup.tweak(node_id, "urls", [f"{self.server.base_url}/pages/1"])
+
+
+class _HostedApiService(Service):
+    """A hosted API stand-in: the service URL replaced, every credential of the nodes its key."""
+
+    module = ""
+    server_class = ""
+
+    def start(self) -> None:
+        import importlib
+
+        support = importlib.import_module(f"tests.support.{self.module}")
+        self.key = support.API_KEY
+        self.server = getattr(support, self.server_class)()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls[self.name] = self.server.base_url
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, self.key)
+
+
+class FirecrawlService(_HostedApiService):
+    name, module, server_class = "firecrawl", "firecrawl_server", "FirecrawlServer"
+
+
+class AssemblyAIService(_HostedApiService):
+    name, module, server_class = "assemblyai", "assemblyai_server", "AssemblyAIServer"
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        super().prepare(graph, node_ids, setup)
+        self.server.processing_polls = 0
+
+
+class ComposioService(_HostedApiService):
+    name, module, server_class = "composio", "composio_server", "ComposioServer"
+
+
+class HttpApiService(Service):
+    """tests/support/echo_server.py: API Request nodes are pointed at an echo server."""
+
+    name = "http api"
+
+    def start(self) -> None:
+        from tests.support.echo_server import EchoServer
+
+        self.server = EchoServer()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            if "urls" in fields and "url_input" not in fields:
+                setup.tweak(node_id, "urls", [f"{self.server.base_url}/api"])
+                setup.tweak(node_id, "curl", "")
+            else:
+                setup.tweak(node_id, "url_input", f"{self.server.base_url}/api")
+                setup.tweak(node_id, "mode", "URL")
+                setup.tweak(node_id, "curl_input", "")
+
+
+class DatabaseService(Service):
+    """A SQLite database in a temporary folder (EngineSettings.sqlite_root) for SQL nodes."""
+
+    name = "database"
+
+    def start(self) -> None:
+        import sqlite3
+
+        self._dir = tempfile.TemporaryDirectory(prefix="flowless-conformance-db-")
+        db = sqlite3.connect(Path(self._dir.name) / "conformance.db")
+        db.executescript("create table products(id integer primary key, name text, price real, plan text);"
+                         "insert into products(name, price, plan) values ('Starter', 9, 'monthly'), ('Pro', 29, 'monthly'), ('Team', 99, 'yearly');")
+        db.commit()
+        db.close()
+
+    def stop(self) -> None:
+        self._dir.cleanup()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        setup.settings["sqlite_root"] = self._dir.name
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            url_field = "database_uri" if "database_uri" in fields else "database_url"  # SQL Agent / SQL Database
+            spec = fields.get(url_field) or {}
+            if spec.get("load_from_db") and spec.get("value"):
+                setup.variables[spec["value"]] = "sqlite:///conformance.db"
+            else:
+                setup.tweak(node_id, url_field, "sqlite:///conformance.db")
+            if url_field == "database_url" and not (fields.get("query") or {}).get("value"):
+                setup.tweak(node_id, "query", "select name, price from products order by price")
+
+
 KIT: dict[str, type[Service]] = {
     ProviderServersService.name: ProviderServersService,
     McpServerService.name: McpServerService,
+    SearchService.name: SearchService,
+    WebPagesService.name: WebPagesService,
+    HttpApiService.name: HttpApiService,
+    FirecrawlService.name: FirecrawlService,
+    AssemblyAIService.name: AssemblyAIService,
+    ComposioService.name: ComposioService,
+    DatabaseService.name: DatabaseService,
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,
     KnowledgeBaseService.name: KnowledgeBaseService,

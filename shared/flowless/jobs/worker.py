@@ -352,7 +352,7 @@ class BuildSteps:
 
     def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None,
                  request_variables: dict[str, str] | None = None) -> Any:
-        from flowless.runs import _file_store, _variables, engine_settings
+        from flowless.runs import TenantFlows, _file_store, _variables, engine_settings
         from flowless_engine.runtime.context import RunContext
         from flowless.vectors import knowledge_services
 
@@ -366,6 +366,7 @@ class BuildSteps:
             files=_file_store(self.tenant),
             settings=engine_settings(),
             request_variables=dict(request_variables or {}),  # a v2 workflow's `globals`
+            flows=TenantFlows(self.tenant),  # Run Flow / Sub Flow / Flow as Tool: this tenant's flows
             **knowledge_services(self.tenant),  # knowledge bases (RAG), connected on first use
         )
         if messages is not None:

@@ -13,7 +13,6 @@ from tests.support.lfx_reference import differences, langflow_template, referenc
 # fails as soon as a listed type matches, so this list can only shrink.
 PENDING: dict[str, str] = {
     "Memory": "#17 memory components",
-    "File": "#18 file storage locations and docling options",
 }
 
 
