@@ -7,8 +7,7 @@ schema the visible fields of its input components plus `session_id`. A call is a
 are tweaks of the input components. JSON-RPC 2.0 over any transport: `handle_message` answers one
 message (None for a notification). Stateless: no server state between messages, so it runs on Lambda.
 
-Projects: until the projects API lands, a project id is the tenant's default project (flows
-without a folder) or any `folder_id` the tenant's flows carry.
+Projects are the tenant's projects (flowless.store.projects): a flow belongs to its `folder_id`.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from typing import Any
 PROTOCOL_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 LATEST_PROTOCOL_VERSION = "2025-11-25"  # what Langflow 1.13 answers
 MAX_TOOL_NAME_LENGTH = 30  # Langflow's MAX_MCP_TOOL_NAME_LENGTH
-DEFAULT_PROJECT_NAME = "Starter Project"
 SESSION_ID_SCHEMA = {
     "type": "string",
     "description": "Optional session identifier used to persist conversation history across tool calls. Omit to start a new session.",
@@ -34,12 +32,6 @@ _FIELD_TYPES = {
     "str": "string", "int": "integer", "float": "number", "slider": "number", "bool": "boolean", "dict": "object",
     "NestedDict": "object", "mcp": "object", "table": "array", "file": "string", "prompt": "string", "other": "string",
 }
-_IDENTITY_NAMESPACE = uuid.UUID("6f3c2a0e-3d1b-5c7e-9a4f-1b2d3e4f5a6b")
-
-
-def default_project_id(tenant: str) -> str:
-    """The tenant's default project (the same derivation as the projects store)."""
-    return str(uuid.uuid5(_IDENTITY_NAMESPACE, f"project/{tenant}/default"))
 
 
 @dataclass
@@ -50,19 +42,18 @@ class Project:
 
 
 def load_project(tenant: str, project_id: str) -> Project | None:
-    """The tenant's project and its flows (not components), or None (unknown or another tenant's)."""
-    from flowless.store.flows import FlowRepository, canonical_flow_id
+    """The tenant's project and its flows (not components), or None (unknown or another tenant's).
+    Flows saved before projects existed (no folder) belong to the default project."""
+    from flowless.store.flows import FlowRepository
+    from flowless.store.projects import ProjectRepository
 
-    canonical = canonical_flow_id(project_id)
-    if canonical is None:
+    projects = ProjectRepository(tenant)
+    project = projects.get(project_id)
+    if project is None:
         return None
-    flows = [f for f in FlowRepository(tenant).list(include_data=False).items if not f.is_component]
-    default = default_project_id(tenant)
-    if canonical == default:
-        members = [f for f in flows if f.folder_id in (None, "", default)]
-        return Project(canonical, DEFAULT_PROJECT_NAME, sorted(members, key=lambda f: f.id))
-    members = [f for f in flows if f.folder_id == canonical]
-    return Project(canonical, "Project", sorted(members, key=lambda f: f.id)) if members else None
+    flows = FlowRepository(tenant).list(include_data=False).items
+    members = [f for f in flows if not f.is_component and (f.folder_id or projects.default_id) == project.id]
+    return Project(project.id, project.name, sorted(members, key=lambda f: f.id))
 
 
 def sanitize_name(name: str, max_length: int = 46) -> str:

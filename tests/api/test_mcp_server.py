@@ -26,7 +26,7 @@ def live(api_env: dict[str, Any]) -> Iterator[LiveApp]:
 @pytest.fixture
 def project(client, api_env) -> str:
     """The tenant's default project with Basic Chat exposed as `chat_tool` (Echo Prompt not exposed)."""
-    from flowless.mcp_server import default_project_id
+    from flowless.store.tenancy import default_project_id
 
     project_id = default_project_id(TENANT)
     answer = client.patch(f"/api/v1/mcp/project/{project_id}", headers={"x-api-key": api_env["key"]}, json={"settings": [
@@ -137,3 +137,18 @@ async def test_a_long_tool_call_reports_progress_over_sse(live, api_env, project
         api_env["server"].delay_s = 0
     assert result.content[0].text == "Echo: slowly"
     assert seen[0] == 0.0 and seen[-1] == 1.0 and any(0 < p < 1 for p in seen)
+
+
+def test_the_tools_of_another_project(client, api_env, project):
+    headers = {"x-api-key": api_env["key"]}
+    created = client.post("/api/v1/projects/", headers=headers, json={"name": "Support", "description": "",
+                                                                     "flows_list": [api_env["flows"]["Basic Chat"]]})
+    assert created.status_code == 201, created.text
+    support = created.json()["id"]
+    listed = client.get(f"/api/v1/mcp/project/{support}", headers=headers).json()
+    assert listed["server_name"] == "lf-support" and [t["action_name"] for t in listed["tools"]] == ["chat_tool"]
+    assert client.get(f"/api/v1/mcp/project/{project}", headers=headers).json()["tools"] == []  # moved out of the default project
+    url = f"/api/v1/mcp/project/{support}/streamable"
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "chat_tool", "arguments": {"input_value": "moved"}}}
+    assert client.post(url, headers=headers, json=call).json()["result"]["content"][0]["text"] == "Echo: moved"
+    assert client.post(url, headers={"x-api-key": api_env["other_key"]}, json=call).status_code == 404

@@ -12,7 +12,7 @@ from mcp.client import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
-from flowless.mcp_server import default_project_id
+from flowless.store.tenancy import default_project_id
 
 
 def test_openai_sdk_responses(local_server):

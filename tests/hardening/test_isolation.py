@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from flowless.store.tenancy import default_project_id
 from tests.hardening.conftest import CHAT_FLOW, ECHO_FLOW, OTHER_TENANT, TENANT, headers, run_body
 
 Ids = dict[str, str]
@@ -365,15 +366,14 @@ def lf_operations() -> list[tuple[str, str]]:
 def test_every_route_under_another_tenants_prefix_is_a_404(app_client, isolation_env, capsys):
     """`/lf/<B>/...` with A's valid (admin) key: 404, the answer of an unknown path, on every
     route, with real ids of A's in the path."""
-    from flowless.mcp_server import default_project_id
-
     env = isolation_env
     conversation = create_conversation(app_client, env)
     values = {"flow_id": env["flows"][ECHO_FLOW], "flow_id_or_name": env["flows"][ECHO_FLOW], "job_id": "00000000-0000-4000-8000-000000000000",
               "file_name": "a.txt", "file_id": "00000000-0000-4000-8000-000000000000", "hook_id": "h", "key_id": "k",
               "variable_id": "00000000-0000-4000-8000-000000000000", "kb_name": "kb", "message_id": conversation["message"],
+              "project_id": default_project_id(TENANT),
               "old_session_id": conversation["session"], "session_id": conversation["session"],
-              "project_id": default_project_id(TENANT), "server_name": "s"}
+              "server_name": "s"}
     failures = []
     operations = lf_operations()
     public = []

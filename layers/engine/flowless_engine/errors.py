@@ -141,6 +141,13 @@ class BlockedURLError(FlowError):
     code = "URL_BLOCKED"
 
 
+class FileRefusedError(FlowError, PermissionError):
+    """A file path the file store will not read (absolute, traversal, another tenant's, outside
+    the root). Bad input, so a 4xx naming the path; an OSError too, so `silent_errors` skips it."""
+
+    code = "FILE_REFUSED"
+
+
 class LimitExceededError(FlowError):
     """A configured limit (input length, node count, iterations...) was exceeded."""
 

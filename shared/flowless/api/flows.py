@@ -25,6 +25,8 @@ from flowless.flow_check import FlowCheck, check_flow, report_flow
 from flowless.flow_export import UploadError, export_flow, read_upload, zip_flows
 from flowless.store.errors import Conflict, FlowTooLargeError, NotFound
 from flowless.store.flows import Flow, FlowRepository
+from flowless.store.projects import ProjectRepository
+from flowless.store.tenancy import default_project_id
 from flowless_engine.errors import InvalidFlowError
 
 router = APIRouter(prefix="/flows", tags=["Flows"])
@@ -52,8 +54,7 @@ def writing(unique_status: int) -> Iterator[None]:
 def create(repo: FlowRepository, payload: FlowCreate, check: FlowCheck, *, flow_id: str | None = None, rename: bool = True, folder_id: str | None = None) -> Flow:
     """A new flow; with `rename`, a taken name becomes "<name> (N)" and a taken endpoint "<endpoint>-N"."""
     fields = stored_fields(payload, exclude={"name", "endpoint_name"}, unset=False)
-    if folder_id:
-        fields["folder_id"] = folder_id
+    fields["folder_id"] = ProjectRepository(repo.tenant).resolve(folder_id or fields.get("folder_id"))
     name, endpoint = payload.name, payload.endpoint_name
     if rename:
         name = repo.free_name(name)
@@ -70,6 +71,8 @@ def update(repo: FlowRepository, flow_id: str, changes: dict[str, Any], *, expec
     if current.locked and "data" in changes and changes.get("locked") is not False:
         raise ApiError(423, "Flow is locked")
     check = check_flow(changes["data"]) if "data" in changes else None
+    if changes.get("folder_id"):
+        changes["folder_id"] = ProjectRepository(repo.tenant).resolve(changes["folder_id"])
     if check is not None:
         changes["webhook"] = check.webhook
     if rename:
@@ -143,7 +146,10 @@ def list_flows(
     caller: Caller = Depends(requires("read")),
 ) -> Any:
     light = get_all and header_flows
-    found = FlowRepository(caller.tenant).list(include_data=not light, folder_id=str(folder_id) if folder_id else None).items
+    folder = str(folder_id) if folder_id else None
+    if folder is None and not get_all:  # Langflow pages through the default project
+        folder = default_project_id(caller.tenant)
+    found = FlowRepository(caller.tenant).list(include_data=not light, folder_id=folder).items
     flows = [f for f in found if keep(f, remove_example_flows=remove_example_flows, components_only=components_only, flow_type=flow_type)]
     if light:
         return [flow_header(f) for f in flows]

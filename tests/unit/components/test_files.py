@@ -158,3 +158,13 @@ async def test_as_tool_reads_the_uploaded_files(tmp_path: Path) -> None:
     assert await tool.run({}) == "The sky is blue."
     (broken,) = make(tmp_path, ["f/gone.txt"]).as_tools()
     assert (await broken.run({})).startswith("Error reading files: File not found")
+
+
+async def test_a_path_outside_the_store_is_refused_as_bad_input(tmp_path: Path) -> None:
+    from flowless_engine.errors import FileRefusedError
+
+    (tmp_path.parent / "outside.txt").write_text("secret")
+    with pytest.raises(FileRefusedError) as refused:
+        await make(tmp_path, ["../outside.txt"]).load_data()
+    assert refused.value.code == "FILE_REFUSED" and "../outside.txt" in refused.value.message
+    assert await make(tmp_path, ["../outside.txt"], silent_errors=True).load_data() == []  # silent mode skips it
