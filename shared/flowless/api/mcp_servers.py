@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
 
 from flowless.api.auth import Caller, requires
 from flowless.api.errors import ApiError
@@ -21,6 +22,18 @@ from flowless.api.errors import ApiError
 v2_router = APIRouter(prefix="/mcp/servers", tags=["MCP"])
 MASK = "********"  # Langflow's MCP_CONFIG_VALUE_MASK
 NOT_FOUND = "Server not found."
+
+
+class McpServerConfig(BaseModel):
+    """Langflow's MCPServerConfig: a URL and headers (or a command, refused here), other keys kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    command: str | None = None
+    args: list[str] | None = None
+    env: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
+    url: str | None = None
 
 
 def _repo(caller: Caller) -> Any:
@@ -50,15 +63,12 @@ def _public(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _checked(name: str, config: Any) -> dict[str, Any]:
+def _checked(name: str, body: McpServerConfig) -> dict[str, Any]:
     from flowless_engine.components.mcp import STDIO_REFUSED
 
-    if not isinstance(config, dict):
-        raise ApiError(422, [{"type": "dict_type", "loc": ["body"], "msg": "Input should be a valid dictionary"}])
+    config = body.model_dump(exclude_unset=True)
     if config.get("command"):
         raise ApiError(422, STDIO_REFUSED.format(name=name))
-    if config.get("headers") is not None and not isinstance(config["headers"], dict):
-        raise ApiError(422, [{"type": "dict_type", "loc": ["body", "headers"], "msg": "Input should be a valid dictionary"}])
     return config
 
 
@@ -118,11 +128,11 @@ async def get_server(server_name: str, caller: Caller = Depends(requires("read")
 
 
 @v2_router.post("/{server_name}")
-async def add_server(server_name: str, config: Any = Body(...), caller: Caller = Depends(requires("write"))) -> dict[str, Any]:
+async def add_server(server_name: str, body: McpServerConfig, caller: Caller = Depends(requires("write"))) -> dict[str, Any]:
     from flowless.store.errors import Conflict
     from flowless_engine.components.mcp import variable_name
 
-    config = _checked(server_name, config)
+    config = _checked(server_name, body)
     try:
         _repo(caller).create(variable_name(server_name), json.dumps({**config, "name": server_name}), type="Credential")
     except Conflict:
@@ -131,12 +141,12 @@ async def add_server(server_name: str, config: Any = Body(...), caller: Caller =
 
 
 @v2_router.patch("/{server_name}")
-async def update_server(server_name: str, config: Any = Body(...), caller: Caller = Depends(requires("write"))) -> dict[str, Any]:
+async def update_server(server_name: str, body: McpServerConfig, caller: Caller = Depends(requires("write"))) -> dict[str, Any]:
     stored = _stored(caller, server_name)
     if stored is None:
         raise ApiError(404, NOT_FOUND)
     variable, current = stored
-    config = _checked(server_name, config)
+    config = _checked(server_name, body)
     merged = {**current, **config, "name": server_name}
     if isinstance(config.get("headers"), dict):  # a masked value keeps the stored one
         old = current.get("headers") if isinstance(current.get("headers"), dict) else {}
