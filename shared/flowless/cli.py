@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.set_defaults(handler=_invoke)
 
     cli_remote.add_commands(sub)
+    from flowless import cli_components
+
+    cli_components.add_commands(sub)
     return parser
 
 

@@ -247,7 +247,8 @@ def test_file_store_resolves_only_inside_the_tenant(client, api_env, files_bucke
     # In a run: tenant A's flow pointed at tenant B's upload, or at a traversal, fails without reading it.
     flow_id = store_flow(TENANT, shared_flow("Financial Report Parser"))
     response = run(client, flow_id, api_env["key"], {"File-NGW2N": {"path": [other_path]}, "Agent-6rJWA": {"model": MODEL}})
-    assert response.status_code == 500 and "File not found" in response.text  # looked up under A's prefix: not there
+    # looked up under A's prefix: not there, a 422 naming the path (bad input, never a 500)
+    assert response.status_code == 422 and response.json()["detail"]["code"] == "FILE_NOT_FOUND" and "File not found" in response.text
     assert "Acme" not in response.text
     for path in (f"../{OTHER_TENANT}/flows/{other_path}", "/etc/secrets.txt"):  # refused before any lookup: bad input, 422
         response = run(client, flow_id, api_env["key"], {"File-NGW2N": {"path": [path]}, "Agent-6rJWA": {"model": MODEL}})

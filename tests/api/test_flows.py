@@ -71,7 +71,7 @@ def test_create_answers_flow_read_with_the_engine_check(client, api_env):
     assert response.status_code == 201
     body = response.json()
     assert set(body) == FLOW_READ_KEYS | {"flowless"}
-    assert body["flowless"] == {"runnable": True, "unsupported": [], "problems": []}
+    assert body["flowless"] == {"runnable": True, "unsupported": [], "problems": [], "code": []}
     assert body["name"] == "Mini" and body["description"] == "d" and body["tags"] == ["t"] and body["icon_bg_color"] == "#a1b2c3"
     assert body["user_id"] == tenant_user_id(TENANT) and body["access_type"] == "PRIVATE" and body["flow_type"] == "workflow"
     assert body["webhook"] is False and body["is_component"] is False and body["endpoint_name"] is None
@@ -440,7 +440,7 @@ def test_shared_flows_round_trip_through_zip_upload_and_download(client, api_env
     assert uploaded.status_code == 201
     saved = {f["name"]: f for f in uploaded.json()}
     assert {(f["id"], f["name"]) for f in originals.values()} == {(f["id"], f["name"]) for f in saved.values()}
-    assert saved["Basic Prompting"]["flowless"] == {"runnable": True, "unsupported": [], "problems": []}
+    assert saved["Basic Prompting"]["flowless"] == {"runnable": True, "unsupported": [], "problems": [], "code": []}
     assert {"type": "MemoryBase", "node_ids": ["MemoryBase-xePih"]} in saved["Memory Chatbot"]["flowless"]["unsupported"]
 
     download = client.post(f"{FLOWS}download/", json=[f["id"] for f in saved.values()], headers=auth(key))

@@ -21,7 +21,7 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "projects": "projects",
     "variables": "variables",
     "catalogue": "catalogue",
-    "keys": "keys",
+    "keys": ("keys", "custom_code"),
     "files": "files",
     "webhooks": "webhooks",
     "build": ("build", "workflows"),

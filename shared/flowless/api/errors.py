@@ -43,6 +43,8 @@ def engine_error_response(exc: engine.FlowError) -> tuple[int, Any]:
         return 422, {"code": exc.code, "message": exc.message, "provider": exc.provider, "status": exc.status}
     if isinstance(exc, engine.ProviderError):
         return 502, {"code": exc.code, "message": exc.message, "provider": exc.provider, "status": exc.status}
+    if isinstance(exc, engine.CustomCodeError):
+        return 502, {"code": exc.code, "message": exc.message, "node_id": exc.node_id, "component": exc.display_name}
     if isinstance(exc, engine.ComponentError):
         # Langflow answers a failing graph with a JSON-encoded string of an error object.
         body = {"message": f"Error running graph: {exc.message}", "traceback": None, "description": None, "code": None, "suggestion": None}

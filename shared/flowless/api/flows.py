@@ -70,7 +70,7 @@ def update(repo: FlowRepository, flow_id: str, changes: dict[str, Any], *, expec
         raise ApiError(404, FLOW_NOT_FOUND)
     if current.locked and "data" in changes and changes.get("locked") is not False:
         raise ApiError(423, "Flow is locked")
-    check = check_flow(changes["data"]) if "data" in changes else None
+    check = check_flow(changes["data"], repo.tenant) if "data" in changes else None
     if changes.get("folder_id"):
         changes["folder_id"] = ProjectRepository(repo.tenant).resolve(changes["folder_id"])
     if check is not None:
@@ -82,7 +82,7 @@ def update(repo: FlowRepository, flow_id: str, changes: dict[str, Any], *, expec
             changes["endpoint_name"] = repo.free_endpoint_name(changes["endpoint_name"])
     with writing(400):
         flow = repo.update(flow_id, expected_version=expected_version, **changes)
-    return flow, check or report_flow(flow.data)
+    return flow, check or report_flow(flow.data, repo.tenant)
 
 
 def parsed(flows: list[dict[str, Any]]) -> list[FlowCreate]:
@@ -96,12 +96,12 @@ def parsed(flows: list[dict[str, Any]]) -> list[FlowCreate]:
     return out
 
 
-def checked(payloads: list[FlowCreate]) -> list[tuple[FlowCreate, FlowCheck]]:
+def checked(payloads: list[FlowCreate], tenant: str) -> list[tuple[FlowCreate, FlowCheck]]:
     """Every flow checked before anything is written; a malformed one answers 422, named."""
     out = []
     for payload in payloads:
         try:
-            out.append((payload, check_flow(payload.data)))
+            out.append((payload, check_flow(payload.data, tenant)))
         except InvalidFlowError as exc:
             raise ApiError(422, {**exc.to_dict(), "message": f"{payload.name}: {exc.message}"}) from None
     return out
@@ -129,7 +129,7 @@ def keep(flow: Flow, *, remove_example_flows: bool, components_only: bool, flow_
 
 @router.post("/", status_code=201)
 def create_flow(payload: FlowCreate, caller: Caller = Depends(requires("write"))) -> dict[str, Any]:
-    check = check_flow(payload.data)
+    check = check_flow(payload.data, caller.tenant)
     return saved(create(FlowRepository(caller.tenant), payload, check), check)
 
 
@@ -190,7 +190,7 @@ def upsert_flow(flow_id: UUID, payload: FlowCreate, response: Response, caller: 
     if repo.get(str(flow_id), include_data=False) is not None:
         flow, check = update(repo, str(flow_id), stored_fields(payload))
         return saved(flow, check)
-    check = check_flow(payload.data)
+    check = check_flow(payload.data, repo.tenant)
     response.status_code = 201
     return saved(create(repo, payload, check, flow_id=str(flow_id)), check)
 
@@ -223,7 +223,7 @@ def create_flows(batch: FlowBatch, caller: Caller = Depends(requires("write"))) 
             raise ApiError(409, "Endpoint name must be unique")
         names.add(payload.name)
         endpoints.add(payload.endpoint_name or "")
-    return [saved(create(repo, payload, check, rename=False), check) for payload, check in checked(batch.flows)]
+    return [saved(create(repo, payload, check, rename=False), check) for payload, check in checked(batch.flows, repo.tenant)]
 
 
 @router.post("/upload/", status_code=201)
@@ -242,7 +242,7 @@ def upload_flows(
     repo = FlowRepository(caller.tenant)
     folder = str(folder_id) if folder_id else None
     answers = []
-    for payload, check in checked(parsed(flows)):
+    for payload, check in checked(parsed(flows), repo.tenant):
         if payload.id and repo.get(str(payload.id), include_data=False) is not None:
             changes = stored_fields(payload) | ({"folder_id": folder} if folder else {})
             flow, check = update(repo, str(payload.id), changes, rename=True)

@@ -139,8 +139,11 @@ async def test_advanced_parser_formats_are_refused_clearly(tmp_path: Path) -> No
 
 async def test_missing_file_and_silent_errors(tmp_path: Path) -> None:
     present = store(tmp_path, "ok.txt", "ok")
-    with pytest.raises(ValueError, match="File not found: f/missing.txt"):
+    from flowless_engine.errors import FileMissingError
+
+    with pytest.raises(FileMissingError, match="File not found: f/missing.txt") as missing:
         await make(tmp_path, ["f/missing.txt", present]).load_files_message()
+    assert missing.value.to_dict() == {"code": "FILE_NOT_FOUND", "message": "File not found: f/missing.txt", "path": "f/missing.txt"}
     assert (await make(tmp_path, ["f/missing.txt", present], silent_errors=True).load_files_message()).text == "ok"
 
 
