@@ -139,6 +139,16 @@ WEBHOOK = "/api/v1/webhook/{flow_id_or_name}"
 HOOKS = "/api/v1/flows/{flow_id}/webhooks"
 KNOWLEDGE = "/api/v1/knowledge_bases"
 MULTIPART = "multipart/form-data; boundary=flowlessboundary"
+# The tenant's default project (flowless.store.tenancy.default_project_id("local")): the events'
+# handler tests expose the echo flow in it as the MCP tool "echo".
+DEFAULT_PROJECT_ID = str(uuid.uuid5(uuid.UUID("6f3c2a0e-3d1b-5c7e-9a4f-1b2d3e4f5a6b"), f"project/{TENANT}/default"))
+MCP = "/api/v1/mcp/project/{project_id}"
+RESPONSES = "/api/v1/responses"
+WORKFLOWS = "/api/v2/workflows"
+
+
+def rpc(method: str, params: dict[str, Any] | None = None, request_id: int = 1) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": method, **({"params": params} if params is not None else {})}
 
 
 def file_upload(filename: str, content_type: str, content: str, boundary: str = "flowlessboundary") -> str:
@@ -259,6 +269,31 @@ EVENTS: dict[str, dict[str, Any]] = {
     "knowledge-ingest-unknown": event("knowledge-ingest-unknown", "POST", KNOWLEDGE + "/{kb_name}/ingest", {"kb_name": "no_such_kb"},
                                       body=file_upload("notes.txt", "text/plain", "Some notes").replace('name="file"', 'name="files"'),
                                       content_type=MULTIPART, binary=True),
+    # --- RunFunction: OpenAI Responses API, MCP project server ----------------------------------
+    "responses-basic": event("responses-basic", "POST", RESPONSES, body={"model": "echo-prompt", "input": "Hello, Flowless"}),
+    "responses-stream": event("responses-stream", "POST", RESPONSES, body={"model": "echo-prompt", "input": "Hello, Flowless", "stream": True}),
+    "responses-unknown-model": event("responses-unknown-model", "POST", RESPONSES, body={"model": "no-such-flow", "input": "Hi"}),
+    "mcp-initialize": event("mcp-initialize", "POST", MCP + "/streamable", {"project_id": DEFAULT_PROJECT_ID}, body=rpc("initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "events", "version": "1"}})),
+    "mcp-tools-list": event("mcp-tools-list", "POST", MCP + "/streamable", {"project_id": DEFAULT_PROJECT_ID}, body=rpc("tools/list")),
+    "mcp-tools-call": event("mcp-tools-call", "POST", MCP + "/streamable", {"project_id": DEFAULT_PROJECT_ID},
+                            body=rpc("tools/call", {"name": "echo", "arguments": {"input_value": "Hello, Flowless"}})),
+    "mcp-lf-other-tenant": event("mcp-lf-other-tenant", "POST", "/lf/{langflow_id}" + MCP + "/streamable",
+                                 {"langflow_id": OTHER_TENANT, "project_id": DEFAULT_PROJECT_ID}, body=rpc("tools/list")),
+    "mcp-unknown-project": event("mcp-unknown-project", "POST", MCP + "/streamable", {"project_id": UNKNOWN_ID}, body=rpc("tools/list")),
+    # --- FlowsFunction: MCP settings -------------------------------------------------------------
+    "mcp-settings": event("mcp-settings", "GET", MCP, {"project_id": DEFAULT_PROJECT_ID}),
+    "mcp-servers-add-stdio": event("mcp-servers-add-stdio", "POST", "/api/v2/mcp/servers/{server_name}", {"server_name": "local-fs"},
+                                   body={"command": "npx", "args": ["@modelcontextprotocol/server-filesystem"]}),
+    "mcp-servers-list": event("mcp-servers-list", "GET", "/api/v2/mcp/servers"),
+    # --- BuildFunction: v2 workflows -------------------------------------------------------------
+    "workflows-sync": event("workflows-sync", "POST", WORKFLOWS, body={"flow_id": ECHO_FLOW_ID, "input_value": "Hello, Flowless"}),
+    "workflows-background": event("workflows-background", "POST", WORKFLOWS, body={
+        "flow_id": ECHO_FLOW_ID, "input_value": "Hello, Flowless", "mode": "background"}),
+    "workflows-unknown-flow": event("workflows-unknown-flow", "POST", WORKFLOWS, body={"flow_id": UNKNOWN_ID}),
+    "workflows-status-unknown-job": event("workflows-status-unknown-job", "GET", WORKFLOWS, query={"job_id": UNKNOWN_ID}),
+    "workflows-stop-unknown-job": event("workflows-stop-unknown-job", "POST", WORKFLOWS + "/stop", body={"job_id": UNKNOWN_ID}),
+    "workflows-events-unknown-job": event("workflows-events-unknown-job", "GET", WORKFLOWS + "/{job_id}/events", {"job_id": UNKNOWN_ID}),
 }
 
 

@@ -49,6 +49,10 @@ NEEDS: dict[str, str] = {
     "KnowledgeBase": "knowledge base",
     "KnowledgeRetrieval": "knowledge base",
     "Chroma": "knowledge base",
+    # remote MCP servers (tests/support/mcp_server.py, built with the mcp SDK)
+    "MCPTools": "MCP server",
+    "MCP": "MCP server",
+    "MCPSse": "MCP server",
     # web pages (the page routes of tests/support/search_server.py)
     "URLComponent": "web pages",
     "URL": "web pages",
@@ -206,6 +210,41 @@ class KnowledgeBaseService(Service):
         for node_id in node_ids:
             if "knowledge_base" in graph.vertices[node_id].fields:
                 setup.tweak(node_id, "knowledge_base", self.BASE)
+
+
+class McpServerService(Service):
+    """tests/support/mcp_server.py (shout, add, lookup, broken) stands in for every MCP server a
+    flow names: the tenant variable MCP_SERVER_<NAME> of each node's server points at it (exports
+    carry only the server's name), and a deprecated MCPSse node's URL is tweaked to it."""
+
+    name = "MCP server"
+
+    def start(self) -> None:
+        from tests.support.mcp_server import McpTestServer
+
+        self.server = McpTestServer().__enter__()
+
+    def stop(self) -> None:
+        self.server.__exit__(None, None, None)
+
+    def reset(self) -> None:
+        from flowless_engine.mcp_client import clear_cache
+
+        clear_cache()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        import json
+
+        from flowless_engine.components.mcp import variable_name
+
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            if "url" in fields and "mcp_server" not in fields:
+                setup.tweak(node_id, "url", self.server.base_url + "/sse")
+                continue
+            value = (fields.get("mcp_server") or {}).get("value")
+            name = value.get("name") if isinstance(value, dict) else value
+            setup.variables[variable_name(str(name or "mcp"))] = json.dumps({"url": self.server.base_url + "/mcp"})
 
 
 class ProviderServersService(Service):
@@ -457,6 +496,7 @@ class DatabaseService(Service):
 
 KIT: dict[str, type[Service]] = {
     ProviderServersService.name: ProviderServersService,
+    McpServerService.name: McpServerService,
     SearchService.name: SearchService,
     WebPagesService.name: WebPagesService,
     HttpApiService.name: HttpApiService,

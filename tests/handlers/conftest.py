@@ -62,6 +62,9 @@ def events_data(ddb: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -
     stored = Message(text="Stored before the events ran", sender="User", sender_name="User", session_id=event_catalogue.KNOWN_SESSION,
                      flow_id=event_catalogue.ECHO_FLOW_ID, id=event_catalogue.KNOWN_MESSAGE_ID)
     persist_run(event_catalogue.TENANT, event_catalogue.ECHO_FLOW_ID, event_catalogue.KNOWN_SESSION, [stored])
+    from flowless.store.flows import FlowRepository
+
+    FlowRepository(event_catalogue.TENANT).update(event_catalogue.ECHO_FLOW_ID, mcp_enabled=True, action_name="echo")  # the mcp-* events' tool
     yield {"flows": flows}
     runs.graph_cache().clear()
 

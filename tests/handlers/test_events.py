@@ -42,6 +42,14 @@ def check_stream(body: str) -> None:
     assert any(e["event"] == "add_message" for e in events)
 
 
+def check_responses_stream(body: str) -> None:
+    """OpenAI's Responses events, buffered by API Gateway: created first, completed with the answer last."""
+    events = [json.loads(line[len("data: "):]) for line in body.splitlines() if line.startswith("data: {")]
+    assert events[0]["type"] == "response.created" and events[-1]["type"] == "response.completed"
+    assert events[-1]["response"]["output"][0]["content"][0]["text"] == ECHO_TEXT
+    assert body.rstrip().endswith("data: [DONE]")
+
+
 def check_listed(body: list[dict[str, Any]]) -> None:
     assert [m["id"] for m in body] == [event_catalogue.KNOWN_MESSAGE_ID]
     assert body[0]["session_id"] == event_catalogue.KNOWN_SESSION
@@ -110,6 +118,24 @@ EXPECTED: dict[str, tuple[int, Callable[[Any], None] | None]] = {
     "webhook-job-unknown": (404, None),
     "webhooks-list": (200, lambda b: b == {"webhooks": []} or pytest.fail(str(b))),
     "webhooks-create-blocked": (422, lambda b: b["detail"]["code"] == "URL_BLOCKED" or pytest.fail(str(b))),
+    "responses-basic": (200, lambda b: b["output"][0]["content"][0]["text"] == ECHO_TEXT or pytest.fail(str(b))),
+    "responses-stream": (200, lambda b: check_responses_stream(b)),
+    "responses-unknown-model": (404, lambda b: b["error"]["code"] == "flow_not_found" or pytest.fail(str(b))),
+    "mcp-initialize": (200, lambda b: b["result"]["serverInfo"]["name"] == f"langflow-mcp-project-{event_catalogue.DEFAULT_PROJECT_ID}"
+                       or pytest.fail(str(b))),
+    "mcp-tools-list": (200, lambda b: [t["name"] for t in b["result"]["tools"]] == ["echo"] or pytest.fail(str(b))),
+    "mcp-tools-call": (200, lambda b: b["result"] == {"content": [{"type": "text", "text": ECHO_TEXT}], "isError": False} or pytest.fail(str(b))),
+    "mcp-lf-other-tenant": (404, lambda b: b == {"detail": "Not Found"} or pytest.fail(str(b))),
+    "mcp-unknown-project": (404, lambda b: b == {"detail": "Project not found"} or pytest.fail(str(b))),
+    "mcp-settings": (200, lambda b: [(t["action_name"], t["mcp_enabled"]) for t in b["tools"]] == [("echo", True)] or pytest.fail(str(b))),
+    "mcp-servers-add-stdio": (422, lambda b: "never executes local programs" in b["detail"] or pytest.fail(str(b))),
+    "mcp-servers-list": (200, lambda b: b == [] or pytest.fail(str(b))),
+    "workflows-sync": (200, lambda b: b["output"] == {"reason": "single", "text": ECHO_TEXT, "source": "ChatOutput-ech03"} or pytest.fail(str(b))),
+    "workflows-background": (200, lambda b: (b["object"], b["status"]) == ("job", "queued") or pytest.fail(str(b))),
+    "workflows-unknown-flow": (404, lambda b: b["detail"]["code"] == "FLOW_NOT_FOUND" or pytest.fail(str(b))),
+    "workflows-status-unknown-job": (404, lambda b: b["detail"]["code"] == "JOB_NOT_FOUND" or pytest.fail(str(b))),
+    "workflows-stop-unknown-job": (404, lambda b: b["detail"]["code"] == "JOB_NOT_FOUND" or pytest.fail(str(b))),
+    "workflows-events-unknown-job": (404, lambda b: b["detail"]["code"] == "JOB_NOT_FOUND" or pytest.fail(str(b))),
     "build-flow": (200, lambda b: set(b) == {"job_id"} or pytest.fail(str(b))),
     "build-flow-lf": (200, lambda b: set(b) == {"job_id"} or pytest.fail(str(b))),
     "build-flow-unknown": (404, lambda b: b == {"detail": f"Flow with id {event_catalogue.UNKNOWN_ID} not found"} or pytest.fail(str(b))),

@@ -53,6 +53,8 @@ def problem_with(response: Any, path: str) -> str | None:
         body = json.loads(response.content)
     except ValueError:
         return f"error body is not JSON: {response.text[:200]!r}"
+    if path.endswith("/api/v1/responses") and isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("message"):
+        return None  # the OpenAI Responses API answers errors in OpenAI's shape, which its SDKs read
     if not isinstance(body, dict) or "detail" not in body:
         return f"error body has no detail: {response.text[:200]!r}"
     return None

@@ -372,7 +372,8 @@ def test_every_route_under_another_tenants_prefix_is_a_404(app_client, isolation
               "file_name": "a.txt", "file_id": "00000000-0000-4000-8000-000000000000", "hook_id": "h", "key_id": "k", "sha256": "a" * 64,
               "variable_id": "00000000-0000-4000-8000-000000000000", "kb_name": "kb", "message_id": conversation["message"],
               "project_id": default_project_id(TENANT),
-              "old_session_id": conversation["session"], "session_id": conversation["session"]}
+              "old_session_id": conversation["session"], "session_id": conversation["session"],
+              "server_name": "s"}
     failures = []
     operations = lf_operations()
     public = []

@@ -14,17 +14,17 @@ from flowless.api.idempotency import Idempotency
 
 # group → module(s) under flowless.api exposing `router` (and optionally `root_router`, `v2_router`)
 GROUPS: dict[str, str | tuple[str, ...]] = {
-    "run": ("run", "simple_run"),
+    "run": ("run", "simple_run", "responses", "mcp"),
     "health": "health",
     "monitor": "monitor",
-    "flows": "flows",
+    "flows": ("flows", "mcp_settings", "mcp_servers"),
     "projects": "projects",
     "variables": "variables",
     "catalogue": "catalogue",
     "keys": ("keys", "custom_code"),
     "files": "files",
     "webhooks": "webhooks",
-    "build": "build",
+    "build": ("build", "workflows"),
     "knowledge": "knowledge",
 }
 ALL_GROUPS = tuple(GROUPS)

@@ -1,5 +1,5 @@
-"""`Idempotency-Key` on the run routes (`/run`, `/run/advanced`, `/flows/{id}/run`) and on
-`/build/{flow_id}/flow`: a repeat of a request returns the first request's answer instead of
+"""`Idempotency-Key` on the run routes (`/run`, `/run/advanced`, `/flows/{id}/run`), on
+`/build/{flow_id}/flow` and on `POST /api/v2/workflows`: a repeat of a request returns the first request's answer instead of
 running the flow again.
 
 - Same key, same request (method, path, query and body, byte for byte): the first answer,
@@ -26,7 +26,7 @@ from starlette.requests import Request
 HEADER = b"idempotency-key"
 REPLAYED = "idempotent-replayed"
 MAX_KEY_CHARS = 255
-ROUTES = re.compile(r"^(?:/lf/(?P<langflow_id>[^/]+))?/api/v1/(?:run/(?:advanced/)?[^/]+|flows/[^/]+/run|build/[^/]+/flow)/?$")
+ROUTES = re.compile(r"^(?:/lf/(?P<langflow_id>[^/]+))?/api/(?:v1/(?:run/(?:advanced/)?[^/]+|flows/[^/]+/run|build/[^/]+/flow)|v2/workflows)/?$")
 # Response headers not replayed (recomputed, or about the first response's transport).
 _NOT_REPLAYED = {"content-length", "transfer-encoding", "date", "server", "connection"}
 

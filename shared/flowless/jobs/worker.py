@@ -144,6 +144,13 @@ def run_request(request: dict[str, Any]) -> RunRequest:
     )
 
 
+def with_tweaks(graph: Graph, request: dict[str, Any]) -> Graph:
+    """A v2 workflow's tweaks applied to the graph (Langflow's builds take none)."""
+    from flowless_engine.runtime.tweaks import apply_tweaks
+
+    return apply_tweaks(graph, request["tweaks"]) if request.get("tweaks") else graph
+
+
 class BuildSteps:
     def __init__(self, tenant: str, job_id: str) -> None:
         self.tenant = tenant
@@ -179,9 +186,9 @@ class BuildSteps:
         events = StepEvents(get_settings().token_batch_ms)
         try:
             flow_id, flow_name, data, ttl = self._flow(job, request)
-            graph = load_graph({"data": data}, flow_id=flow_id, flow_name=flow_name)
+            graph = with_tweaks(load_graph({"data": data}, flow_id=flow_id, flow_name=flow_name), request)
             build_request = run_request(request)
-            ctx = self._context(graph, build_request, events, messages=None)
+            ctx = self._context(graph, build_request, events, messages=None, request_variables=request.get("globals"))
             prepared = prepare_build(graph, build_request, ctx)
             plan = plan_build(prepared, build_request)
         except FlowError as exc:
@@ -228,7 +235,7 @@ class BuildSteps:
         events = StepEvents(get_settings().token_batch_ms)
         messages = StepMessages(self.tenant, plan.flow_id, plan.session_ttl_minutes)
         try:
-            ctx = self._context(graph, request, events, messages)
+            ctx = self._context(graph, request, events, messages, request_variables=plan.request.get("globals"))
         except FlowError as exc:  # code whose approval was revoked since the build started
             return await self._fail_build(job, _flow_error_text(exc), events=[], flow_id=plan.flow_id,
                                           session_id=request.session_id or plan.flow_id, plan=plan)
@@ -347,7 +354,8 @@ class BuildSteps:
                 return settled
             raise TransientError(f"job {self.job_id} changed while step {step.sk} was committed") from moved
 
-    def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None) -> Any:
+    def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None,
+                 request_variables: dict[str, str] | None = None) -> Any:
         from flowless.custom_code import check_flow_code
         from flowless.runs import TenantFlows, _file_store, _variables, engine_settings
         from flowless_engine.runtime.context import RunContext
@@ -362,6 +370,7 @@ class BuildSteps:
             variables=_variables(self.tenant),
             files=_file_store(self.tenant),
             settings=engine_settings(),
+            request_variables=dict(request_variables or {}),  # a v2 workflow's `globals`
             # Approved user code: checked again at every step (a revoked approval stops the build).
             code_runner=check_flow_code(self.tenant, graph),
             tenant=self.tenant,
@@ -401,7 +410,7 @@ def _cached_graph(tenant: str, job_id: str, plan: Plan) -> Graph:
         from flowless_engine.graph.loader import load_graph
         from flowless_engine.runtime.build import prepare_build
 
-        graph = load_graph({"data": plan.data}, flow_id=plan.flow_id, flow_name=plan.flow_name)
+        graph = with_tweaks(load_graph({"data": plan.data}, flow_id=plan.flow_id, flow_name=plan.flow_name), plan.request)
         cache["graph"] = prepare_build(graph, plan.run_request())
     return cache["graph"]
 

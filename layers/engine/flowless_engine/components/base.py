@@ -181,6 +181,10 @@ class Component:
 
         raise ConfigurationError(f"Component '{self.name}' ({self.type_name}) cannot be used as a tool")
 
+    async def build_tools(self) -> list[Tool]:
+        """The tools, built asynchronously; components that must fetch theirs override this."""
+        return self.as_tools()
+
     def tool_metadata(self, default_name: str, default_description: str) -> tuple[str, str]:
         """Name and description from the node's `tools_metadata` (what the Langflow UI saved)."""
         rows = self.params.get("tools_metadata")

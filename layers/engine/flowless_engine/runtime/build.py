@@ -195,7 +195,7 @@ class _StepScheduler(_Scheduler):
         by_name = {output.name: output for output in component.outputs}
         for name in sorted(names):
             if name == TOOL_OUTPUT:
-                value: Any = component.as_tools()
+                value: Any = await component.build_tools()
             elif name in by_name:
                 value = await component.compute_output(by_name[name])
             else:

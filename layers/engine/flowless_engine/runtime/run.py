@@ -441,11 +441,11 @@ class _Scheduler:
             if output.name not in wanted:
                 continue
             if output.name == TOOL_OUTPUT:
-                values[output.name] = component.as_tools()
+                values[output.name] = await component.build_tools()
             else:
                 values[output.name] = await component.compute_output(output)
         if TOOL_OUTPUT in wanted and TOOL_OUTPUT not in values:
-            values[TOOL_OUTPUT] = component.as_tools()
+            values[TOOL_OUTPUT] = await component.build_tools()
         return values
 
 
