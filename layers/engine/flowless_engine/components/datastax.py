@@ -1,0 +1,145 @@
+"""DataStax Astra DB (the `lfx-datastax` bundle; `AstraDB` in every export since 1.0) over the
+Data API.
+
+The database is the node's `api_endpoint` (or a `database_name` written as an endpoint URL);
+the token is `token` (a tenant variable when `load_from_db`); the collection is created on first
+ingestion when it does not exist: with the wired embedding model's dimension, or with Astra's
+server-side embeddings ("vectorize") when the node asks for them (older exports'
+`embedding_choice` "Astra Vectorize" with `embedding_provider`/`model`). A collection that
+embeds on the server is searched with `$vectorize`: no embedding model is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowless_engine.components.base import Input, Output, to_int, to_text
+from flowless_engine.components.store_base import (
+    CACHE_INPUT,
+    CONNECTION_OUTPUT,
+    INGEST_INPUT,
+    QUERY_INPUT,
+    SEARCH_OUTPUTS,
+    StoreComponent,
+)
+from flowless_engine.errors import ConfigurationError
+from flowless_engine.vectors.external import Document
+
+DEFAULT_KEYSPACE = "default_keyspace"
+# Older exports name the vectorize provider as the Astra portal shows it.
+_PROVIDERS = {"nvidia": "nvidia", "openai": "openai", "azure openai": "azureOpenAI", "hugging face": "huggingface",
+              "hugging face - dedicated": "huggingfaceDedicated", "jina ai": "jinaAI", "mistral ai": "mistral",
+              "upstage": "upstageAI", "voyage ai": "voyageAI", "cohere": "cohere", "vertex ai": "vertexai"}
+
+ASTRA_CONNECTION_INPUTS = (
+    Input("token", "Astra DB Application Token", "str", "ASTRA_DB_APPLICATION_TOKEN", required=True, password=True,
+          load_from_db=True, input_kind="SecretStrInput", info="Authentication token for accessing Astra DB."),
+    Input("environment", "Environment", "str", "prod", options=("prod", "test", "dev"), advanced=True, input_kind="DropdownInput",
+          info="The environment for the Astra DB API Endpoint."),
+    Input("database_name", "Database", "str", "", required=True, input_kind="DropdownInput",
+          info="The Database name for the Astra DB instance."),
+    Input("api_endpoint", "Astra DB API Endpoint", "str", "", advanced=True, input_kind="DropdownInput",
+          info="The API Endpoint for the Astra DB instance. Supersedes database selection."),
+    Input("keyspace", "Keyspace", "str", "", advanced=True, input_kind="DropdownInput",
+          info="Optional keyspace within Astra DB to use for the collection."),
+    Input("collection_name", "Collection", "str", "", required=True, input_kind="DropdownInput",
+          info="The name of the collection within Astra DB where the vectors will be stored."),
+    Input("autodetect_collection", "Autodetect Collection", "bool", True, advanced=True, input_kind="BoolInput"),
+)
+
+
+async def astra_collection(component: Any, *, content_field: str = "") -> Any:
+    """The node's collection client, options loaded (no request is made twice in a warm container)."""
+    from flowless_engine.vectors.astra import AstraCollection
+
+    field = next((f for f in ("api_endpoint", "d_api_endpoint") if component.params.get(f)), "api_endpoint")
+    endpoint = to_text(await component.secret(field) or "").strip()  # a variable name when `load_from_db`
+    database = to_text(component.param("database_name", "")).strip()
+    if not endpoint and database.startswith(("https://", "http://")):
+        endpoint = database
+    if not endpoint:
+        where = f" (database '{database}')" if database else ""
+        raise ConfigurationError(f"Component '{component.name}' needs its Astra DB API endpoint{where}: set `api_endpoint` "
+                                 "to the database's https://<id>-<region>.apps.astra.datastax.com address")
+    token = await component.secret("token")
+    if not token:
+        raise ConfigurationError(f"Component '{component.name}' needs an Astra DB application token")
+    collection_name = to_text(component.param("collection_name", "")).strip()
+    if not collection_name:
+        raise ConfigurationError(f"Component '{component.name}' needs a collection name")
+    keyspace = to_text(component.first_param(("keyspace", "namespace"), "")).strip() or DEFAULT_KEYSPACE
+    collection = AstraCollection(component.ctx.http, endpoint, token, keyspace, collection_name, content_field=content_field,
+                                 batch_size=to_int(component.params.get("batch_size"), 0) or 20)
+    await collection.load_options()
+    return collection
+
+
+class AstraDBComponent(StoreComponent):
+    type_name = "AstraDB"
+    display_name = "Astra DB"
+    description = "Ingest and search documents in Astra DB"
+    icon = "AstraDB"
+    inputs = (
+        *ASTRA_CONNECTION_INPUTS,
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        Input("embedding_model", "Embedding Model", "model", "", input_types=("Embeddings",), input_kind="ModelInput",
+              info="Specify the Embedding Model. Not required for Astra Vectorize collections."),
+        Input("api_key", "API Key", "str", "", password=True, advanced=True, input_kind="SecretStrInput"),
+        Input("content_field", "Content Field", "str", "", advanced=True, input_kind="StrInput"),
+        Input("deletion_field", "Deletion Based On Field", "str", "", advanced=True, input_kind="StrInput"),
+        Input("ignore_invalid_documents", "Ignore Invalid Documents", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("astradb_vectorstore_kwargs", "AstraDBVectorStore Parameters", "NestedDict", {}, advanced=True, input_kind="NestedDictInput"),
+        Input("search_method", "Search Method", "str", "Vector Search", options=("Hybrid Search", "Vector Search"), advanced=True,
+              input_kind="DropdownInput"),
+        Input("reranker", "Reranker", "str", "", input_kind="DropdownInput"),
+        Input("lexical_terms", "Lexical Terms", "query", "", input_types=("Message",), input_kind="QueryInput"),
+        Input("number_of_results", "Number of Search Results", "int", 4, advanced=True, input_kind="IntInput"),
+        Input("search_type", "Search Type", "str", "Similarity",
+              options=("Similarity", "Similarity with score threshold", "MMR (Max Marginal Relevance)"), advanced=True,
+              input_kind="DropdownInput"),
+        Input("search_score_threshold", "Search Score Threshold", "float", 0, advanced=True, input_kind="FloatInput"),
+        Input("advanced_search_filter", "Search Metadata Filter", "NestedDict", {}, advanced=True, input_kind="NestedDictInput"),
+    )
+    outputs = (
+        *SEARCH_OUTPUTS,
+        CONNECTION_OUTPUT,
+        # Older exports' handles for LangChain nodes.
+        Output("base_retriever", "build_base_retriever", ("Retriever",), "Retriever"),
+        Output("vector_store", "cast_vector_store", ("VectorStore",), "Vector Store"),
+    )
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        collection = await astra_collection(self, content_field=to_text(self.param("content_field", "")).strip())
+        if to_text(self.param("search_method", "")) == "Hybrid Search":
+            self.log("Hybrid search (find-and-rerank) is not run by Flowless; a vector search is made")
+        service = self.vectorize_service()
+        if documents and not collection.options.exists and service is not None:
+            await self._create(collection, None, service)
+        return collection
+
+    async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
+        if collection.options.exists:
+            return
+        vectors = [d.vector for d in documents if d.vector is not None]
+        await self._create(collection, to_int(self.params.get("dimension"), 0) or len(vectors[0]), None)
+
+    async def _create(self, collection: Any, dimension: int | None, service: dict[str, Any] | None) -> None:
+        metric = to_text(self.param("metric", "")).strip() or "cosine"
+        await collection.create(dimension=dimension, metric=metric, service=service)
+        self.log(f"Created collection '{collection.name}'")
+
+    def vectorize_service(self) -> dict[str, Any] | None:
+        """Astra vectorize as older exports configure it (`embedding_choice` "Astra Vectorize")."""
+        if to_text(self.param("embedding_choice", "")) != "Astra Vectorize":
+            return None
+        provider = to_text(self.param("embedding_provider", "")).strip()
+        model = to_text(self.param("model", "")).strip()
+        if not provider or not model:
+            raise ConfigurationError(f"Component '{self.name}' uses Astra Vectorize without a provider and model")
+        service: dict[str, Any] = {"provider": _PROVIDERS.get(provider.lower(), provider.lower()), "modelName": model}
+        key_name = to_text(self.param("z_02_api_key_name", "")).strip()
+        if key_name:
+            service["authentication"] = {"providerKey": key_name}
+        return service

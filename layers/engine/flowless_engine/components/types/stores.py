@@ -1,0 +1,8 @@
+"""Vector stores and chat memories a flow names itself (h17): DataStax, and the stores below."""
+
+TYPES: dict[str, str] = {
+    "AstraDB": "datastax:AstraDBComponent",
+    "AstraVectorStoreComponent": "datastax:AstraDBComponent",
+    "AstraDBSearch": "datastax:AstraDBComponent",
+    "AstraDBVectorStoreComponent": "datastax:AstraDBComponent",
+}
