@@ -1,0 +1,187 @@
+"""Astra DB beyond the store contract: server-side embeddings (vectorize), the template
+generations real exports carry (1.0's AstraVectorStoreComponent / AstraDBSearch fields, 1.1's
+embedding_choice, 1.13's embedding_model), LangChain's document shape, collection creation,
+the deletion field, the Data API's error answers, and the collection options read once per warm
+container."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from flowless_engine.errors import BlockedURLError, ConfigurationError, ProviderError
+from flowless_engine.settings import EngineSettings
+from flowless_engine.vectors import astra as astra_module
+from tests.support.astra_server import AstraServer
+from tests.support.engine_kit import component_node, edge, flow, run
+from tests.support.model_server import ModelServer, embed
+
+TOKEN = "AstraCS:test-token"
+SETTINGS = EngineSettings(allow_loopback=True, http_retries=0)
+VARIABLES = {"ASTRA_DB_APPLICATION_TOKEN": TOKEN, "OPENAI_API_KEY": "sk-test"}
+DOCS = [
+    {"text": "Refunds are paid within fourteen days", "source": "refunds.md"},
+    {"text": "Parrots can talk and mimic many sounds", "source": "birds.md"},
+    {"text": "The office opens at nine in the morning", "source": "office.md"},
+]
+
+
+@pytest.fixture
+def astra() -> Iterator[AstraServer]:
+    astra_module._options_cache.clear()
+    with AstraServer(tokens=(TOKEN, "AstraCS:other")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def models() -> Iterator[ModelServer]:
+    with ModelServer() as server:
+        yield server
+
+
+def astra_flow(astra: AstraServer, models: ModelServer | None, *, type_name: str = "AstraDB", query_field: str = "search_query",
+               embedding_field: str = "embedding_model", **fields: Any) -> dict[str, Any]:
+    values = {"api_endpoint": astra.api_endpoint, "collection_name": "docs", "database_name": "db", "ingest_data": DOCS, **fields}
+    nodes = [component_node("ChatInput-1", "ChatInput"), component_node("Astra-1", type_name, **values)]
+    edges = [edge("ChatInput-1", "message", "Astra-1", query_field)]
+    if models is not None:
+        nodes.append(component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings", openai_api_base=models.base_url))
+        edges.append(edge("OpenAIEmbeddings-1", "embeddings", "Astra-1", embedding_field, output_types=("Embeddings",), input_types=("Embeddings",)))
+    return flow(nodes, edges)
+
+
+async def results(exported: dict[str, Any], query: str, variables: dict[str, str] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+    ran = await run(exported, query, variables={**VARIABLES, **(variables or {})}, settings=kwargs.pop("settings", SETTINGS), **kwargs)
+    return [d.data for d in ran.vertex("Astra-1").values["search_results"]]
+
+
+async def test_documents_are_stored_in_langchains_shape(astra: AstraServer, models: ModelServer) -> None:
+    await results(astra_flow(astra, models), "")
+    options = astra.collection("docs")["options"]["vector"]
+    assert options == {"metric": "cosine", "dimension": 64}  # created with the embedding model's dimension
+    stored = {d["content"]: d for d in astra.documents("docs")}
+    refund = stored["Refunds are paid within fourteen days"]
+    assert set(refund) == {"_id", "content", "metadata", "$vector"}
+    assert refund["metadata"] == {"source": "refunds.md"} and len(refund["$vector"]) == 64
+    find = [r.body["find"] for r in astra.requests if "find" in (r.body or {})]
+    assert find == []  # no query: no search
+    assert all(r.headers["token"] == TOKEN for r in astra.requests)
+
+
+async def test_a_collection_langflow_filled_is_searched(astra: AstraServer, models: ModelServer) -> None:
+    astra.data["default_keyspace"]["docs"] = {"options": {"vector": {"dimension": 64, "metric": "cosine"}}, "documents": {
+        "a": {"_id": "a", "content": "Cats purr when they are happy", "metadata": {"source": "cats.md", "page": 2}, "$vector": embed("Cats purr when they are happy")},
+        "b": {"_id": "b", "content": "Dogs wag their tails", "metadata": {"source": "dogs.md"}, "$vector": embed("Dogs wag their tails")},
+    }}
+    rows = await results(astra_flow(astra, models, ingest_data="", number_of_results=1), "why do cats purr")
+    assert rows == [{"source": "cats.md", "page": 2, "text": "Cats purr when they are happy", "_score": pytest.approx(rows[0]["_score"])}]
+    assert 0.5 < rows[0]["_score"] <= 1.0  # the Data API's (1 + cosine) / 2
+    (find,) = [r.body["find"] for r in astra.requests if "find" in (r.body or {})]
+    assert find["options"] == {"limit": 1, "includeSimilarity": True} and len(find["sort"]["$vector"]) == 64
+
+
+async def test_vectorize_collections_embed_on_the_server(astra: AstraServer) -> None:
+    astra.data["default_keyspace"]["docs"] = {"options": {"vector": {"dimension": 1024, "metric": "cosine",
+                                                                     "service": {"provider": "nvidia", "modelName": "NV-Embed-QA"}}}, "documents": {}}
+    rows = await results(astra_flow(astra, None, number_of_results=1), "can parrots talk")  # no embedding model wired
+    assert rows[0]["text"] == "Parrots can talk and mimic many sounds" and rows[0]["source"] == "birds.md"
+    stored = astra.documents("docs")
+    assert {d["$vectorize"] for d in stored} == {d["text"] for d in DOCS} and all("content" not in d for d in stored)
+    (find,) = [r.body["find"] for r in astra.requests if "find" in (r.body or {})]
+    assert find["sort"] == {"$vectorize": "can parrots talk"}
+    mmr = await results(astra_flow(astra, None, ingest_data="", search_type="MMR (Max Marginal Relevance)",
+                                         number_of_results=2), "parrots")
+    assert len(mmr) == 2
+    last_find = [r.body["find"] for r in astra.requests if "find" in (r.body or {})][-1]
+    assert last_find["options"]["includeSortVector"] is True and last_find["options"]["limit"] == 8
+
+
+async def test_older_exports_astra_vectorize_creates_the_collection(astra: AstraServer) -> None:
+    rows = await results(astra_flow(astra, None, embedding_choice="Astra Vectorize", embedding_provider="Nvidia", model="NV-Embed-QA",
+                                    z_02_api_key_name="", number_of_results=1), "office hours")
+    assert astra.collection("docs")["options"]["vector"]["service"] == {"provider": "nvidia", "modelName": "NV-Embed-QA"}
+    assert rows[0]["text"] == "The office opens at nine in the morning"
+
+
+async def test_the_1_0_template_fields(astra: AstraServer, models: ModelServer) -> None:
+    """AstraVectorStoreComponent (1.0): `search_input`, `search_filter`, `embedding`, `namespace`,
+    and the endpoint held in a tenant variable (load_from_db)."""
+    astra.data["team"] = {}
+    exported = astra_flow(astra, models, type_name="AstraVectorStoreComponent", query_field="search_input", embedding_field="embedding",
+                          search_input="", embedding="",
+                          namespace="team", api_endpoint="ASTRA_API_ENDPOINT", search_filter={"source": "birds.md"}, metric="dot_product")
+    exported["data"]["nodes"][1]["data"]["node"]["template"]["api_endpoint"]["load_from_db"] = True
+    rows = await results(exported, "what can talk", {"ASTRA_API_ENDPOINT": astra.api_endpoint})
+    assert [r["source"] for r in rows] == ["birds.md"]
+    assert astra.collection("docs", "team")["options"]["vector"]["metric"] == "dot_product"
+    (find,) = [r.body["find"] for r in astra.requests if "find" in (r.body or {})]
+    assert find["filter"] == {"metadata.source": "birds.md"}
+
+
+async def test_the_1_13_embedding_model_field(astra: AstraServer, models: ModelServer) -> None:
+    exported = astra_flow(astra, None, embedding_model=[{"name": "text-embedding-3-small", "provider": "OpenAI"}],
+                          api_key="sk-node-key", number_of_results=1)
+    rows = await results(exported, "refunds", {"OPENAI_BASE_URL": models.base_url})
+    assert rows[0]["source"] == "refunds.md"
+    assert models.requests[-1].headers["authorization"] == "Bearer sk-node-key"
+
+
+async def test_deletion_field_replaces_a_sources_documents(astra: AstraServer, models: ModelServer) -> None:
+    await results(astra_flow(astra, models), "")
+    await results(astra_flow(astra, models, ingest_data=[{"text": "Refunds now take five days", "source": "refunds.md"}],
+                             deletion_field="source"), "")
+    texts = sorted(d["content"] for d in astra.documents("docs"))
+    assert texts == ["Parrots can talk and mimic many sounds", "Refunds now take five days", "The office opens at nine in the morning"]
+
+
+async def test_large_ingestions_go_in_batches(astra: AstraServer, models: ModelServer) -> None:
+    many = [{"text": f"Document number {n}", "n": n} for n in range(45)]
+    await results(astra_flow(astra, models, ingest_data=many), "")
+    inserts = [len(r.body["insertMany"]["documents"]) for r in astra.requests if "insertMany" in (r.body or {})]
+    assert inserts == [20, 20, 5] and len(astra.documents("docs")) == 45
+
+
+async def test_collection_options_are_read_once_per_warm_container(astra: AstraServer, models: ModelServer) -> None:
+    await results(astra_flow(astra, models), "refunds")
+    await results(astra_flow(astra, models, ingest_data=""), "refunds")
+    assert astra.commands().count("findCollections") == 1
+    # Another token (another tenant's credentials) is never served from that cache.
+    await results(astra_flow(astra, models, ingest_data=""), "refunds", {"ASTRA_DB_APPLICATION_TOKEN": "AstraCS:other"})
+    assert astra.commands().count("findCollections") == 2
+
+
+async def test_searching_a_collection_that_does_not_exist_finds_nothing(astra: AstraServer, models: ModelServer) -> None:
+    assert await results(astra_flow(astra, models, ingest_data=""), "refunds") == []
+    assert "find" not in astra.commands()
+
+
+async def test_data_api_errors_name_astra_db(astra: AstraServer, models: ModelServer) -> None:
+    astra.data["default_keyspace"]["docs"] = {"options": {"vector": {"dimension": 8, "metric": "cosine"}}, "documents": {}}
+    with pytest.raises(ProviderError) as caught:
+        await results(astra_flow(astra, models), "refunds")  # 64-dimensional vectors into an 8-dimensional collection
+    assert caught.value.provider == "Astra DB"
+    assert "VECTOR_SIZE_MISMATCH" in caught.value.message and "inserting documents into collection 'docs'" in caught.value.message
+    with pytest.raises(ProviderError) as caught:
+        await results(astra_flow(astra, models), "refunds", {"ASTRA_DB_APPLICATION_TOKEN": "AstraCS:wrong"})
+    assert caught.value.status == 401 and "Astra DB" in caught.value.message and "AstraCS:wrong" not in caught.value.message
+
+
+async def test_missing_connection_fields_are_configuration_errors(astra: AstraServer, models: ModelServer) -> None:
+    with pytest.raises(ConfigurationError, match="API endpoint"):
+        await results(astra_flow(astra, models, api_endpoint=""), "x")
+    with pytest.raises(ConfigurationError, match="needs an embedding model"):
+        await results(astra_flow(astra, None), "x")
+
+
+async def test_the_endpoint_goes_through_the_network_guard(astra: AstraServer, models: ModelServer) -> None:
+    with pytest.raises(BlockedURLError, match="metadata"):
+        await results(astra_flow(astra, models, api_endpoint="http://169.254.169.254"), "x",
+                      settings=EngineSettings(allow_loopback=True, allow_private_networks=True))
+    assert astra.requests == []
+
+
+async def test_a_database_name_written_as_an_endpoint(astra: AstraServer, models: ModelServer) -> None:
+    rows = await results(astra_flow(astra, models, api_endpoint="", database_name=astra.api_endpoint + "/api/json/v1"), "parrots")
+    assert rows[0]["source"] == "birds.md"
