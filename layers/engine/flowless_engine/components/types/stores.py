@@ -5,4 +5,6 @@ TYPES: dict[str, str] = {
     "AstraVectorStoreComponent": "datastax:AstraDBComponent",
     "AstraDBSearch": "datastax:AstraDBComponent",
     "AstraDBVectorStoreComponent": "datastax:AstraDBComponent",
+    "StoreMessage": "memories:StoreMessageComponent",
+    "MemoryBase": "memories:MemoryBaseComponent",
 }
