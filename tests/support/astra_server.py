@@ -8,7 +8,8 @@ reference, for tests and conformance runs.
   at most 100 documents), `find` (`filter`, `sort` by `$vector` or `$vectorize`, `projection`,
   `options.limit` / `includeSimilarity` / `includeSortVector`), `findOne`, `countDocuments`,
   `deleteMany`, `deleteOne`.
-- Filters: implicit equality on dotted paths (an array matches when it holds the value),
+- Filters: implicit equality on dotted paths (an array matches when it holds the value; EJSON
+  dates `{"$date": ms}` compare by their milliseconds),
   `$eq $ne $in $nin $exists $gt $gte $lt $lte $all $size`, `$and $or $not`.
 - `$similarity` as the Data API reports it: (1 + cosine) / 2, (1 + dot) / 2, 1 / (1 + d²).
 - Vectorize: the collection's `service` embeds `$vectorize` texts (the model server's hashed
@@ -296,7 +297,15 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _date(value: Any) -> Any:
+    """An EJSON date (`{"$date": <ms>}`) compares as its milliseconds."""
+    return value["$date"] if isinstance(value, dict) and set(value) == {"$date"} else value
+
+
 def _field_matches(actual: Any, condition: Any) -> bool:
+    actual = _date(actual)
+    if isinstance(condition, dict) and set(condition) == {"$date"}:
+        condition = condition["$date"]
     if not (isinstance(condition, dict) and condition and all(k.startswith("$") for k in condition)):
         return _equal(actual, condition)
     for op, operand in condition.items():
@@ -315,6 +324,7 @@ def _field_matches(actual: Any, condition: Any) -> bool:
         if op == "$size" and not (isinstance(actual, list) and len(actual) == operand):
             return False
         if op in ("$gt", "$gte", "$lt", "$lte"):
+            operand = _date(operand)
             if actual is MISSING or isinstance(actual, str) != isinstance(operand, str):
                 return False
             ok = {"$gt": actual > operand, "$gte": actual >= operand, "$lt": actual < operand, "$lte": actual <= operand}[op]

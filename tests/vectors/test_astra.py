@@ -185,3 +185,97 @@ async def test_the_endpoint_goes_through_the_network_guard(astra: AstraServer, m
 async def test_a_database_name_written_as_an_endpoint(astra: AstraServer, models: ModelServer) -> None:
     rows = await results(astra_flow(astra, models, api_endpoint="", database_name=astra.api_endpoint + "/api/json/v1"), "parrots")
     assert rows[0]["source"] == "birds.md"
+
+
+# ---- Astra DB Tool ---------------------------------------------------------------------------------
+
+PRODUCTS = {
+    "p1": {"_id": "p1", "productName": "Kettle", "price": 30, "metadata": {"colour": "red", "added": {"$date": 1_700_000_000_000}}},
+    "p2": {"_id": "p2", "productName": "Toaster", "price": 45, "metadata": {"colour": "blue"}},
+    "p3": {"_id": "p3", "productName": "Lamp", "price": 12, "metadata": {"colour": "red"}},
+}
+
+
+def tool_flow(astra: AstraServer, **fields: Any) -> dict[str, Any]:
+    from tests.support.engine_kit import chat_flow
+
+    values = {"api_endpoint": astra.api_endpoint, "collection_name": "products", "database_name": "db", "tool_name": "DatabaseLookupTool",
+              "tool_description": "Look products up by name", **fields}
+    return chat_flow(
+        component_node("AstraTool-1", "AstraDBToolComponent", **values),
+        component_node("Agent-1", "Agent"),
+        edges=[edge("ChatInput-1", "message", "Agent-1", "input_value"),
+               edge("AstraTool-1", "api_build_tool", "Agent-1", "tools", output_types=("Tool",), input_types=("Tool",)),
+               edge("Agent-1", "response", "ChatOutput-1", "input_value")],
+    )
+
+
+def with_products(astra: AstraServer, service: dict[str, Any] | None = None) -> None:
+    from copy import deepcopy
+
+    vector = {"dimension": 1024, "metric": "cosine", **({"service": service} if service else {})} if service else None
+    documents = deepcopy(PRODUCTS)
+    if service:
+        for doc in documents.values():
+            doc["$vectorize"] = f"A {doc['productName'].lower()} for the kitchen" if doc["_id"] != "p3" else "A lamp for reading"
+            doc["$vector"] = embed(doc["$vectorize"], 1024)
+    astra.data["default_keyspace"]["products"] = {"options": {"vector": vector} if vector else {}, "documents": documents}
+
+
+async def agent_asks(exported: dict[str, Any], *calls: dict[str, Any]) -> list[Any]:
+    from tests.support.engine_kit import FakeChatModel, tool_call
+
+    model = FakeChatModel([*(tool_call("DatabaseLookupTool", c, f"call_{n}") for n, c in enumerate(calls)), "done"])
+    await run(exported, "question", model=model, variables=VARIABLES, settings=SETTINGS)
+    import json
+
+    return [json.loads(m.content) for call in model.calls for m in call["messages"] if m.role == "tool"][-len(calls):]
+
+
+async def test_astra_tool_with_the_older_tool_params(astra: AstraServer) -> None:
+    with_products(astra)
+    exported = tool_flow(astra, tool_params=[{"!productName": "The product's name"}])
+    (found,) = await agent_asks(exported, {"productName": "Toaster"})
+    assert found == [{"_id": "p2", "productName": "Toaster", "price": 45, "metadata": {"colour": "blue"}}]
+    (find,) = [r.body["find"] for r in astra.requests if "find" in (r.body or {})]
+    assert find["filter"] == {"productName": {"$eq": "Toaster"}} and find["options"]["limit"] == 5
+
+
+async def test_astra_tool_parameters_v2_static_filters_and_projection(astra: AstraServer) -> None:
+    with_products(astra)
+    params = [{"name": "colours", "attribute_name": "colour", "description": "Colours, comma separated", "metadata": "True",
+               "mandatory": "False", "is_timestamp": "False", "operator": "$in"},
+              {"name": "since", "attribute_name": "added", "description": "Added since", "metadata": True, "mandatory": False,
+               "is_timestamp": True, "operator": "$gte"}]
+    exported = tool_flow(astra, tools_params_v2=params, static_filters={"price": {"$lt": 40}}, projection_attributes="productName,!_id")
+    first, second = await agent_asks(exported, {"colours": "red,green"}, {"since": "2023-01-01"})
+    assert first == [{"productName": "Kettle"}, {"productName": "Lamp"}]
+    finds = [r.body["find"] for r in astra.requests if "find" in (r.body or {})]
+    assert finds[0]["filter"] == {"price": {"$lt": 40}, "metadata.colour": {"$in": ["red", "green"]}}
+    assert finds[0]["projection"] == {"$vector": False, "productName": True, "_id": False}
+    assert finds[1]["filter"]["metadata.added"] == {"$gte": {"$date": 1672531200000}}
+
+
+async def test_astra_tool_semantic_search_with_vectorize(astra: AstraServer) -> None:
+    with_products(astra, {"provider": "nvidia", "modelName": "NV-Embed-QA"})
+    exported = tool_flow(astra, tool_params={}, use_search_query=True, use_vectorize=True, number_of_results=1)
+    (found,) = await agent_asks(exported, {"search_query": "something for reading"})
+    assert [d["productName"] for d in found] == ["Lamp"]
+    find = [r.body["find"] for r in astra.requests if "find" in (r.body or {})][0]
+    assert find["sort"] == {"$vectorize": "something for reading"}
+
+
+async def test_astra_tool_schema_marks_mandatory_parameters(astra: AstraServer) -> None:
+    from flowless_engine.components.datastax import AstraDBToolComponent
+
+    exported = tool_flow(astra, tool_params=[{"!post_type": "Type of post"}, {"author": ""}], use_search_query=True)
+    from flowless_engine.graph.loader import load_graph
+    from flowless_engine.runtime.context import RunContext
+
+    graph = load_graph(exported)
+    vertex = graph.vertices["AstraTool-1"]
+    component = AstraDBToolComponent(vertex, {n: f.get("value") for n, f in vertex.fields.items()}, RunContext(flow_id="f", session_id="s"))
+    assert component.schema() == {"type": "object", "required": ["post_type", "search_query"], "properties": {
+        "post_type": {"type": "string", "description": "Type of post"},
+        "author": {"type": "string", "description": "author"},
+        "search_query": {"type": "string", "description": "Search query to find relevant documents."}}}

@@ -11,9 +11,10 @@ embeds on the server is searched with `$vectorize`: no embedding model is needed
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flowless_engine.components.base import Input, Output, to_int, to_text
+from flowless_engine.components.base import Component, Input, Output, Tool, to_bool, to_int, to_text
 from flowless_engine.components.store_base import (
     CACHE_INPUT,
     CONNECTION_OUTPUT,
@@ -23,6 +24,7 @@ from flowless_engine.components.store_base import (
     StoreComponent,
 )
 from flowless_engine.errors import ConfigurationError
+from flowless_engine.schema import Data
 from flowless_engine.vectors.external import Document
 
 DEFAULT_KEYSPACE = "default_keyspace"
@@ -143,3 +145,152 @@ class AstraDBComponent(StoreComponent):
         if key_name:
             service["authentication"] = {"providerKey": key_name}
         return service
+
+
+_OPERATORS = ("$gt", "$gte", "$lt", "$lte", "$eq", "$ne", "$in", "$nin", "$exists", "$all", "$size")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%Y/%m/%d")
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).strip().lower() == "true"
+
+
+def _dict_entries(value: Any) -> dict[str, Any]:
+    """A DictInput's value: one object, or (list fields) a list of one-key objects."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items() if k}
+    if isinstance(value, list):
+        merged: dict[str, Any] = {}
+        for part in value:
+            merged.update(_dict_entries(part))
+        return merged
+    return {}
+
+
+class AstraDBToolComponent(Component):
+    """Astra DB Tool (legacy in 1.13): an Agent tool that looks documents up in a collection by the
+    attributes the model passes (`tools_params_v2`, or the older `tool_params` where `!name` marks
+    a mandatory one), plus `static_filters`, optionally ranked by a semantic `search_query`."""
+
+    type_name = "AstraDBToolComponent"
+    display_name = "Astra DB Tool"
+    description = "Tool to run hybrid vector and metadata search on DataStax Astra DB Collection"
+    category = "vectorstores"
+    icon = "AstraDB"
+    inputs = (
+        *ASTRA_CONNECTION_INPUTS,
+        Input("tool_name", "Tool Name", "str", "", required=True, input_kind="StrInput"),
+        Input("tool_description", "Tool Description", "str", "", required=True, input_kind="StrInput"),
+        Input("projection_attributes", "Projection Attributes", "str", "*", required=True, advanced=True, input_kind="StrInput"),
+        Input("tools_params_v2", "Tools Parameters", "table", [], input_kind="TableInput"),
+        Input("tool_params", "Tool params", "dict", {}, is_list=True, advanced=True, input_kind="DictInput"),
+        Input("static_filters", "Static filters", "dict", {}, is_list=True, advanced=True, input_kind="DictInput"),
+        Input("number_of_results", "Number of Results", "int", 5, advanced=True, input_kind="IntInput"),
+        Input("use_search_query", "Semantic Search", "bool", False, input_kind="BoolInput"),
+        Input("use_vectorize", "Use Astra DB Vectorize", "bool", False, input_kind="BoolInput"),
+        Input("semantic_search_instruction", "Semantic Search Instruction", "str", "Search query to find relevant documents.",
+              required=True, advanced=True, input_kind="StrInput"),
+    )
+    outputs = (
+        Output("api_run_model", "run_model", ("Data",), "Data"),
+        Output("api_build_tool", "build_tool", ("Tool",), "Tool"),
+    )
+
+    first_param = StoreComponent.first_param
+
+    def parameters(self) -> list[dict[str, Any]]:
+        """The tool's parameters as `tools_params_v2` rows (the older `tool_params` converted)."""
+        legacy = _dict_entries(self.params.get("tool_params"))
+        if legacy:
+            return [{"name": k.lstrip("!"), "attribute_name": "", "description": str(v or k.lstrip("!")), "metadata": False,
+                     "mandatory": k.startswith("!"), "is_timestamp": False, "operator": "$eq"} for k, v in legacy.items()]
+        rows = self.params.get("tools_params_v2") or []
+        return [r for r in rows if isinstance(r, dict) and r.get("name")] if isinstance(rows, list) else []
+
+    def schema(self) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for row in self.parameters():
+            properties[row["name"]] = {"type": "string", "description": str(row.get("description") or row["name"])}
+            if _flag(row.get("mandatory")):
+                required.append(row["name"])
+        if to_bool(self.param("use_search_query", False)):
+            properties["search_query"] = {"type": "string", "description": to_text(self.param("semantic_search_instruction", ""))
+                                          or "Search query to find relevant documents."}
+            required.append("search_query")
+        return {"type": "object", "properties": properties, "required": required}
+
+    def build_filter(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        filters: dict[str, Any] = dict(_dict_entries(self.params.get("static_filters")))
+        for row in self.parameters():
+            value = arguments.get(row["name"])
+            if value is None or row["name"] == "search_query":
+                continue
+            attribute = to_text(row.get("attribute_name")) or row["name"]
+            key = f"metadata.{attribute}" if _flag(row.get("metadata")) else attribute
+            operator = row.get("operator") if row.get("operator") in _OPERATORS else "$eq"
+            if operator == "$exists":
+                value = True
+            elif operator in ("$in", "$nin", "$all"):
+                value = value.split(",") if isinstance(value, str) else value
+            elif _flag(row.get("is_timestamp")):
+                value = {"$date": _epoch_ms(to_text(value))}
+            current = filters.get(key)
+            filters[key] = {**(current if isinstance(current, dict) else {}), operator: value}
+        return filters
+
+    def projection(self) -> dict[str, Any] | None:
+        elements = [e.strip() for e in to_text(self.param("projection_attributes", "*")).split(",") if e.strip()]
+        if not elements or elements == ["*"]:
+            return None
+        projection: dict[str, Any] = {"$vector": False}
+        for element in elements:
+            projection[element.lstrip("!")] = not element.startswith("!")
+        return projection
+
+    async def lookup(self, arguments: dict[str, Any]) -> list[Data]:
+        collection = await astra_collection(self)
+        sort: dict[str, Any] | None = None
+        query = to_text(arguments.get("search_query") or "").strip()
+        if to_bool(self.param("use_search_query", False)) and query:
+            if to_bool(self.param("use_vectorize", False)):
+                sort = {"$vectorize": query}
+            else:
+                config = self.params.get("embedding")
+                from flowless_engine.llm.embeddings import EmbeddingConfig
+
+                if not isinstance(config, EmbeddingConfig):
+                    raise ConfigurationError(f"Component '{self.name}' needs an embedding model (or Astra DB Vectorize) for semantic search")
+                sort = {"$vector": await self.ctx.embedder(config).embed_query(query)}
+        documents = await collection.find_documents(self.build_filter(arguments), sort=sort,
+                                                    limit=to_int(self.param("number_of_results", 5), 5), projection=self.projection())
+        rows = [Data(data={k: v for k, v in d.items() if k != "$vector"}) for d in documents]
+        self.status = rows
+        return rows
+
+    async def run_model(self) -> list[Data]:
+        return await self.lookup({})
+
+    async def build_tool(self) -> Tool:
+        name = to_text(self.param("tool_name", "")).strip() or "astra_db_lookup"
+        description = to_text(self.param("tool_description", "")).strip() or self.description
+
+        async def run(arguments: dict[str, Any]) -> str:
+            rows = await self.lookup(arguments)
+            return json.dumps([r.data for r in rows], ensure_ascii=False, default=str)
+
+        return Tool(name=name, description=description, parameters=self.schema(), run=run, source_id=self.id)
+
+
+def _epoch_ms(text: str) -> int:
+    from datetime import datetime, timezone
+
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return int(parsed.timestamp() * 1000)
+    raise ConfigurationError(f"Could not parse date: {text} - use a date such as 2024-03-21")

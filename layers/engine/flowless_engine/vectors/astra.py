@@ -226,6 +226,19 @@ class AstraCollection:
             hit.vector = None
         return hits
 
+    async def find_documents(self, filter: dict[str, Any], *, sort: dict[str, Any] | None = None, limit: int = 20,
+                             projection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Documents as stored (a `find` with the caller's own filter, sort and projection)."""
+        find: dict[str, Any] = {"filter": filter, "options": {"limit": max(1, min(limit, MAX_LIMIT))}}
+        if sort:
+            find["sort"] = sort
+        if projection:
+            find["projection"] = projection
+        action = f"reading collection '{self.name}'"
+        body = await self.command({"find": find}, action=action)
+        self.raise_errors(body, action)
+        return [d for d in (body.get("data") or {}).get("documents") or [] if isinstance(d, dict)]
+
     async def delete_where(self, key: str, values: Sequence[Any]) -> int:
         action = f"deleting documents from collection '{self.name}'"
         body = await self.command({"deleteMany": {"filter": self.translate_filter({key: {"$in": list(values)}})}}, action=action)

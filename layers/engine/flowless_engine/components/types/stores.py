@@ -5,6 +5,8 @@ TYPES: dict[str, str] = {
     "AstraVectorStoreComponent": "datastax:AstraDBComponent",
     "AstraDBSearch": "datastax:AstraDBComponent",
     "AstraDBVectorStoreComponent": "datastax:AstraDBComponent",
+    "AstraDBToolComponent": "datastax:AstraDBToolComponent",
+    "AstraDBTool": "datastax:AstraDBToolComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
 }
