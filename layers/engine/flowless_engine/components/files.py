@@ -56,6 +56,7 @@ class FileComponent(Component):
         Output("dataframe", "load_files", ("DataFrame",), "Files"),
         Output("json", "load_files_json", ("Data",), "Structured Content"),
         Output("path", "load_files_path", ("Message",), "File Path"),
+        Output("data", "load_files_data", ("Data",), "Data"),  # 1.0-1.2 exports: one Data({file_path, text}) per file
     )
 
     _loaded: list[Data] | None = None
@@ -82,6 +83,9 @@ class FileComponent(Component):
         except ValueError:
             parsed = None
         return Data(data=parsed if isinstance(parsed, dict) else {"value": items[0].text})
+
+    async def load_files_data(self) -> list[Data]:
+        return list(await self.load_data())
 
     async def load_files_path(self) -> Message:
         return Message(text="\n".join(self._paths()))
