@@ -1,10 +1,10 @@
-# Two entry points a fresh machine needs: `make run` and `make test`.
+# Two entry points a fresh machine needs: `make run` and `make test` (then `make conformance`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run test conformance starters bench clean
 
 install: $(STAMP)
 
@@ -18,9 +18,18 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(BIN)/flowless run --backend-only --flows flows
 
-## Install and run every test (unit, API, handlers, integration, conformance).
-test: install
+## Langflow 1.13's starter projects, from the pinned langflow-base wheel (pip download, cached in .cache/).
+starters: install
+	$(BIN)/python -m tests.support.starters
+
+## Install and run every test (unit, API, handlers, integration, starter flows). Needs nothing beside the clone.
+test: starters
 	$(BIN)/python -m pytest
+
+## Run corpora of real Langflow exports end to end against local test servers, one line per flow
+## (../shared/flows and ../shared/wild-flows when present, and the 1.13 starters); fails on a regression.
+conformance: starters
+	$(BIN)/python -m tests.conformance.runner
 
 bench: install
 	$(BIN)/python bench/all.py

@@ -1,5 +1,5 @@
 """API fixtures: the full FastAPI app over moto, a tenant with a key, the example flows and
-the shared Langflow exports, and the local model server reached over real HTTP."""
+Langflow's starter projects (tests/support/starters.py), and the local model server reached over real HTTP."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.model_server import ModelServer
+from tests.support.starters import starter_flow
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_FLOWS = REPO / "flows"
-SHARED_FLOWS = REPO.parent / "shared" / "flows"
 TENANT = "acme"
 OTHER_TENANT = "globex"
 
 
 def shared_flow(name: str) -> dict[str, Any]:
-    return json.loads((SHARED_FLOWS / f"{name}.json").read_text(encoding="utf-8"))
+    """One Langflow starter project from the pinned langflow-base wheel, parsed."""
+    return starter_flow(name)
 
 
 @pytest.fixture(scope="session")

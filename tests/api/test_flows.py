@@ -9,14 +9,13 @@ import json
 import re
 import uuid
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.conftest import EXAMPLE_FLOWS, OTHER_TENANT, TENANT, shared_flow
+from tests.support.engine_kit import SHARED_STARTERS
 
-SHARED_FLOWS = Path(__file__).resolve().parents[2].parent / "shared" / "flows"
 FLOWS = "/api/v1/flows/"
 FLOW_READ_KEYS = {
     "id", "name", "description", "icon", "icon_bg_color", "gradient", "data", "is_component", "updated_at", "webhook",
@@ -431,7 +430,7 @@ def test_export_strips_secrets_inside_group_nodes():
 
 def test_shared_flows_round_trip_through_zip_upload_and_download(client, api_env):
     key = api_env["key"]
-    originals = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(SHARED_FLOWS.glob("*.json"))}
+    originals = {f"{name}.json": shared_flow(name) for name in SHARED_STARTERS}
     basic = originals["Basic Prompting.json"]
     llm = next(n for n in basic["data"]["nodes"] if n["data"].get("type") == "LanguageModelComponent")
     llm["data"]["node"]["template"]["api_key"]["value"] = "sk-literal-secret"

@@ -1,5 +1,5 @@
 """End to end: `flowless run` as a user starts it, called over real HTTP — including the
-Python script from Langflow's API pane, run unchanged but for its placeholders."""
+Python script of Langflow 1.13's API pane, run unchanged but for what the pane fills in."""
 
 from __future__ import annotations
 
@@ -12,10 +12,7 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.conftest import REPO
-
-SEEDS = REPO.parent / "shared" / "seeds"
-
+from tests.support.starters import api_pane_python_script
 
 def test_welcome_line_prints_url_key_and_a_working_curl(local_server):
     text = local_server["log"].read_text()
@@ -100,33 +97,22 @@ def _push_flow(local_server, flow):
     subprocess.run([sys.executable, "-c", code], input=json.dumps(flow), text=True, env=env, check=True, timeout=60)
 
 
-def _api_pane_script() -> str:
-    """The Python script of Langflow's API pane, as the seed document shows it."""
-    text = next(SEEDS.glob("001_*.txt")).read_text(encoding="utf-8")
-    block = text[text.index("Python example code") :].split("\n", 1)[1]
-    block = block[: block.index("\n    Run the script")]
-    lines = [line[4:] if line.startswith("    ") else line for line in block.splitlines()]
-    script = "\n".join(lines)
-    # The page scrape lost the dunders of the main guard; restore what the pane really shows.
-    return script.replace('if name == "main":', 'if __name__ == "__main__":')
+def _run_api_pane_script(tmp_path: Path, url: str, key: str, payload: dict) -> dict:
+    path = tmp_path / "api-pane.py"
+    path.write_text(api_pane_python_script(url, payload, key), encoding="utf-8")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def test_langflow_api_pane_script_runs_unchanged(local_server, tmp_path: Path):
-    script = _api_pane_script()
-    # Only the placeholders a user fills in are replaced.
-    script = script.replace('BASE_API_URL = "https://api.langflow.astra.datastax.com"', f'BASE_API_URL = "{local_server["base"]}"')
-    script = script.replace('LANGFLOW_ID = "YOUR_LANGFLOW_ID"', 'LANGFLOW_ID = "local"')
-    script = script.replace('FLOW_ID = "YOUR_FLOW_ID"', 'FLOW_ID = "echo-prompt"')
-    script = script.replace('APPLICATION_TOKEN = "YOUR_APPLICATION_TOKEN"', f'APPLICATION_TOKEN = "{local_server["key"]}"')
-    path = tmp_path / "bp-python-api.py"
-    path.write_text(script)
-    result = subprocess.run([sys.executable, str(path), "tell me about something interesting"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    body = json.loads(result.stdout)
+    """Langflow 1.13's API pane script (from the pinned wheel's frontend), filled in as the pane
+    fills it: only the URL, the key and the payload differ."""
+    payload = {"output_type": "chat", "input_type": "chat", "input_value": "tell me about something interesting"}
+    body = _run_api_pane_script(tmp_path, f"{local_server['base']}/api/v1/run/echo-prompt", local_server["key"], payload)
     assert body["outputs"][0]["outputs"][0]["results"]["message"]["text"].startswith("You said: tell me about something interesting")
-    # Its --tweaks flag reaches the flow too.
-    tweaked = subprocess.run(
-        [sys.executable, str(path), "hi", "--tweaks", json.dumps({"Prompt-ech02": {"template": "Tweaked: {question}"}})],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert json.loads(tweaked.stdout)["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "Tweaked: hi"
+    assert body["session_id"] != "echo-prompt"  # the script sends a fresh uuid4 session
+    # Its tweaks reach the flow too, also under the /lf/<langflow id>/ prefix of a hosted base URL.
+    tweaked = {**payload, "input_value": "hi", "tweaks": {"Prompt-ech02": {"template": "Tweaked: {question}"}}}
+    body = _run_api_pane_script(tmp_path, f"{local_server['base']}/lf/local/api/v1/run/echo-prompt", local_server["key"], tweaked)
+    assert body["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "Tweaked: hi"

@@ -1,5 +1,5 @@
-"""Helpers for engine tests: an in-process chat model, Langflow-shaped flow builders, and the
-path of the shared example flows (read in place, never copied into the repo)."""
+"""Helpers for engine tests: an in-process chat model, Langflow-shaped flow builders, and
+Langflow's starter projects (from the pinned langflow-base wheel, see tests/support/starters.py)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,27 @@ import json
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 from flowless_engine.llm.base import ChatMessage, ChatResult, ModelConfig, ToolCall, ToolSpec
 from flowless_engine.schema import Usage
+from tests.support.starters import starter_flow, starter_names, starter_path, starters_dir
 
-# ../shared/flows next to the repository root.
-SHARED_FLOWS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "flows").resolve()
+# The eight starter projects the engine tests were written against (the ones ../shared/flows
+# holds, byte for byte the same files as in the langflow-base 1.13.0 wheel).
+SHARED_STARTERS = (
+    "Basic Prompting", "Financial Report Parser", "Knowledge Retrieval", "Memory Chatbot",
+    "Multi Agent Flow", "Simple Agent", "Text Sentiment Analysis", "Vector Store RAG",
+)
 
 
 def shared_flow(name: str) -> dict[str, Any]:
-    return json.loads((SHARED_FLOWS / f"{name}.json").read_text(encoding="utf-8"))
+    """One Langflow starter project, parsed (a fresh copy each call)."""
+    return starter_flow(name)
 
 
 def shared_flow_names() -> list[str]:
-    return sorted(p.stem for p in SHARED_FLOWS.glob("*.json"))
+    return list(SHARED_STARTERS)
 
 
 # ---- an in-process chat model --------------------------------------------------------------

@@ -119,6 +119,12 @@ async def test_split_text_keeps_metadata_and_reads_text_key() -> None:
     assert [c.text for c in chunks] == ["a\nb", "c"]
 
 
+async def test_split_text_clean_output_keeps_only_the_text_column() -> None:
+    table = DataFrame(rows=[{"body": "a\nb\nc", "source": "x.md"}])
+    component = make(SplitTextComponent, data_inputs=table, chunk_size=3, chunk_overlap=0, separator="\\n", text_key="body", clean_output=True)
+    assert (await component.split_text()).rows == [{"text": "a\nb"}, {"text": "c"}]
+
+
 async def test_split_text_refuses_overlap_larger_than_chunk() -> None:
     component = make(SplitTextComponent, data_inputs=Data(data={"text": "abc"}), chunk_size=5, chunk_overlap=6, separator="\n")
     with pytest.raises(ValueError, match="larger chunk overlap"):

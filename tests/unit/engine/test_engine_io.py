@@ -180,3 +180,11 @@ async def test_a_message_store_is_only_written_through_the_context() -> None:
     found = await store.get_messages(flow_id="flow-1", session_id="other")
     assert [m.text for m in found] == ["second", "second"]
     assert isinstance(found[0], Message)
+
+
+async def test_text_input_with_the_global_variable_toggle_reads_the_named_variable() -> None:
+    text_input = component_node("TextInput-1", "TextInput", input_value="GREETING", use_global_variable=True)
+    text_input["data"]["node"]["template"]["input_value"]["load_from_db"] = True
+    nodes = [text_input, component_node("TextOutput-1", "TextOutput")]
+    ran = await run(flow(nodes, [edge("TextInput-1", "text", "TextOutput-1", "input_value")]), None, variables={"GREETING": "hello from a variable"})
+    assert ran.outputs[0]["results"]["text"]["text"] == "hello from a variable"

@@ -194,7 +194,8 @@ class Component:
         if usage is not None:
             self.usage = (self.usage or Usage()).add(usage)
 
-    async def build_output(self, output: Output) -> Any:
+    async def compute_output(self, output: Output) -> Any:
+        # Not `build_output`: Langflow components use that name for output methods.
         self._current_output = output.name
         method = getattr(self, output.method)
         return await method()

@@ -73,7 +73,7 @@ class ChatOutput(Component):
     is_output = True
     stores_messages = True
     inputs = (
-        Input("input_value", "Inputs", value="", input_types=_ANY_TYPES, required=True),
+        Input("input_value", "Inputs", "other", value="", input_types=_ANY_TYPES, required=True, input_kind="HandleInput"),
         Input("should_store_message", "Store Messages", "bool", True, advanced=True),
         Input("sender", "Sender Type", value="Machine", advanced=True, options=("Machine", "User")),
         Input("sender_name", "Sender Name", value="AI", advanced=True, input_types=_MESSAGE_TYPES),
@@ -157,11 +157,17 @@ class TextInput(Component):
     category = "input_output"
     icon = "type"
     is_input = True
-    inputs = (Input("input_value", "Text", value="", multiline=True),)
+    inputs = (
+        Input("input_value", "Text", value="", multiline=True, input_types=("Message",), input_kind="MultilineInput"),
+        Input("use_global_variable", "Use Global Variable", "bool", False, advanced=True, input_kind="BoolInput",
+              info="Enable to select from global variables (shows globe icon). Disables multiline editing."),
+    )
     outputs = (Output("text", "text_response", ("Message",), "Output Text"),)
 
     async def text_response(self) -> Message:
-        return Message(text=to_text(self.param("input_value", "")), session_id=self.ctx.session_id, flow_id=self.ctx.flow_id)
+        # With the globe toggle on, the exported field is load_from_db and its value names a variable.
+        raw = await self.secret("input_value") if to_bool(self.param("use_global_variable", False)) else self.param("input_value", "")
+        return Message(text=to_text(raw or ""), session_id=self.ctx.session_id, flow_id=self.ctx.flow_id)
 
 
 class TextOutput(Component):

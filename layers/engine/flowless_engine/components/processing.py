@@ -330,6 +330,8 @@ class SplitTextComponent(Component):
         Input("separator", "Separator", "str", "\n", input_types=_MESSAGE, input_kind="MessageTextInput"),
         Input("text_key", "Text Key", "str", "text", input_types=_MESSAGE, advanced=True, input_kind="MessageTextInput"),
         Input("keep_separator", "Keep Separator", "str", "False", options=("False", "True", "Start", "End"), advanced=True, input_kind="DropdownInput"),
+        Input("clean_output", "Clean Output", "bool", False, advanced=True, input_kind="BoolInput",
+              info="When enabled, only the text column is included in the output. Metadata columns are removed."),
     )
     # `dataframe` is what 1.13 exports; `chunks` (a list of Data) is kept for older flows.
     outputs = (
@@ -353,9 +355,10 @@ class SplitTextComponent(Component):
             keep_separator={"false": False, "true": True, "": False}.get(keep, keep),
         )
         rows = []
+        clean = to_bool(self.param("clean_output", False))
         for text, metadata in self._documents():
             for chunk in splitter.split(text):
-                row = dict(metadata)
+                row = {} if clean else dict(metadata)
                 row.setdefault("text", chunk)
                 rows.append(row)
         return rows

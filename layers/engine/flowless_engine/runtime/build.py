@@ -193,7 +193,7 @@ class _StepScheduler(_Scheduler):
             if name == TOOL_OUTPUT:
                 value: Any = component.as_tools()
             elif name in by_name:
-                value = await component.build_output(by_name[name])
+                value = await component.compute_output(by_name[name])
             else:
                 continue
             self.values[(vertex_id, name)] = value

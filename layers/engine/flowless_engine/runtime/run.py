@@ -366,7 +366,7 @@ class _Scheduler:
             if output.name == TOOL_OUTPUT:
                 values[output.name] = component.as_tools()
             else:
-                values[output.name] = await component.build_output(output)
+                values[output.name] = await component.compute_output(output)
         if TOOL_OUTPUT in wanted and TOOL_OUTPUT not in values:
             values[TOOL_OUTPUT] = component.as_tools()
         return values

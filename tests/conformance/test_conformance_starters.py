@@ -1,6 +1,8 @@
-"""The shared example flows (../shared/flows, read in place): every one loads; the supported ones
-run end to end against the OpenAI-compatible test server over real HTTP; the others are refused
-naming their unsupported component types and nodes."""
+"""Langflow's starter projects (from the pinned langflow-base wheel, read in place under .cache/):
+every one loads; the eight the engine was first written against (once read from ../shared/flows,
+the same files) validate as recorded here, the supported ones run end to end against the
+OpenAI-compatible test server over real HTTP, the others are refused naming their unsupported
+component types and nodes. `make conformance` (tests/conformance/runner.py) runs every corpus."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from flowless_engine.graph.loader import load_graph
 from flowless_engine.graph.validate import validate
 from flowless_engine.runtime.services import InMemoryMessageStore, ListEventSink
 from flowless_engine.settings import EngineSettings
-from tests.support.engine_kit import SHARED_FLOWS, shared_flow, shared_flow_names
+from tests.support.engine_kit import shared_flow, shared_flow_names
+from tests.support.starters import STARTERS, starter_names, starter_path, starters_dir
 from tests.support.model_server import ModelServer
 
 UNSUPPORTED = {
@@ -57,7 +60,7 @@ def _fresh(server: ModelServer) -> None:
 
 def run_shared(name: str, input_value: str | None, server: ModelServer, **kwargs: Any) -> list[Any]:
     return run_flow_from_json(
-        SHARED_FLOWS / f"{name}.json",
+        starter_path(name),
         input_value,
         variables={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"},
         settings=EngineSettings(allow_loopback=True),
@@ -65,10 +68,21 @@ def run_shared(name: str, input_value: str | None, server: ModelServer, **kwargs
     )
 
 
-def test_the_shared_flows_are_read_in_place() -> None:
-    assert SHARED_FLOWS.name == "flows" and SHARED_FLOWS.parent.name == "shared"
-    assert not (Path(__file__).resolve().parents[2] / "tests" / "conformance" / "flows").exists()
-    assert len(shared_flow_names()) >= 8
+def test_the_starters_come_from_the_pinned_wheel_and_are_read_in_place() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    assert starters_dir() == STARTERS and STARTERS.is_relative_to(repo / ".cache")
+    assert ".cache/" in (repo / ".gitignore").read_text(encoding="utf-8").splitlines()  # never committed
+    assert not (repo / "tests" / "conformance" / "flows").exists()
+    assert len(starter_names()) == 27 and set(shared_flow_names()) <= set(starter_names())
+
+
+@pytest.mark.parametrize("name", starter_names())
+def test_every_starter_loads_without_its_code(name: str) -> None:
+    exported = json.loads(starter_path(name).read_text(encoding="utf-8"))
+    graph = load_graph(exported)
+    assert graph.flow_id == exported["id"] and graph.flow_name == exported["name"]
+    assert len(graph.edges) == len(exported["data"]["edges"])
+    assert graph.vertices and all("code" not in v.fields for v in graph.vertices.values())
 
 
 @pytest.mark.parametrize("name", shared_flow_names())
@@ -180,7 +194,7 @@ def test_basic_prompting_model_field_tweak(server: ModelServer) -> None:
 def test_loopback_is_refused_unless_allowed(server: ModelServer) -> None:
     with pytest.raises(BlockedURLError):
         run_flow_from_json(
-            SHARED_FLOWS / "Basic Prompting.json", "hi",
+            starter_path("Basic Prompting"), "hi",
             variables={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"}, settings=EngineSettings(),
         )
     assert server.requests == []

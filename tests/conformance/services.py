@@ -1,0 +1,181 @@
+"""The external services conformance flows need, and the ones the test kit provides.
+
+A real export names components that talk to something outside Flowless: a model provider, a
+vector database, a web page, an MCP server... The runner (tests/conformance/runner.py) looks up
+every node's component type in `NEEDS` to learn which service it needs, and runs the flow only
+when the kit (`KIT`) provides every one of them; otherwise the flow is reported as
+"loads but needs <service>".
+
+How to add a service (e.g. for a provider, a store, a tool, MCP):
+1. Write the local server in tests/support/<protocol>.py (a context manager with `.base_url` and
+   a record of requests), from the service's public API reference.
+2. Here, subclass `Service`: `name` (what the report prints), `start()` (start the server; the
+   runner starts each service once, on first use, and calls `stop()` at the end) and
+   `prepare(graph, node_ids, setup)`: point the nodes at the server by adding variables
+   (`setup.variables`), tweaks (`setup.tweak(node_id, field, value)`) or run_flow_from_json
+   keyword arguments (`setup.kwargs`). Add the class to `KIT` under its name.
+3. Map the component types that need it in `NEEDS` (the type as the registry resolves it:
+   `registry.resolve_type`). A type needing a service the kit lacks is mapped too, to a name
+   not in `KIT` (e.g. "web search"), so the report says what is missing.
+4. Run `make conformance`; flows that now run are reported as new passes: add them to
+   tests/conformance/expected.json (or run the runner with `--update`).
+Only loopback hosts are reachable while the runner runs (it refuses every other host before
+resolving it), so a service the kit does not point a node at fails instead of reaching out.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Component type (as registered) -> the service it needs.
+NEEDS: dict[str, str] = {
+    # model providers: the OpenAI-compatible test server (also speaks Anthropic and Ollama)
+    "LanguageModelComponent": "model server",
+    "OpenAIModel": "model server",
+    "Agent": "model server",
+    "StructuredOutput": "model server",
+    "EmbeddingModel": "model server",
+    "OpenAIEmbeddings": "model server",
+    # files a user uploads to the flow
+    "File": "files",
+    # knowledge bases and vector stores (in memory; embeddings from the model server)
+    "Knowledge": "knowledge base",
+    "KnowledgeIngestion": "knowledge base",
+    "KnowledgeBase": "knowledge base",
+    "KnowledgeRetrieval": "knowledge base",
+    "Chroma": "knowledge base",
+    # not in the kit yet
+    "URLComponent": "web pages",
+    "URL": "web pages",
+}
+
+# Services a flow needs alongside another (knowledge bases embed through the model server).
+ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",)}
+
+
+@dataclass
+class RunSetup:
+    """What one flow run gets: variables, tweaks and run_flow_from_json keyword arguments."""
+
+    variables: dict[str, str] = field(default_factory=dict)
+    tweaks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def tweak(self, node_id: str, field_name: str, value: Any) -> None:
+        self.tweaks.setdefault(node_id, {})[field_name] = value
+
+
+class Service:
+    name = ""
+
+    def start(self) -> None:
+        """Start the local server(s). Called once, before the first flow that needs the service."""
+
+    def stop(self) -> None:
+        """Stop what start() started."""
+
+    def reset(self) -> None:
+        """Forget the previous flow's state (called before each flow that needs the service)."""
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        """Point `node_ids` (the nodes of `graph` that need this service) at it."""
+        raise NotImplementedError
+
+
+class ModelServerService(Service):
+    """tests/support/model_server.py: OpenAI chat and embeddings, Anthropic Messages, Ollama chat.
+    Answers are deterministic and bounded (an agent gets at most one tool call per user turn)."""
+
+    name = "model server"
+    URL_FIELDS = ("openai_api_base", "base_url", "api_base", "ollama_base_url")
+
+    def start(self) -> None:
+        from tests.support.model_server import ModelServer
+
+        self.server = ModelServer()
+        self.server.chunk_delay_s = 0
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        self.server.reset()
+        self.server.chunk_delay_s = 0
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        server = self.server
+        setup.variables.update({
+            "OPENAI_API_KEY": "test", "OPENAI_BASE_URL": server.base_url,
+            "ANTHROPIC_API_KEY": "test", "ANTHROPIC_BASE_URL": server.url,
+            "OLLAMA_BASE_URL": server.url,
+        })
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            for name in self.URL_FIELDS:
+                if (fields.get(name) or {}).get("value"):  # an explicit endpoint: ours instead
+                    setup.tweak(node_id, name, server.url if name == "ollama_base_url" else server.base_url)
+            for spec in fields.values():  # credentials the node reads from variables: fake ones
+                if isinstance(spec, dict) and spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
+                    setup.variables.setdefault(spec["value"], "test")
+
+
+class FilesService(Service):
+    """A small text file in a temporary files root, given to every File node."""
+
+    name = "files"
+    SAMPLE = (
+        "Acme Corp annual report.\nCOMPANY: Acme\nREVENUE: 120M\nGROSS_PROFIT: 60M\nEBITDA: 30M\n"
+        "EBIT: 25M\nNET_INCOME: 18M\nNET_MARGIN: 15%\nCustomers love the new release, but the docs need work.\n"
+    )
+
+    def start(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="flowless-conformance-files-")
+        self.root = Path(self._dir.name)
+        (self.root / "sample.txt").write_text(self.SAMPLE, encoding="utf-8")
+
+    def stop(self) -> None:
+        self._dir.cleanup()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        setup.kwargs["files_root"] = self.root
+        for node_id in node_ids:
+            setup.tweak(node_id, "path", ["sample.txt"])
+
+
+class KnowledgeBaseService(Service):
+    """In-memory knowledge bases (flowless_engine.vectors.memory) holding one filled base,
+    "conformance", embedded as the model server embeds; Knowledge nodes are pointed at it."""
+
+    name = "knowledge base"
+    BASE = "conformance"
+    CHUNKS = ("Refunds are paid within fourteen days.", "Invoices are sent on the first of each month.",
+              "Support answers within one business day.")
+
+    def reset(self) -> None:
+        import asyncio
+
+        from flowless_engine.vectors.base import KnowledgeBaseSpec, VectorItem
+        from flowless_engine.vectors.memory import InMemoryKnowledgeBases, InMemoryVectorStore
+        from tests.support.model_server import embed
+
+        spec = KnowledgeBaseSpec(self.BASE, "OpenAI", "text-embedding-3-small")
+        self.vectors = InMemoryVectorStore()
+        self.knowledge = InMemoryKnowledgeBases([spec])
+        items = [VectorItem(f"c{n}", embed(text), text, {"file_name": "policies.txt"}) for n, text in enumerate(self.CHUNKS)]
+        asyncio.run(self.vectors.upsert(spec.index(), items))
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        setup.kwargs["vectors"], setup.kwargs["knowledge"] = self.vectors, self.knowledge
+        for node_id in node_ids:
+            if "knowledge_base" in graph.vertices[node_id].fields:
+                setup.tweak(node_id, "knowledge_base", self.BASE)
+
+
+KIT: dict[str, type[Service]] = {
+    ModelServerService.name: ModelServerService,
+    FilesService.name: FilesService,
+    KnowledgeBaseService.name: KnowledgeBaseService,
+}
