@@ -47,13 +47,22 @@ NEEDS: dict[str, str] = {
     "KnowledgeBase": "knowledge base",
     "KnowledgeRetrieval": "knowledge base",
     "Chroma": "knowledge base",
+    # vector stores a flow names itself: local servers speaking their APIs
+    "AstraDB": "astra db",
+    "AstraVectorStoreComponent": "astra db",
+    "AstraDBSearch": "astra db",
+    "AstraDBVectorStoreComponent": "astra db",
+    "AstraDBToolComponent": "astra db",
+    "AstraDBTool": "astra db",
+    "MemoryBase": "memory base",
     # not in the kit yet
     "URLComponent": "web pages",
     "URL": "web pages",
 }
 
 # Services a flow needs alongside another (knowledge bases embed through the model server).
-ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",)}
+ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "astra db": ("model server",),
+                                          "memory base": ("model server",)}
 
 
 @dataclass
@@ -174,8 +183,76 @@ class KnowledgeBaseService(Service):
                 setup.tweak(node_id, "knowledge_base", self.BASE)
 
 
+HYBRID_COLLECTION = {
+    "vector": {"dimension": 1024, "metric": "cosine", "service": {"provider": "nvidia", "modelName": "NV-Embed-QA"}},
+    "lexical": {"enabled": True, "analyzer": "standard"},
+    "rerank": {"enabled": True, "service": {"provider": "nvidia", "modelName": "nvidia/llama-3.2-nv-rerankqa-1b-v2"}},
+}
+
+
+class AstraService(Service):
+    """tests/support/astra_server.py: the Astra DB Data API (any token accepted). Astra nodes get
+    its endpoint (a tweak, or the variable an endpoint field names), a placeholder token and the
+    database/collection names an export left empty; collections are created by the flows' own
+    ingestion (or found empty)."""
+
+    name = "astra db"
+    ENDPOINT_FIELDS = ("api_endpoint", "d_api_endpoint")
+
+    def start(self) -> None:
+        from tests.support.astra_server import AstraServer
+
+        self.server = AstraServer(tokens=None)
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        from flowless_engine.vectors import astra
+
+        # The collection a node left unnamed is the one the user would pick in the Astra portal:
+        # Astra-embedded (NVIDIA), with a lexical index and a reranker, as Hybrid Search needs.
+        self.server.data = {"default_keyspace": {"conformance": {"options": HYBRID_COLLECTION, "documents": {}}}}
+        astra._options_cache.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            for name in self.ENDPOINT_FIELDS:
+                spec = fields.get(name)
+                if spec is None:
+                    continue
+                if spec.get("load_from_db") and spec.get("value"):
+                    setup.variables[spec["value"]] = self.server.api_endpoint
+                else:
+                    setup.tweak(node_id, name, self.server.api_endpoint)
+            for name, default in (("token", "AstraCS:conformance"), ("database_name", "conformance"), ("collection_name", "conformance")):
+                spec = fields.get(name) or {}
+                if spec.get("load_from_db") and spec.get("value"):
+                    setup.variables.setdefault(spec["value"], default)
+                elif name in fields and not spec.get("value"):
+                    setup.tweak(node_id, name, default)
+            for spec in fields.values():  # a namespace/keyspace the export named: make it exist
+                if isinstance(spec, dict) and spec.get("name") in ("keyspace", "namespace") and spec.get("value"):
+                    self.server.data.setdefault(str(spec["value"]), {})
+
+
+class MemoryBaseService(Service):
+    """Memory Base nodes search the flow's own chat history (the run's message store): they only
+    need the memory's name a user picks in Langflow."""
+
+    name = "memory base"
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            if not (graph.vertices[node_id].fields.get("memory_base") or {}).get("value"):
+                setup.tweak(node_id, "memory_base", "conformance")
+
+
 KIT: dict[str, type[Service]] = {
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,
     KnowledgeBaseService.name: KnowledgeBaseService,
+    AstraService.name: AstraService,
+    MemoryBaseService.name: MemoryBaseService,
 }

@@ -14,6 +14,10 @@ reference, for tests and conformance runs.
 - `$similarity` as the Data API reports it: (1 + cosine) / 2, (1 + dot) / 2, 1 / (1 + d²).
 - Vectorize: the collection's `service` embeds `$vectorize` texts (the model server's hashed
   bag of words, at the collection's dimension, 1024 by default).
+- Hybrid search: collections created with `lexical` and `rerank` enabled store `$lexical` (or
+  `$hybrid`, both at once) and answer `findAndRerank` (`sort: {"$hybrid": ...}`,
+  `options.includeScores` → `status.documentResponses[].scores.$rerank`); the reranker scores
+  the share of the query's words a document holds.
 - `$vector` and `$vectorize` are left out of answers unless the projection asks (`{"*": 1}`
   or `{"$vector": 1}`).
 - Errors as the Data API sends them: `{"errors": [{"errorCode", "message", "family", "scope",
@@ -40,10 +44,11 @@ def _error(code: str, message: str, scope: str = "DOCUMENT") -> dict[str, Any]:
 
 
 class AstraServer(JsonServer):
-    """`tokens`: the application tokens it accepts. `keyspaces`: the keyspaces that exist."""
+    """`tokens`: the application tokens it accepts (None: any non-empty one). `keyspaces`: the
+    keyspaces that exist."""
 
-    def __init__(self, tokens: tuple[str, ...] = ("AstraCS:test-token",), keyspaces: tuple[str, ...] = ("default_keyspace",)) -> None:
-        self.tokens = set(tokens)
+    def __init__(self, tokens: tuple[str, ...] | None = ("AstraCS:test-token",), keyspaces: tuple[str, ...] = ("default_keyspace",)) -> None:
+        self.tokens = set(tokens) if tokens is not None else None
         # keyspace → collection → {"options": {...}, "documents": {id: document}}
         self.data: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in keyspaces}
         super().__init__()
@@ -71,7 +76,7 @@ class AstraServer(JsonServer):
         if request.method != "POST" or parts[:3] != ["api", "json", "v1"] or len(parts) not in (4, 5):
             return 404, {"errors": [_error("NOT_FOUND", f"no route {request.method} {request.path}", "HTTP")]}
         token = request.headers.get("token", "")
-        if token not in self.tokens:
+        if not token or (self.tokens is not None and token not in self.tokens):
             return 401, {"errors": [{"message": "Role unauthorized for operation: Missing token, expecting one in the Token header.",
                                      "errorCode": "UNAUTHENTICATED_REQUEST"}]}
         body = request.body
@@ -90,6 +95,7 @@ class AstraServer(JsonServer):
         if collection is None:
             return 200, {"errors": [_error("COLLECTION_NOT_EXIST", f"Collection does not exist, collection name: {parts[4]}", "SCHEMA")]}
         handler = {"insertOne": self._insert_one, "insertMany": self._insert_many, "find": self._find, "findOne": self._find_one,
+                   "findAndRerank": self._find_and_rerank,
                    "countDocuments": self._count, "deleteMany": self._delete_many, "deleteOne": self._delete_one}.get(name)
         return (200, handler(collection, payload)) if handler else self._unknown(name)
 
@@ -145,6 +151,12 @@ class AstraServer(JsonServer):
         document = dict(document)
         document.setdefault("_id", str(uuid.uuid4()))
         vector_options = self._vector_options(collection)
+        if "$hybrid" in document:  # one text for both the vector and the lexical index
+            hybrid = document.pop("$hybrid")
+            hybrid = hybrid if isinstance(hybrid, dict) else {"$vectorize": hybrid, "$lexical": hybrid}
+            document.update({k: v for k, v in hybrid.items() if k in ("$vectorize", "$lexical")})
+        if "$lexical" in document and not ((collection["options"] or {}).get("lexical") or {}).get("enabled"):
+            return None, _error("LEXICAL_NOT_ENABLED_FOR_COLLECTION", "Lexical search is not enabled for the collection", "SCHEMA")
         if "$vectorize" in document:
             if not vector_options or not vector_options.get("service"):
                 return None, _error("VECTORIZE_FEATURE_NOT_AVAILABLE", "Unable to vectorize data, embedding service not configured for the collection")
@@ -238,6 +250,41 @@ class AstraServer(JsonServer):
             answer["status"] = status
         return answer
 
+    def _find_and_rerank(self, collection: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        """Hybrid search: the best `hybridLimits` (50) by vector and by lexical match, merged,
+        then ordered by the reranker (the share of the query's words the document holds)."""
+        options = collection["options"] or {}
+        vector_options = self._vector_options(collection) or {}
+        if not (vector_options.get("service") and (options.get("lexical") or {}).get("enabled") and (options.get("rerank") or {}).get("enabled")):
+            return {"errors": [_error("HYBRID_FIELD_CONFLICT" if not vector_options.get("service") else "RERANKING_FEATURE_NOT_ENABLED",
+                                      "findAndRerank needs vectorize, lexical and rerank enabled on the collection", "SCHEMA")]}
+        sort = (payload.get("sort") or {}).get("$hybrid")
+        if isinstance(sort, str):
+            sort = {"$vectorize": sort, "$lexical": sort}
+        if not isinstance(sort, dict) or not sort.get("$vectorize"):
+            return {"errors": [_error("INVALID_SORT_CLAUSE", "findAndRerank needs a '$hybrid' sort", "REQUEST")]}
+        found = self._matching(collection, payload.get("filter"))
+        query = embed(str(sort["$vectorize"]), vector_options["dimension"])
+        by_vector = sorted((d for d in found if "$vector" in d), key=lambda d: -self._similarity(vector_options.get("metric", "cosine"), query, d["$vector"]))
+        lexical_words = set(_words(str(sort.get("$lexical") or "")))
+        by_lexical = sorted((d for d in found if lexical_words & set(_words(str(d.get("$lexical", ""))))),
+                            key=lambda d: -len(lexical_words & set(_words(str(d.get("$lexical", ""))))))
+        options_in = payload.get("options") or {}
+        candidates = {d["_id"]: d for d in [*by_vector[:50], *by_lexical[:50]]}
+        rerank_words = set(_words(str(options_in.get("rerankQuery") or sort["$vectorize"])))
+        scored = []
+        for document in candidates.values():
+            words = set(_words(str(document.get("$vectorize", ""))))
+            rerank = len(rerank_words & words) / (len(rerank_words) or 1)
+            scored.append((rerank, self._similarity(vector_options.get("metric", "cosine"), query, document["$vector"]), document))
+        scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
+        scored = scored[: int(options_in.get("limit") or 10)]
+        documents = [project(d, payload.get("projection")) for _, _, d in scored]
+        answer: dict[str, Any] = {"data": {"documents": documents}}
+        if options_in.get("includeScores"):
+            answer["status"] = {"documentResponses": [{"scores": {"$rerank": r, "$vector": v}} for r, v, _ in scored]}
+        return answer
+
     def _find_one(self, collection: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         answer = self._find(collection, {**payload, "options": {**(payload.get("options") or {}), "limit": 1}})
         if "errors" in answer:
@@ -262,6 +309,13 @@ class AstraServer(JsonServer):
 
 
 # ---- the filter language and projections -------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\w+", text.lower())
+
 
 
 def matches(document: dict[str, Any], where: dict[str, Any]) -> bool:

@@ -279,3 +279,50 @@ async def test_astra_tool_schema_marks_mandatory_parameters(astra: AstraServer) 
         "post_type": {"type": "string", "description": "Type of post"},
         "author": {"type": "string", "description": "author"},
         "search_query": {"type": "string", "description": "Search query to find relevant documents."}}}
+
+
+# ---- Hybrid search (1.13's Hybrid Search RAG starter) ------------------------------------------------
+
+HYBRID = {
+    "vector": {"dimension": 1024, "metric": "cosine", "service": {"provider": "nvidia", "modelName": "NV-Embed-QA"}},
+    "lexical": {"enabled": True, "analyzer": "standard"},
+    "rerank": {"enabled": True, "service": {"provider": "nvidia", "modelName": "nvidia/llama-3.2-nv-rerankqa-1b-v2"}},
+}
+
+
+async def test_hybrid_search_collections_store_lexical_text_and_find_and_rerank(astra: AstraServer) -> None:
+    astra.data["default_keyspace"]["docs"] = {"options": HYBRID, "documents": {}}
+    rows = await results(astra_flow(astra, None, search_method="Hybrid Search", lexical_terms="parrots sounds"), "which animal can talk")
+    stored = astra.documents("docs")
+    assert all(d["$lexical"] == d["$vectorize"] for d in stored) and len(stored) == 3
+    (rerank,) = [r.body["findAndRerank"] for r in astra.requests if "findAndRerank" in (r.body or {})]
+    assert rerank["sort"] == {"$hybrid": {"$vectorize": "which animal can talk", "$lexical": "parrots sounds"}}
+    assert rerank["options"]["includeScores"] is True and rerank["options"]["limit"] == 4
+    assert rows[0]["text"] == "Parrots can talk and mimic many sounds" and rows[0]["_score"] > rows[-1]["_score"]
+
+
+async def test_hybrid_search_on_a_plain_collection_is_a_vector_search(astra: AstraServer, models: ModelServer) -> None:
+    rows = await results(astra_flow(astra, models, search_method="Hybrid Search", number_of_results=1), "parrots")
+    assert rows[0]["source"] == "birds.md"
+    assert "findAndRerank" not in astra.commands() and "find" in astra.commands()
+
+
+def test_the_hybrid_search_rag_starter(astra: AstraServer, models: ModelServer, tmp_path: Any) -> None:
+    """Langflow 1.13's starter: File → Split Text → Astra DB (ingest); Chat Input → Agent (lexical
+    terms) and → Astra DB (hybrid search) → Parser → Chat Output, on a collection the user made
+    with Astra's embeddings, lexical index and reranker."""
+    from flowless_engine.api import run_flow_from_json
+    from tests.support.starters import starter_flow
+
+    astra.data["default_keyspace"]["docs"] = {"options": HYBRID, "documents": {}}
+    (tmp_path / "notes.txt").write_text("Parrots can talk and mimic many sounds.\n\nRefunds are paid within fourteen days.", encoding="utf-8")
+    connection = {"api_endpoint": astra.api_endpoint, "database_name": "db", "collection_name": "docs", "token": TOKEN}
+    tweaks = {"AstraDB-hsri": connection, "AstraDB-AkDya": {**connection, "number_of_results": 1}, "File-hsri": {"path": ["notes.txt"]},
+              "SplitText-hsri": {"chunk_size": 50, "chunk_overlap": 0, "separator": "\n\n"}}
+    kwargs = {"variables": {**VARIABLES, "OPENAI_BASE_URL": models.base_url}, "settings": SETTINGS, "files_root": tmp_path, "tweaks": tweaks}
+    run_flow_from_json(starter_flow("Hybrid Search RAG"), "What can parrots do?", **kwargs)  # ingests (and searches what was there)
+    assert {d["$vectorize"] for d in astra.documents("docs")} == {"Parrots can talk and mimic many sounds.", "Refunds are paid within fourteen days."}
+    outputs = run_flow_from_json(starter_flow("Hybrid Search RAG"), "What can parrots do?", **kwargs)
+    assert outputs[0]["outputs"][0]["results"]["message"]["text"] == "Parrots can talk and mimic many sounds."
+    rerank = [r.body["findAndRerank"] for r in astra.requests if "findAndRerank" in (r.body or {})][-1]
+    assert rerank["sort"]["$hybrid"]["$lexical"].startswith("Echo:")  # the Agent's keywords

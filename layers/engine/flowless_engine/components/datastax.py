@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from flowless_engine.components.base import Component, Input, Output, Tool, to_bool, to_int, to_text
+from flowless_engine.components.knowledge import search_text
 from flowless_engine.components.store_base import (
     CACHE_INPUT,
     CONNECTION_OUTPUT,
@@ -114,8 +115,6 @@ class AstraDBComponent(StoreComponent):
 
     async def open_collection(self, documents: list[Document]) -> Any:
         collection = await astra_collection(self, content_field=to_text(self.param("content_field", "")).strip())
-        if to_text(self.param("search_method", "")) == "Hybrid Search":
-            self.log("Hybrid search (find-and-rerank) is not run by Flowless; a vector search is made")
         service = self.vectorize_service()
         if documents and not collection.options.exists and service is not None:
             await self._create(collection, None, service)
@@ -131,6 +130,16 @@ class AstraDBComponent(StoreComponent):
         metric = to_text(self.param("metric", "")).strip() or "cosine"
         await collection.create(dimension=dimension, metric=metric, service=service)
         self.log(f"Created collection '{collection.name}'")
+
+    async def _ranked(self, collection: Any, text: str, k: int, where: dict[str, Any], search_type: str) -> list[Any]:
+        """Hybrid Search (the default of 1.13 collections with lexical and rerank): Astra's
+        `findAndRerank`, the lexical part from `lexical_terms` (else the query)."""
+        if to_text(self.param("search_method", "")) == "Hybrid Search":
+            if collection.options.hybrid:
+                lexical = await search_text(self.params.get("lexical_terms"))
+                return (await collection.hybrid_search(text=text, lexical=lexical, k=k, filter=where or None)).hits
+            self.log(f"Collection '{collection.name}' has no lexical index and reranker: a vector search is made")
+        return await super()._ranked(collection, text, k, where, search_type)
 
     def vectorize_service(self) -> dict[str, Any] | None:
         """Astra vectorize as older exports configure it (`embedding_choice` "Astra Vectorize")."""

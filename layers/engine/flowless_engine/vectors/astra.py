@@ -39,6 +39,12 @@ class CollectionOptions:
     dimension: int | None = None
     metric: str = "cosine"
     service: dict[str, Any] | None = None  # the vectorize provider/model when the server embeds
+    lexical: bool = False  # a lexical (BM25) index of `$lexical`
+    rerank: bool = False  # a reranking model: hybrid search (`findAndRerank`) is possible
+
+    @property
+    def hybrid(self) -> bool:
+        return bool(self.service) and self.lexical and self.rerank
 
 
 # (endpoint, keyspace, collection, token digest) → (options, when read): a warm container asks once.
@@ -118,8 +124,10 @@ class AstraCollection:
         options = CollectionOptions(False)
         for entry in (body.get("status") or {}).get("collections") or []:
             if isinstance(entry, dict) and entry.get("name") == self.name:
-                vector = ((entry.get("options") or {}).get("vector")) or {}
-                options = CollectionOptions(True, vector.get("dimension"), vector.get("metric") or "cosine", vector.get("service") or None)
+                settings = entry.get("options") or {}
+                vector = settings.get("vector") or {}
+                options = CollectionOptions(True, vector.get("dimension"), vector.get("metric") or "cosine", vector.get("service") or None,
+                                            bool((settings.get("lexical") or {}).get("enabled")), bool((settings.get("rerank") or {}).get("enabled")))
         if options.exists:
             _options_cache[key] = (options, time.monotonic())
         self.options = options
@@ -146,6 +154,8 @@ class AstraCollection:
         out: dict[str, Any] = {"_id": document.id, "metadata": document.metadata}
         if self.embeds_server_side:
             out["$vectorize"] = document.text
+            if self.options.lexical:
+                out["$lexical"] = document.text
         else:
             out[self.content_field or "content"] = document.text
             out["$vector"] = list(document.vector or ())
@@ -211,6 +221,31 @@ class AstraCollection:
         documents = (body.get("data") or {}).get("documents") or []
         query_vector = (body.get("status") or {}).get("sortVector")
         return SearchResult([self.decode(d) for d in documents if isinstance(d, dict)], query_vector if isinstance(query_vector, list) else None)
+
+    async def hybrid_search(self, *, text: str, lexical: str, k: int, filter: dict[str, Any] | None) -> SearchResult:
+        """`findAndRerank`: vector and lexical candidates merged, then ranked by the collection's
+        reranking model (scores: the reranker's)."""
+        if not self.options.exists:
+            return SearchResult([])
+        find: dict[str, Any] = {
+            "filter": self.translate_filter(filter),
+            "sort": {"$hybrid": {"$vectorize": text, "$lexical": lexical or text}},
+            "projection": {"*": 1},
+            "options": {"limit": max(1, min(k, MAX_LIMIT)), "includeScores": True, "rerankOn": "$vectorize", "rerankQuery": text},
+        }
+        action = f"searching collection '{self.name}' (hybrid)"
+        body = await self.command({"findAndRerank": find}, action=action)
+        self.raise_errors(body, action)
+        documents = [d for d in (body.get("data") or {}).get("documents") or [] if isinstance(d, dict)]
+        responses = (body.get("status") or {}).get("documentResponses") or []
+        hits = []
+        for index, document in enumerate(documents):
+            hit = self.decode(document)
+            scores = (responses[index] or {}).get("scores") if index < len(responses) and isinstance(responses[index], dict) else None
+            hit.score = float(scores["$rerank"]) if isinstance(scores, dict) and scores.get("$rerank") is not None else hit.score
+            hit.vector = None
+            hits.append(hit)
+        return SearchResult(hits)
 
     async def scan(self, k: int, filter: dict[str, Any] | None) -> list[Hit]:
         if not self.options.exists:
