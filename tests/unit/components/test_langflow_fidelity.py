@@ -17,7 +17,6 @@ PENDING: dict[str, str] = {
     "LanguageModelComponent": "#16 provider fields",
     "OpenAIModel": "#16 provider fields",
     "OpenAIEmbeddings": "#16 provider fields",
-    "Memory": "#17 memory components",
     "File": "#18 file storage locations and docling options",
 }
 

@@ -15,13 +15,15 @@ class MemoryComponent(Component):
     category = "helpers"
     icon = "message-square-more"
     inputs = (
-        Input("mode", "Mode", value="Retrieve", options=("Retrieve", "Store")),
+        Input("mode", "Mode", "tab", "Retrieve", options=("Retrieve", "Store"), input_kind="TabInput"),
+        Input("memory", "External Memory", "other", "", input_types=("Memory",), advanced=True, input_kind="HandleInput"),
         Input("message", "Message", value="", input_types=("Message",)),
         Input("sender_type", "Sender Type", value="Machine and User", options=("Machine", "User", "Machine and User"), advanced=True),
         Input("sender", "Sender", value="", advanced=True),
         Input("sender_name", "Sender Name", value="", advanced=True, input_types=("Message",)),
         Input("n_messages", "Number of Messages", "int", 100, advanced=True),
         Input("session_id", "Session ID", value="", advanced=True, input_types=("Message",)),
+        Input("context_id", "Context ID", value="", advanced=True, input_types=("Message",), input_kind="MessageTextInput"),
         Input("order", "Order", value="Ascending", options=("Ascending", "Descending"), advanced=True),
         Input("template", "Template", value="{sender_name}: {text}", advanced=True, multiline=True),
     )
