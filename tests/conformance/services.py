@@ -47,6 +47,7 @@ NEEDS: dict[str, str] = {
     "KnowledgeBase": "knowledge base",
     "KnowledgeRetrieval": "knowledge base",
     "Chroma": "knowledge base",
+    "FAISS": "knowledge base",  # the tenant's vector store
     # vector stores a flow names itself: local servers speaking their APIs
     "AstraDB": "astra db",
     "AstraVectorStoreComponent": "astra db",

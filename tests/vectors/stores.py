@@ -16,6 +16,10 @@ from typing import Any
 
 @dataclass
 class Backend:
+    """`variables`: the tenant variables holding the store's credentials ({} when the store is the
+    tenant's own); `context(tenant)`: RunContext fields for a run of that tenant (its vector store
+    for the tenant-scoped stores); `replaces`: an ingestion replaces the collection (FAISS)."""
+
     name: str
     type_name: str
     fields: Callable[[str], dict[str, Any]]  # collection → the node's connection fields
@@ -23,6 +27,8 @@ class Backend:
     count: Callable[[str], int]  # collection → documents the store holds
     server: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    context: Callable[[str], dict[str, Any]] = lambda tenant: {}
+    replaces: bool = False
 
     def new_collection(self) -> str:
         return f"c{uuid.uuid4().hex[:10]}"
@@ -46,4 +52,40 @@ def astra() -> Iterator[Backend]:
                       {"label": "Astra DB"})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra}
+@contextmanager
+def faiss() -> Iterator[Backend]:
+    """FAISS on the tenant's vector store: the service's flat store on local disk, one per tenant."""
+    import asyncio
+    import tempfile
+
+    from flowless.vectors import flat
+
+    with tempfile.TemporaryDirectory() as root:
+        blobs = flat.LocalBlobs(root)
+        stores = {}
+
+        def store(tenant: str) -> Any:
+            return stores.setdefault(tenant, flat.FlatVectorStore(tenant, blobs, ttl_s=0))
+
+        def count(collection: str) -> int:
+            from flowless_engine.vectors.base import IndexRef
+
+            ref = IndexRef(f"faiss:{collection}", "OpenAI/text-embedding-3-small", "euclidean")
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as pool:  # called from inside the test's event loop
+                return pool.submit(asyncio.run, store("acme").count(ref)).result()
+
+        yield Backend("faiss", "FAISS", lambda collection: {"index_name": collection}, {}, count,
+                      context=lambda tenant="acme": {"vectors": store(tenant)}, replaces=True, extra={"filter_field": None})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra, "faiss": faiss}
+# What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
+# "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
+# own store), "server" (a local server whose failures can be injected).
+FEATURES: dict[str, set[str]] = {"astra": {"filter", "credentials", "server"}, "faiss": {"tenant"}}
+
+
+def having(feature: str) -> list[str]:
+    return sorted(name for name, features in FEATURES.items() if feature in features)

@@ -81,6 +81,10 @@ class StoreComponent(Component):
         """The collection this node names (`documents` are about to be stored)."""
         raise NotImplementedError
 
+    async def to_store(self, collection: Collection, documents: list[Document]) -> list[Document]:
+        """The documents to embed and store (all by default; a store may skip what it holds)."""
+        return documents
+
     async def ensure_collection(self, collection: Collection, documents: list[Document]) -> None:
         """Create the collection if the store needs that before storing `documents` (their
         vectors, when set, tell the dimension). Nothing by default."""
@@ -122,6 +126,8 @@ class StoreComponent(Component):
         if self._collection is None or not to_bool(self.param("should_cache_vector_store", True)):
             documents = self.documents()
             collection = await self.open_collection(documents)
+            if documents:
+                documents = await self.to_store(collection, documents)
             if documents and not collection.embeds_server_side:
                 config = await self.embedding()
                 if config is None:
@@ -195,6 +201,11 @@ class StoreComponent(Component):
         hits = found.hits
         if use_mmr:
             query_vector = vector if vector is not None else found.query_vector
+            if query_vector is not None and hits and any(h.vector is None for h in hits) and not collection.embeds_server_side:
+                # The store does not return vectors: embed the candidates (the model is the store's).
+                config = await self.embedding()
+                for hit, hit_vector in zip(hits, await self.ctx.embedder(config).embed_documents([h.text for h in hits])):
+                    hit.vector = list(hit_vector)
             hits = mmr(query_vector, hits, k) if query_vector is not None else hits[:k]
         elif search_type == THRESHOLD:
             threshold = float(self.param("search_score_threshold", 0) or 0)

@@ -7,6 +7,7 @@ TYPES: dict[str, str] = {
     "AstraDBVectorStoreComponent": "datastax:AstraDBComponent",
     "AstraDBToolComponent": "datastax:AstraDBToolComponent",
     "AstraDBTool": "datastax:AstraDBToolComponent",
+    "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
 }
