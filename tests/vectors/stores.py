@@ -80,11 +80,27 @@ def faiss() -> Iterator[Backend]:
                       context=lambda tenant="acme": {"vectors": store(tenant)}, replaces=True, extra={"filter_field": None})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra, "faiss": faiss}
+@contextmanager
+def hcd() -> Iterator[Backend]:
+    """HCD: the same Data API, reached with a username and password (astrapy's token form)."""
+    from flowless_engine.components.datastax import hcd_token
+    from tests.support.astra_server import AstraServer
+
+    with AstraServer(tokens=(hcd_token("hcd-superuser", "s3cret"),), keyspaces=("default_namespace",)) as server:
+        def count(collection: str) -> int:
+            return len(server.data["default_namespace"].get(collection, {}).get("documents", {}))
+
+        yield Backend("hcd", "HCD", lambda collection: {"collection_name": collection},
+                      {"HCD_PASSWORD": "s3cret", "HCD_API_ENDPOINT": server.api_endpoint}, count, server,
+                      {"label": "HCD", "secrets": ["HCD_PASSWORD"], "filter_field": "search_filter"})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra, "faiss": faiss, "hcd": hcd}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
 # own store), "server" (a local server whose failures can be injected).
-FEATURES: dict[str, set[str]] = {"astra": {"filter", "credentials", "server"}, "faiss": {"tenant"}}
+FEATURES: dict[str, set[str]] = {"astra": {"filter", "credentials", "server"}, "faiss": {"tenant"},
+                                 "hcd": {"filter", "credentials", "server"}}
 
 
 def having(feature: str) -> list[str]:

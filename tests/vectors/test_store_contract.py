@@ -150,7 +150,7 @@ async def test_mmr_trades_closeness_for_diversity(backend: Backend, models: Mode
 async def test_credentials_come_from_the_tenant_variables(backend: Backend, models: ModelServer) -> None:
     collection = backend.new_collection()
     await search(backend, collection, models, "refunds")
-    wrong = {name: "not-the-credential" for name in backend.variables}
+    wrong = {name: "not-the-credential" for name in backend.extra.get("secrets", backend.variables)}
     with pytest.raises(ProviderError) as caught:
         await search(backend, collection, models, "refunds", variables=wrong)
     assert caught.value.provider == backend.extra["label"] and backend.extra["label"] in caught.value.message

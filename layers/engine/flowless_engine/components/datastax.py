@@ -303,3 +303,79 @@ def _epoch_ms(text: str) -> int:
             parsed = parsed.replace(tzinfo=timezone.utc)
         return int(parsed.timestamp() * 1000)
     raise ConfigurationError(f"Could not parse date: {text} - use a date such as 2024-03-21")
+
+
+def hcd_token(username: str, password: str) -> str:
+    """The Data API token of a Hyper-Converged Database user (astrapy's username/password form)."""
+    import base64
+
+    def encode(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    return f"Cassandra:{encode(username)}:{encode(password)}"
+
+
+class HCDComponent(StoreComponent):
+    """DataStax Hyper-Converged Database: the Data API on your own cluster, with a username and
+    password; documents, searches and errors as for Astra DB."""
+
+    type_name = "HCD"
+    display_name = "Hyper-Converged Database"
+    description = "Implementation of Vector Store using Hyper-Converged Database (HCD) with search capabilities"
+    icon = "HCD"
+    filter_fields = ("search_filter",)
+    inputs = (
+        Input("collection_name", "Collection Name", "str", "", required=True, input_kind="StrInput"),
+        Input("username", "HCD Username", "str", "hcd-superuser", required=True, input_kind="StrInput"),
+        Input("password", "HCD Password", "str", "HCD_PASSWORD", required=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("api_endpoint", "HCD API Endpoint", "str", "HCD_API_ENDPOINT", required=True, password=True, load_from_db=True,
+              input_kind="SecretStrInput"),
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        Input("namespace", "Namespace", "str", "default_namespace", required=True, input_kind="StrInput"),
+        Input("ca_certificate", "CA Certificate", "str", "", advanced=True, multiline=True, input_kind="MultilineInput"),
+        Input("metric", "Metric", "str", "", options=("cosine", "dot_product", "euclidean"), advanced=True, input_kind="DropdownInput"),
+        Input("batch_size", "Batch Size", "int", None, advanced=True, input_kind="IntInput"),
+        Input("bulk_insert_batch_concurrency", "Bulk Insert Batch Concurrency", "int", None, advanced=True, input_kind="IntInput"),
+        Input("bulk_insert_overwrite_concurrency", "Bulk Insert Overwrite Concurrency", "int", None, advanced=True, input_kind="IntInput"),
+        Input("bulk_delete_concurrency", "Bulk Delete Concurrency", "int", None, advanced=True, input_kind="IntInput"),
+        Input("setup_mode", "Setup Mode", "str", "Sync", options=("Sync", "Async", "Off"), advanced=True, input_kind="DropdownInput"),
+        Input("pre_delete_collection", "Pre Delete Collection", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("metadata_indexing_include", "Metadata Indexing Include", "str", "", advanced=True, input_kind="StrInput"),
+        Input("embedding", "Embedding or Astra Vectorize", "other", "", input_types=("Embeddings", "dict"), input_kind="HandleInput"),
+        Input("metadata_indexing_exclude", "Metadata Indexing Exclude", "str", "", advanced=True, input_kind="StrInput"),
+        Input("collection_indexing_policy", "Collection Indexing Policy", "str", "", advanced=True, input_kind="StrInput"),
+        Input("number_of_results", "Number of Results", "int", 4, advanced=True, input_kind="IntInput"),
+        Input("search_type", "Search Type", "str", "Similarity",
+              options=("Similarity", "Similarity with score threshold", "MMR (Max Marginal Relevance)"), advanced=True, input_kind="DropdownInput"),
+        Input("search_score_threshold", "Search Score Threshold", "float", 0, advanced=True, input_kind="FloatInput"),
+        Input("search_filter", "Search Metadata Filter", "dict", {}, advanced=True, is_list=True, input_kind="DictInput"),
+    )
+    outputs = SEARCH_OUTPUTS
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        from flowless_engine.vectors.astra import AstraCollection
+
+        endpoint = to_text(await self.secret("api_endpoint") or "").strip()
+        password = await self.secret("password") or ""
+        username = to_text(self.param("username", "")).strip()
+        name = to_text(self.param("collection_name", "")).strip()
+        if not endpoint or not username or not name:
+            raise ConfigurationError(f"Component '{self.name}' needs the HCD API endpoint, a username and a collection name")
+        keyspace = to_text(self.param("namespace", "")).strip() or "default_namespace"
+        collection = AstraCollection(self.ctx.http, endpoint, hcd_token(username, password), keyspace, name,
+                                     batch_size=to_int(self.params.get("batch_size"), 0) or 20, label="HCD")
+        await collection.load_options()
+        if documents and collection.options.exists and to_bool(self.param("pre_delete_collection", False)):
+            body = await collection.command({"deleteCollection": {"name": name}}, on_collection=False, action=f"deleting collection '{name}'")
+            collection.raise_errors(body, f"deleting collection '{name}'")
+            collection.forget()
+            collection.options = type(collection.options)(False)
+        return collection
+
+    async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
+        if not collection.options.exists:
+            vectors = [d.vector for d in documents if d.vector is not None]
+            metric = to_text(self.param("metric", "")).strip() or "cosine"
+            await collection.create(dimension=len(vectors[0]), metric=metric, service=None)

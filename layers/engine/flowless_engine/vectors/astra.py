@@ -60,10 +60,9 @@ def normalise_endpoint(raw: str) -> str:
 class AstraCollection:
     """One collection of one database, as a `vectors.external.Collection`."""
 
-    label = LABEL
-
     def __init__(self, http: "HttpClient", endpoint: str, token: str, keyspace: str, name: str, *,
-                 content_field: str = "", batch_size: int = INSERT_BATCH, timeout: float | None = None) -> None:
+                 content_field: str = "", batch_size: int = INSERT_BATCH, timeout: float | None = None, label: str = LABEL) -> None:
+        self.label = label
         self.http = http
         self.endpoint = normalise_endpoint(endpoint)
         self.token = token
@@ -90,22 +89,21 @@ class AstraCollection:
             response = await self.http.request("POST", url, headers=headers, json=payload, timeout=self.timeout)
             body = response.json()
         except (HttpError, HttpTimeout) as exc:
-            raise store_failure(LABEL, exc, action or f"running {name}") from exc
+            raise store_failure(self.label, exc, action or f"running {name}") from exc
         except ValueError as exc:
-            raise ProviderError(f"{LABEL} answered {name} with something that is not JSON", provider=LABEL) from exc
+            raise ProviderError(f"{self.label} answered {name} with something that is not JSON", provider=self.label) from exc
         if not isinstance(body, dict):
-            raise ProviderError(f"{LABEL} answered {name} with an unexpected body", provider=LABEL)
+            raise ProviderError(f"{self.label} answered {name} with an unexpected body", provider=self.label)
         return body
 
-    @staticmethod
-    def raise_errors(body: dict[str, Any], action: str, *, ignore: frozenset[str] = frozenset()) -> None:
+    def raise_errors(self, body: dict[str, Any], action: str, *, ignore: frozenset[str] = frozenset()) -> None:
         errors = [e for e in body.get("errors") or [] if isinstance(e, dict) and e.get("errorCode") not in ignore]
         if errors:
             first = errors[0]
             code = first.get("errorCode") or first.get("code") or "ERROR"
             message = str(first.get("message") or "")[:300]
             more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise ProviderError(f"{LABEL} failed while {action}: {code}: {message}{more}", provider=LABEL)
+            raise ProviderError(f"{self.label} failed while {action}: {code}: {message}{more}", provider=self.label)
 
     # ---- collections --------------------------------------------------------------------
 

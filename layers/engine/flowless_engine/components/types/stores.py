@@ -7,6 +7,7 @@ TYPES: dict[str, str] = {
     "AstraDBVectorStoreComponent": "datastax:AstraDBComponent",
     "AstraDBToolComponent": "datastax:AstraDBToolComponent",
     "AstraDBTool": "datastax:AstraDBToolComponent",
+    "HCD": "datastax:HCDComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
