@@ -55,6 +55,7 @@ NEEDS: dict[str, str] = {
     "AstraDBVectorStoreComponent": "astra db",
     "AstraDBToolComponent": "astra db",
     "AstraDBTool": "astra db",
+    "OpenSearchVectorStoreComponent": "opensearch",
     "MemoryBase": "memory base",
     # not in the kit yet
     "URLComponent": "web pages",

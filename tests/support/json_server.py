@@ -75,7 +75,7 @@ class JsonServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
         self._httpd = _Server((host, 0), Handler)
         self.base_url = f"http://{host}:{self._httpd.server_address[1]}"

@@ -95,12 +95,30 @@ def hcd() -> Iterator[Backend]:
                       {"label": "HCD", "secrets": ["HCD_PASSWORD"], "filter_field": "search_filter"})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra, "faiss": faiss, "hcd": hcd}
+@contextmanager
+def opensearch() -> Iterator[Backend]:
+    import json
+
+    from tests.support.opensearch_server import OpenSearchServer
+
+    with OpenSearchServer(users={"flowless": "0pen-s3arch"}) as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"opensearch_url": server.base_url, "index_name": collection, "username": "flowless", "password": "OPENSEARCH_PASSWORD"}
+
+        yield Backend("opensearch", "OpenSearchVectorStoreComponent", fields, {"OPENSEARCH_PASSWORD": "0pen-s3arch"},
+                      lambda collection: len(server.documents(collection)), server,
+                      {"label": "OpenSearch", "filter_field": "filter_expression", "default_count": 10, "from_variables": ["password"],
+                       "filter": lambda where: json.dumps({"filter": [{"term": {k: v}} for k, v in where.items()]})})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
+# "search_type" (Similarity / score threshold / MMR),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
 # own store), "server" (a local server whose failures can be injected).
-FEATURES: dict[str, set[str]] = {"astra": {"filter", "credentials", "server"}, "faiss": {"tenant"},
-                                 "hcd": {"filter", "credentials", "server"}}
+FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "credentials", "server"}, "faiss": {"tenant"},
+                                 "hcd": {"filter", "search_type", "credentials", "server"},
+                                 "opensearch": {"filter", "credentials", "server"}}
 
 
 def having(feature: str) -> list[str]:

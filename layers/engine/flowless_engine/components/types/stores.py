@@ -8,6 +8,7 @@ TYPES: dict[str, str] = {
     "AstraDBToolComponent": "datastax:AstraDBToolComponent",
     "AstraDBTool": "datastax:AstraDBToolComponent",
     "HCD": "datastax:HCDComponent",
+    "OpenSearchVectorStoreComponent": "elastic:OpenSearchComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
