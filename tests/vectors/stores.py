@@ -111,14 +111,28 @@ def opensearch() -> Iterator[Backend]:
                        "filter": lambda where: json.dumps({"filter": [{"term": {k: v}} for k, v in where.items()]})})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def chroma() -> Iterator[Backend]:
+    """A real Chroma server (chromadb from PyPI)."""
+    from tests.support.chroma_server import ChromaServer
+
+    with ChromaServer() as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"chroma_server_host": server.host, "chroma_server_http_port": server.port, "collection_name": collection}
+
+        yield Backend("chroma", "Chroma", fields, {}, server.count, server, {"label": "Chroma", "default_count": 10})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
-# "search_type" (Similarity / score threshold / MMR),
+# "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
 # own store), "server" (a local server whose failures can be injected).
-FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "credentials", "server"}, "faiss": {"tenant"},
-                                 "hcd": {"filter", "search_type", "credentials", "server"},
-                                 "opensearch": {"filter", "credentials", "server"}}
+FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "credentials", "server", "network"},
+                                 "chroma": {"mmr", "network"},
+                                 "faiss": {"tenant"},
+                                 "hcd": {"filter", "search_type", "mmr", "credentials", "server", "network"},
+                                 "opensearch": {"filter", "credentials", "server", "network"}}
 
 
 def having(feature: str) -> list[str]:

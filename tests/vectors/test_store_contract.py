@@ -143,7 +143,7 @@ async def test_score_threshold(backend: Backend, models: ModelServer) -> None:
     assert [r["text"] for r in rows] == [r["text"] for r in everything[:2]]
 
 
-@pytest.mark.parametrize("backend", having("search_type"), indirect=True)
+@pytest.mark.parametrize("backend", having("mmr"), indirect=True)
 async def test_mmr_trades_closeness_for_diversity(backend: Backend, models: ModelServer) -> None:
     collection = backend.new_collection()
     plain = await search(backend, collection, models, "refunds paid within fourteen days", number_of_results=2)
@@ -186,7 +186,7 @@ async def test_store_failure_names_the_store(backend: Backend, models: ModelServ
     assert caught.value.provider and caught.value.provider in caught.value.message and caught.value.status == 500
 
 
-@pytest.mark.parametrize("backend", having("server"), indirect=True)
+@pytest.mark.parametrize("backend", having("network"), indirect=True)
 async def test_the_network_guard_applies_to_the_store(backend: Backend, models: ModelServer) -> None:
     from flowless_engine.errors import BlockedURLError
 
