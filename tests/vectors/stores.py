@@ -123,7 +123,19 @@ def chroma() -> Iterator[Backend]:
         yield Backend("chroma", "Chroma", fields, {}, server.count, server, {"label": "Chroma", "default_count": 10})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def qdrant() -> Iterator[Backend]:
+    from tests.support.qdrant_server import QdrantServer
+
+    with QdrantServer(api_key="qdrant-key") as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"url": server.base_url, "collection_name": collection, "api_key": "QDRANT_API_KEY"}
+
+        yield Backend("qdrant", "QdrantVectorStoreComponent", fields, {"QDRANT_API_KEY": "qdrant-key"},
+                      lambda collection: len(server.points(collection)), server, {"label": "Qdrant", "from_variables": ["api_key"]})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -132,7 +144,8 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "chroma": {"mmr", "network"},
                                  "faiss": {"tenant"},
                                  "hcd": {"filter", "search_type", "mmr", "credentials", "server", "network"},
-                                 "opensearch": {"filter", "credentials", "server", "network"}}
+                                 "opensearch": {"filter", "credentials", "server", "network"},
+                                 "qdrant": {"credentials", "server", "network"}}
 
 
 def having(feature: str) -> list[str]:

@@ -135,3 +135,40 @@ def mmr(query: Sequence[float], hits: Sequence[Hit], k: int, lambda_mult: float 
                 best, best_value = i, value
         chosen.append(best)
     return [candidates[i] for i in chosen]
+
+
+class RestStore:
+    """What the HTTP stores share: one JSON call through the guarded client, failures named."""
+
+    label = ""
+    embeds_server_side = False
+
+    def __init__(self, http: Any, base_url: str, headers: dict[str, str], timeout: float | None = None) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json", **headers}
+        self.timeout = timeout
+
+    async def call(self, method: str, path: str, action: str, body: Any = None, *, missing_ok: bool = False) -> Any:
+        from flowless_engine.http import HttpError, HttpTimeout
+
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        try:
+            response = await self.http.request(method, url, headers=self.headers, json=body, timeout=self.timeout, raise_for_status=False)
+        except (HttpError, HttpTimeout) as exc:
+            raise store_failure(self.label, exc, action) from exc
+        if missing_ok and response.status == 404:
+            return None
+        if not 200 <= response.status < 300:
+            raise store_failure(self.label, HttpError("", status=response.status, body=response.content), action)
+        try:
+            return response.json() if response.content else {}
+        except ValueError as exc:
+            raise ProviderError(f"{self.label} answered with something that is not JSON while {action}", provider=self.label) from exc
+
+
+def uuid_of(document_id: str) -> str:
+    """A content id (hex) as the UUID some stores require for point ids."""
+    import uuid
+
+    return str(uuid.UUID(hex=(document_id + "0" * 32)[:32]))

@@ -9,6 +9,8 @@ TYPES: dict[str, str] = {
     "AstraDBTool": "datastax:AstraDBToolComponent",
     "HCD": "datastax:HCDComponent",
     "OpenSearchVectorStoreComponent": "elastic:OpenSearchComponent",
+    "QdrantVectorStoreComponent": "vector_services:QdrantComponent",
+    "Qdrant": "vector_services:QdrantComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",

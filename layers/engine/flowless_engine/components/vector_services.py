@@ -1,0 +1,69 @@
+"""Vector stores reached over their HTTP APIs (lfx-bundles): Qdrant, ... Each node maps its
+fields to a `vectors/<store>.py` client; ingestion, search and outputs are store_base's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowless_engine.components.base import Input, to_int, to_text
+from flowless_engine.components.store_base import CACHE_INPUT, INGEST_INPUT, QUERY_INPUT, SEARCH_OUTPUTS, StoreComponent
+from flowless_engine.errors import ConfigurationError
+from flowless_engine.vectors.external import Document
+
+EMBEDDING_INPUT = Input("embedding", "Embedding", "other", "", input_types=("Embeddings",), input_kind="HandleInput")
+RESULTS_INPUT = Input("number_of_results", "Number of Results", "int", 4, advanced=True, input_kind="IntInput")
+
+
+class QdrantComponent(StoreComponent):
+    type_name = "QdrantVectorStoreComponent"
+    display_name = "Qdrant"
+    description = "Qdrant Vector Store with search capabilities"
+    icon = "Qdrant"
+    inputs = (
+        Input("collection_name", "Collection Name", "str", "", required=True, input_kind="StrInput"),
+        Input("host", "Host", "str", "localhost", advanced=True, input_kind="StrInput"),
+        Input("port", "Port", "int", 6333, advanced=True, input_kind="IntInput"),
+        Input("grpc_port", "gRPC Port", "int", 6334, advanced=True, input_kind="IntInput"),
+        Input("api_key", "Qdrant API Key", "str", "", password=True, advanced=True, input_kind="SecretStrInput"),
+        Input("prefix", "Prefix", "str", "", advanced=True, input_kind="StrInput"),
+        Input("timeout", "Timeout", "int", None, advanced=True, input_kind="IntInput"),
+        Input("path", "Path", "str", "", advanced=True, input_kind="StrInput"),
+        Input("url", "URL", "str", "", advanced=True, input_kind="StrInput"),
+        Input("distance_func", "Distance Function", "str", "Cosine", options=("Cosine", "Euclidean", "Dot Product"), advanced=True,
+              input_kind="DropdownInput"),
+        Input("content_payload_key", "Content Payload Key", "str", "page_content", advanced=True, input_kind="StrInput"),
+        Input("metadata_payload_key", "Metadata Payload Key", "str", "metadata", advanced=True, input_kind="StrInput"),
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        EMBEDDING_INPUT,
+        RESULTS_INPUT,
+    )
+    outputs = SEARCH_OUTPUTS
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        from flowless_engine.vectors.qdrant import QdrantCollection
+
+        if to_text(self.param("path", "")).strip() and not (self.params.get("url") or self.params.get("host")):
+            raise ConfigurationError(f"Component '{self.name}': an on-disk Qdrant (`path`) is not available in Flowless; name a Qdrant server")
+        url = to_text(self.param("url", "")).strip()
+        if not url:
+            host = to_text(self.param("host", "")).strip() or "localhost"
+            url = f"http://{host}:{to_int(self.param('port', 6333), 6333)}"
+        prefix = to_text(self.param("prefix", "")).strip().strip("/")
+        if prefix:
+            url = f"{url.rstrip('/')}/{prefix}"
+        name = to_text(self.param("collection_name", "")).strip()
+        if not name:
+            raise ConfigurationError(f"Component '{self.name}' needs a collection name")
+        timeout = float(to_int(self.params.get("timeout"), 0)) or None
+        collection = QdrantCollection(self.ctx.http, url, name, api_key=to_text(await self.secret("api_key") or ""),
+                                      content_key=to_text(self.param("content_payload_key", "")) or "page_content",
+                                      metadata_key=to_text(self.param("metadata_payload_key", "")) or "metadata",
+                                      distance=to_text(self.param("distance_func", "Cosine")) or "Cosine", timeout=timeout)
+        await collection.load()
+        return collection
+
+    async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
+        if not collection.exists:
+            await collection.create(len(documents[0].vector or ()))
