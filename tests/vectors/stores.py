@@ -31,7 +31,10 @@ class Backend:
     replaces: bool = False
 
     def new_collection(self) -> str:
-        return f"c{uuid.uuid4().hex[:10]}"
+        name = f"c{uuid.uuid4().hex[:10]}"
+        if "prepare" in self.extra:  # a store whose collections are made beforehand (Pinecone indexes)
+            self.extra["prepare"](name)
+        return name
 
 
 ASTRA_TOKEN = "AstraCS:test-token"
@@ -135,7 +138,21 @@ def qdrant() -> Iterator[Backend]:
                       lambda collection: len(server.points(collection)), server, {"label": "Qdrant", "from_variables": ["api_key"]})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def pinecone() -> Iterator[Backend]:
+    from tests.support.pinecone_server import PineconeServer
+
+    with PineconeServer(api_key="pc-key") as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"index_name": collection, "pinecone_api_key": "PINECONE_API_KEY", "namespace": "docs"}
+
+        yield Backend("pinecone", "Pinecone", fields, {"PINECONE_API_KEY": "pc-key", "PINECONE_API_URL": server.base_url},
+                      lambda collection: len(server.vectors(collection, "docs")), server,
+                      {"label": "Pinecone", "from_variables": ["pinecone_api_key"], "secrets": ["PINECONE_API_KEY"],
+                       "prepare": lambda name: server.create_index(name, 64)})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -145,6 +162,7 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "faiss": {"tenant"},
                                  "hcd": {"filter", "search_type", "mmr", "credentials", "server", "network"},
                                  "opensearch": {"filter", "credentials", "server", "network"},
+                                 "pinecone": {"credentials", "server", "network"},
                                  "qdrant": {"credentials", "server", "network"}}
 
 

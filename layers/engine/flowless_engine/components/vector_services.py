@@ -67,3 +67,40 @@ class QdrantComponent(StoreComponent):
     async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
         if not collection.exists:
             await collection.create(len(documents[0].vector or ()))
+
+
+class PineconeComponent(StoreComponent):
+    """The index must exist (as in Langflow). Its control plane is https://api.pinecone.io, or the
+    tenant variable PINECONE_API_URL when set."""
+
+    type_name = "Pinecone"
+    display_name = "Pinecone"
+    description = "Pinecone Vector Store with search capabilities"
+    icon = "Pinecone"
+    inputs = (
+        Input("index_name", "Index Name", "str", "", required=True, input_kind="StrInput"),
+        Input("namespace", "Namespace", "str", "", input_kind="StrInput", info="Namespace for the index."),
+        Input("distance_strategy", "Distance Strategy", "str", "Cosine", options=("Cosine", "Euclidean", "Dot Product"), advanced=True,
+              input_kind="DropdownInput"),
+        Input("pinecone_api_key", "Pinecone API Key", "str", "", required=True, password=True, input_kind="SecretStrInput"),
+        Input("text_key", "Text Key", "str", "text", advanced=True, input_kind="StrInput"),
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        EMBEDDING_INPUT,
+        RESULTS_INPUT,
+    )
+    outputs = SEARCH_OUTPUTS
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        from flowless_engine.vectors.pinecone import CONTROL_PLANE, PineconeIndex
+
+        api_key = to_text(await self.secret("pinecone_api_key") or "").strip()
+        name = to_text(self.param("index_name", "")).strip()
+        if not api_key or not name:
+            raise ConfigurationError(f"Component '{self.name}' needs a Pinecone API key and an index name")
+        control_plane = await self.ctx.variable("PINECONE_API_URL") or CONTROL_PLANE
+        index = PineconeIndex(self.ctx.http, api_key, name, namespace=to_text(self.param("namespace", "")).strip(),
+                              text_key=to_text(self.param("text_key", "")) or "text", control_plane=control_plane)
+        await index.load()
+        return index

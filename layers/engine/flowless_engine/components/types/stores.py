@@ -11,6 +11,7 @@ TYPES: dict[str, str] = {
     "OpenSearchVectorStoreComponent": "elastic:OpenSearchComponent",
     "QdrantVectorStoreComponent": "vector_services:QdrantComponent",
     "Qdrant": "vector_services:QdrantComponent",
+    "Pinecone": "vector_services:PineconeComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
