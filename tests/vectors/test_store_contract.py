@@ -51,7 +51,7 @@ def store_flow(backend: Backend, collection: str, models: ModelServer, *, docs: 
     return flow(
         [
             component_node("ChatInput-1", "ChatInput"),
-            component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings", openai_api_base=models.base_url),
+            component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings", openai_api_base=models.base_url, **backend.extra.get("embedding", {})),
             store_node(backend, **values),
             component_node("ChatOutput-1", "ChatOutput"),
         ],
@@ -158,11 +158,11 @@ async def test_mmr_trades_closeness_for_diversity(backend: Backend, models: Mode
 async def test_credentials_come_from_the_tenant_variables(backend: Backend, models: ModelServer) -> None:
     collection = backend.new_collection()
     await search(backend, collection, models, "refunds")
-    wrong = {name: "not-the-credential" for name in backend.extra.get("secrets", backend.variables)}
+    wrong = backend.extra.get("wrong") or {name: "not-the-credential" for name in backend.extra.get("secrets", backend.variables)}
     with pytest.raises(ProviderError) as caught:
         await search(backend, collection, models, "refunds", variables=wrong)
     assert caught.value.provider == backend.extra["label"] and backend.extra["label"] in caught.value.message
-    assert "not-the-credential" not in caught.value.message
+    assert "not-the-credential" not in caught.value.message and "nope" not in caught.value.message
 
 
 @pytest.mark.parametrize("backend", having("tenant"), indirect=True)
@@ -203,7 +203,7 @@ async def test_the_store_as_an_agent_tool(backend: Backend, models: ModelServer)
     exported = flow(
         [
             component_node("ChatInput-1", "ChatInput"),
-            component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings", openai_api_base=models.base_url),
+            component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings", openai_api_base=models.base_url, **backend.extra.get("embedding", {})),
             store_node(backend, **backend.fields(collection), number_of_results=1),
             component_node("Agent-1", "Agent"),
             component_node("ChatOutput-1", "ChatOutput"),

@@ -104,3 +104,35 @@ class PineconeComponent(StoreComponent):
                               text_key=to_text(self.param("text_key", "")) or "text", control_plane=control_plane)
         await index.load()
         return index
+
+
+class PGVectorComponent(StoreComponent):
+    """PostgreSQL + pgvector through the connectors layer's driver (vectors/pgvector.py)."""
+
+    type_name = "pgvector"
+    display_name = "PGVector"
+    description = "PGVector Vector Store with search capabilities"
+    icon = "cpu"
+    inputs = (
+        Input("pg_server_url", "PostgreSQL Server Connection String", "str", "", required=True, password=True, input_kind="SecretStrInput"),
+        Input("collection_name", "Table", "str", "", required=True, input_kind="StrInput"),
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        Input("embedding", "Embedding", "other", "", required=True, input_types=("Embeddings",), input_kind="HandleInput"),
+        RESULTS_INPUT,
+    )
+    outputs = SEARCH_OUTPUTS
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        from flowless_engine.vectors.pgvector import PGVectorCollection, PostgresClient, PostgresTarget
+
+        url = to_text(await self.secret("pg_server_url") or "").strip()
+        name = to_text(self.param("collection_name", "")).strip()
+        if not url or not name:
+            raise ConfigurationError(f"Component '{self.name}' needs a PostgreSQL connection string and a collection (table) name")
+        settings = self.ctx.settings
+        client = PostgresClient(PostgresTarget.parse(url), allow_private=settings.allow_private_networks, allow_loopback=settings.allow_loopback)
+        collection = PGVectorCollection(client, name)
+        await collection.load(create=bool(documents))
+        return collection

@@ -12,6 +12,8 @@ TYPES: dict[str, str] = {
     "QdrantVectorStoreComponent": "vector_services:QdrantComponent",
     "Qdrant": "vector_services:QdrantComponent",
     "Pinecone": "vector_services:PineconeComponent",
+    "pgvector": "vector_services:PGVectorComponent",
+    "PGVector": "vector_services:PGVectorComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
