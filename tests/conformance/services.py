@@ -56,6 +56,10 @@ NEEDS: dict[str, str] = {
     "AstraDBToolComponent": "astra db",
     "AstraDBTool": "astra db",
     "OpenSearchVectorStoreComponent": "opensearch",
+    "QdrantVectorStoreComponent": "qdrant",
+    "Pinecone": "pinecone",
+    "pgvector": "postgresql",  # a real PostgreSQL + pgvector: not started by the conformance kit
+    "HCD": "astra db",
     "MemoryBase": "memory base",
     # not in the kit yet
     "URLComponent": "web pages",
@@ -64,7 +68,8 @@ NEEDS: dict[str, str] = {
 
 # Services a flow needs alongside another (knowledge bases embed through the model server).
 ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "astra db": ("model server",),
-                                          "memory base": ("model server",)}
+                                          "memory base": ("model server",), "opensearch": ("model server",),
+                                          "qdrant": ("model server",), "pinecone": ("model server",)}
 
 
 @dataclass
@@ -239,6 +244,83 @@ class AstraService(Service):
                     self.server.data.setdefault(str(spec["value"]), {})
 
 
+class OpenSearchService(Service):
+    """tests/support/opensearch_server.py (basic auth admin/admin, Langflow's default)."""
+
+    name = "opensearch"
+
+    def start(self) -> None:
+        from tests.support.opensearch_server import OpenSearchServer
+
+        self.server = OpenSearchServer(users={"admin": "admin"})
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        self.server.indexes.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            setup.tweak(node_id, "opensearch_url", self.server.base_url)
+            setup.tweak(node_id, "auth_mode", "basic")
+            setup.tweak(node_id, "username", "admin")
+            setup.tweak(node_id, "password", "admin")
+
+
+class QdrantService(Service):
+    """tests/support/qdrant_server.py."""
+
+    name = "qdrant"
+
+    def start(self) -> None:
+        from tests.support.qdrant_server import QdrantServer
+
+        self.server = QdrantServer()
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        self.server.collections.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            setup.tweak(node_id, "url", self.server.base_url)
+            if not (graph.vertices[node_id].fields.get("collection_name") or {}).get("value"):
+                setup.tweak(node_id, "collection_name", "conformance")
+
+
+class PineconeService(Service):
+    """tests/support/pinecone_server.py; each node's index exists (64 dimensions, the model server's)."""
+
+    name = "pinecone"
+
+    def start(self) -> None:
+        from tests.support.pinecone_server import PineconeServer
+
+        self.server = PineconeServer(api_key="pc-conformance")
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        self.server.indexes.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        setup.variables["PINECONE_API_URL"] = self.server.base_url
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            index = (fields.get("index_name") or {}).get("value") or "conformance"
+            setup.tweak(node_id, "index_name", index)
+            self.server.create_index(str(index), 64)
+            key = fields.get("pinecone_api_key") or {}
+            if key.get("load_from_db") and key.get("value"):
+                setup.variables[key["value"]] = "pc-conformance"
+            else:
+                setup.tweak(node_id, "pinecone_api_key", "pc-conformance")
+
+
 class MemoryBaseService(Service):
     """Memory Base nodes search the flow's own chat history (the run's message store): they only
     need the memory's name a user picks in Langflow."""
@@ -257,4 +339,7 @@ KIT: dict[str, type[Service]] = {
     KnowledgeBaseService.name: KnowledgeBaseService,
     AstraService.name: AstraService,
     MemoryBaseService.name: MemoryBaseService,
+    OpenSearchService.name: OpenSearchService,
+    QdrantService.name: QdrantService,
+    PineconeService.name: PineconeService,
 }
