@@ -171,7 +171,19 @@ def pgvector() -> Iterator[Backend]:
                        "embedding": {"dimensions": 15}})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def elasticsearch() -> Iterator[Backend]:
+    from tests.support.elasticsearch_server import ElasticsearchServer
+
+    with ElasticsearchServer(api_keys=("es-key",)) as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"elasticsearch_url": server.base_url, "index_name": collection, "api_key": "ES_API_KEY"}
+
+        yield Backend("elasticsearch", "Elasticsearch", fields, {"ES_API_KEY": "es-key"}, lambda c: len(server.documents(c)), server,
+                      {"label": "Elasticsearch", "from_variables": ["api_key"]})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -183,7 +195,8 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "opensearch": {"filter", "credentials", "server", "network"},
                                  "pinecone": {"credentials", "server", "network"},
                                  "qdrant": {"credentials", "server", "network"},
-                                 "pgvector": {"mmr", "credentials", "network"}}
+                                 "pgvector": {"mmr", "credentials", "network"},
+                                 "elasticsearch": {"mmr", "credentials", "server", "network"}}
 
 
 def having(feature: str) -> list[str]:

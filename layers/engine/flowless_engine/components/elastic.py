@@ -174,3 +174,55 @@ class OpenSearchComponent(StoreComponent):
         found = await collection.search(vector=vector, text=text, k=k, filter=clauses or None, with_vectors=False,
                                         min_score=float(threshold) if isinstance(threshold, (int, float)) else 0)
         return [self.row(hit) for hit in found.hits]
+
+
+class ElasticsearchComponent(StoreComponent):
+    """Elasticsearch (lfx-bundles): `search_type` similarity or mmr; `search_score_threshold` > 0
+    drops results below it; the cluster is `elasticsearch_url` or an Elastic Cloud ID; an API key
+    (`Authorization: ApiKey`) or username/password."""
+
+    type_name = "Elasticsearch"
+    display_name = "Elasticsearch"
+    description = "Elasticsearch Vector Store with with advanced, customizable search capabilities."
+    icon = "ElasticsearchStore"
+    inputs = (
+        Input("elasticsearch_url", "Elasticsearch URL", "str", "http://localhost:9200", input_kind="StrInput"),
+        Input("cloud_id", "Elastic Cloud ID", "str", "", password=True, input_kind="SecretStrInput"),
+        Input("index_name", "Index Name", "str", "langflow", input_kind="StrInput"),
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        Input("username", "Username", "str", "", advanced=False, input_kind="StrInput"),
+        Input("password", "Elasticsearch Password", "str", "", password=True, advanced=False, input_kind="SecretStrInput"),
+        Input("embedding", "Embedding", "other", "", input_types=("Embeddings",), input_kind="HandleInput"),
+        Input("search_type", "Search Type", "str", "similarity", options=("similarity", "mmr"), advanced=True, input_kind="DropdownInput"),
+        Input("number_of_results", "Number of Results", "int", 4, advanced=True, input_kind="IntInput"),
+        Input("search_score_threshold", "Search Score Threshold", "float", 0.0, advanced=True, input_kind="FloatInput"),
+        Input("api_key", "Elastic API Key", "str", "", password=True, advanced=True, input_kind="SecretStrInput"),
+        Input("verify_certs", "Verify SSL Certificates", "bool", True, advanced=True, input_kind="BoolInput"),
+    )
+    outputs = SEARCH_OUTPUTS
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        from flowless_engine.vectors.elasticsearch import ElasticsearchIndex, cloud_id_url
+        from flowless_engine.vectors.opensearch import basic_auth
+
+        cloud_id = to_text(await self.secret("cloud_id") or "").strip()
+        url = cloud_id_url(cloud_id) if cloud_id else to_text(self.param("elasticsearch_url", "")).strip()
+        if not url:
+            raise ConfigurationError(f"Component '{self.name}' needs the Elasticsearch URL or an Elastic Cloud ID")
+        api_key = to_text(await self.secret("api_key") or "").strip()
+        username = to_text(self.param("username", "")).strip()
+        headers = {"Authorization": f"ApiKey {api_key}"} if api_key else basic_auth(username, to_text(await self.secret("password") or "")) if username else {}
+        index = ElasticsearchIndex(self.ctx.http, url, to_text(self.param("index_name", "")).strip() or "langflow", headers)
+        await index.load()
+        return index
+
+    async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
+        if not collection.exists:
+            await collection.create(len(documents[0].vector or ()))
+
+    async def _ranked(self, collection: Any, text: str, k: int, where: dict[str, Any], search_type: str) -> list[Any]:
+        hits = await super()._ranked(collection, text, k, where, search_type)
+        threshold = float(self.param("search_score_threshold", 0) or 0)
+        return [h for h in hits if h.score is None or h.score >= threshold] if threshold > 0 else hits

@@ -14,6 +14,7 @@ TYPES: dict[str, str] = {
     "Pinecone": "vector_services:PineconeComponent",
     "pgvector": "vector_services:PGVectorComponent",
     "PGVector": "vector_services:PGVectorComponent",
+    "Elasticsearch": "elastic:ElasticsearchComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
