@@ -183,7 +183,21 @@ def elasticsearch() -> Iterator[Backend]:
                       {"label": "Elasticsearch", "from_variables": ["api_key"]})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def upstash() -> Iterator[Backend]:
+    from flowless_engine.vectors.upstash import filter_text
+    from tests.support.upstash_server import UpstashServer
+
+    with UpstashServer(token="up-token") as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"index_url": server.base_url, "index_token": "UPSTASH_TOKEN", "namespace": collection}
+
+        yield Backend("upstash", "Upstash", fields, {"UPSTASH_TOKEN": "up-token"}, lambda c: len(server.records(c)), server,
+                      {"label": "Upstash", "from_variables": ["index_token"], "filter_field": "metadata_filter", "filter": filter_text,
+                       "no_scan": True})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -195,8 +209,9 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "opensearch": {"filter", "credentials", "server", "network"},
                                  "pinecone": {"credentials", "server", "network"},
                                  "qdrant": {"credentials", "server", "network"},
-                                 "pgvector": {"mmr", "credentials", "network"},
-                                 "elasticsearch": {"mmr", "credentials", "server", "network"}}
+                                 "pgvector": {"credentials", "network"},
+                                 "elasticsearch": {"mmr", "credentials", "server", "network"},
+                                 "upstash": {"filter", "credentials", "server", "network"}}
 
 
 def having(feature: str) -> list[str]:

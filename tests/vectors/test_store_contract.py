@@ -129,8 +129,9 @@ async def test_metadata_filter(backend: Backend, models: ModelServer) -> None:
     rows = await search(backend, collection, models, "what happens each month", **{filter_field: where({"tag": "billing"})})
     assert rows and {r["tag"] for r in rows} == {"billing"}
     assert rows[0]["text"] == "Invoices are sent on the first of each month"
-    rows = await search(backend, collection, models, "", **{filter_field: where({"tag": "animals"})})  # no query: listed by filter
-    assert [r["text"] for r in rows] == ["Parrots can talk and mimic many sounds"]
+    if not backend.extra.get("no_scan"):  # stores that filter only a query (Upstash) list nothing without one
+        rows = await search(backend, collection, models, "", **{filter_field: where({"tag": "animals"})})  # no query: listed by filter
+        assert [r["text"] for r in rows] == ["Parrots can talk and mimic many sounds"]
 
 
 @pytest.mark.parametrize("backend", having("search_type"), indirect=True)

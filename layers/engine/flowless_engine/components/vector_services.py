@@ -136,3 +136,42 @@ class PGVectorComponent(StoreComponent):
         collection = PGVectorCollection(client, name)
         await collection.load(create=bool(documents))
         return collection
+
+
+class UpstashComponent(StoreComponent):
+    """Upstash Vector: without an embedding model Upstash embeds the texts itself;
+    `metadata_filter` is written in Upstash's filter language (`genre = 'drama' AND year > 2000`)."""
+
+    type_name = "Upstash"
+    display_name = "Upstash"
+    description = "Upstash Vector Store with search capabilities"
+    icon = "Upstash"
+    inputs = (
+        Input("index_url", "Index URL", "str", "", required=True, input_kind="StrInput", info="The URL of the Upstash index."),
+        Input("index_token", "Upstash Index Token", "str", "", required=True, password=True, input_kind="SecretStrInput"),
+        Input("text_key", "Text Key", "str", "text", advanced=True, input_kind="StrInput"),
+        Input("namespace", "Namespace", "str", "", input_kind="StrInput", info="Leave empty for default namespace."),
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        Input("metadata_filter", "Metadata Filter", "str", "", input_kind="MultilineInput", multiline=True),
+        Input("embedding", "Embedding", "other", "", input_types=("Embeddings",), input_kind="HandleInput",
+              info="To use Upstash's embeddings, don't provide an embedding."),
+        RESULTS_INPUT,
+    )
+    outputs = SEARCH_OUTPUTS
+    filter_fields = ()
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        from flowless_engine.vectors.upstash import UpstashIndex
+
+        url = to_text(self.param("index_url", "")).strip()
+        token = to_text(await self.secret("index_token") or "").strip()
+        if not url or not token:
+            raise ConfigurationError(f"Component '{self.name}' needs the Upstash index URL and token")
+        return UpstashIndex(self.ctx.http, url, token, namespace=to_text(self.param("namespace", "")).strip(),
+                            text_key=to_text(self.param("text_key", "")) or "text", server_embeds=await self.embedding() is None,
+                            filter=to_text(self.param("metadata_filter", "")).strip())
+
+    def search_filter(self) -> dict[str, Any]:
+        return {}  # the filter text goes to Upstash as written

@@ -15,6 +15,7 @@ TYPES: dict[str, str] = {
     "pgvector": "vector_services:PGVectorComponent",
     "PGVector": "vector_services:PGVectorComponent",
     "Elasticsearch": "elastic:ElasticsearchComponent",
+    "Upstash": "vector_services:UpstashComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
