@@ -16,13 +16,13 @@ async def test_upstash_embeds_when_no_model_is_wired() -> None:
                          component_node("Up-1", "Upstash", index_url=server.base_url, index_token="t", ingest_data=docs,
                                         metadata_filter="kind = 'bird' OR kind = 'policy'", number_of_results=1)],
                         [edge("ChatInput-1", "message", "Up-1", "search_query")])
-        ran = await run(exported, "which animal talks", settings=EngineSettings(allow_loopback=True, http_retries=0))
+        ran = await run(exported, "can parrots talk", settings=EngineSettings(allow_loopback=True, http_retries=0))
         assert [d.data["text"] for d in ran.vertex("Up-1").values["search_results"]] == ["Parrots can talk"]
         assert {r["data"] for r in server.records()} == {"Parrots can talk", "Refunds take fourteen days"}
         paths = [r.path for r in server.requests]
         assert "/upsert-data" in paths and "/query-data" in paths
         query = next(r.body for r in server.requests if r.path == "/query-data")
-        assert query["data"] == "which animal talks" and query["filter"] == "kind = 'bird' OR kind = 'policy'"
+        assert query["data"] == "can parrots talk" and query["filter"] == "kind = 'bird' OR kind = 'policy'"
 
 
 def test_filter_text() -> None:
