@@ -197,7 +197,24 @@ def upstash() -> Iterator[Backend]:
                        "no_scan": True})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def supabase() -> Iterator[Backend]:
+    from tests.support.supabase_server import SupabaseServer
+
+    with SupabaseServer(key="sb-key") as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"supabase_url": server.base_url, "supabase_service_key": "SUPABASE_KEY", "table_name": collection,
+                    "query_name": f"match_{collection}"}
+
+        def prepare(collection: str) -> None:  # the table and its SQL function, as the Supabase guide creates them
+            server.tables[collection] = {}
+            server.functions[f"match_{collection}"] = collection
+
+        yield Backend("supabase", "SupabaseVectorStore", fields, {"SUPABASE_KEY": "sb-key"}, lambda c: len(server.rows(c)), server,
+                      {"label": "Supabase", "from_variables": ["supabase_service_key"], "prepare": prepare})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -211,7 +228,8 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "qdrant": {"credentials", "server", "network"},
                                  "pgvector": {"credentials", "network"},
                                  "elasticsearch": {"mmr", "credentials", "server", "network"},
-                                 "upstash": {"filter", "credentials", "server", "network"}}
+                                 "upstash": {"filter", "credentials", "server", "network"},
+                                 "supabase": {"credentials", "server", "network"}}
 
 
 def having(feature: str) -> list[str]:

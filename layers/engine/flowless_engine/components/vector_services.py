@@ -175,3 +175,32 @@ class UpstashComponent(StoreComponent):
 
     def search_filter(self) -> dict[str, Any]:
         return {}  # the filter text goes to Upstash as written
+
+
+class SupabaseComponent(StoreComponent):
+    type_name = "SupabaseVectorStore"
+    display_name = "Supabase"
+    description = "Supabase Vector Store with search capabilities"
+    icon = "Supabase"
+    inputs = (
+        Input("supabase_url", "Supabase URL", "str", "", required=True, input_kind="StrInput"),
+        Input("supabase_service_key", "Supabase Service Key", "str", "", required=True, password=True, input_kind="SecretStrInput"),
+        Input("table_name", "Table Name", "str", "", advanced=True, input_kind="StrInput"),
+        Input("query_name", "Query Name", "str", "", input_kind="StrInput"),
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        EMBEDDING_INPUT,
+        RESULTS_INPUT,
+    )
+    outputs = SEARCH_OUTPUTS
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        from flowless_engine.vectors.supabase import SupabaseTable
+
+        url = to_text(self.param("supabase_url", "")).strip()
+        key = to_text(await self.secret("supabase_service_key") or "").strip()
+        if not url or not key:
+            raise ConfigurationError(f"Component '{self.name}' needs the Supabase URL and service key")
+        return SupabaseTable(self.ctx.http, url, key, to_text(self.param("table_name", "")).strip() or "documents",
+                             to_text(self.param("query_name", "")).strip() or "match_documents")

@@ -16,6 +16,7 @@ TYPES: dict[str, str] = {
     "PGVector": "vector_services:PGVectorComponent",
     "Elasticsearch": "elastic:ElasticsearchComponent",
     "Upstash": "vector_services:UpstashComponent",
+    "SupabaseVectorStore": "vector_services:SupabaseComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
