@@ -326,3 +326,35 @@ def test_the_hybrid_search_rag_starter(astra: AstraServer, models: ModelServer, 
     assert outputs[0]["outputs"][0]["results"]["message"]["text"] == "Parrots can talk and mimic many sounds."
     rerank = [r.body["findAndRerank"] for r in astra.requests if "findAndRerank" in (r.body or {})][-1]
     assert rerank["sort"]["$hybrid"]["$lexical"].startswith("Echo:")  # the Agent's keywords
+
+
+# ---- Astra DB Chat Memory -------------------------------------------------------------------------
+
+
+async def test_astra_chat_memory_with_message_store_and_history(astra: AstraServer) -> None:
+    """Message Store writes into the Astra collection (LangChain's chat-history documents); Message
+    History reads the session back from it, a message Langflow stored included."""
+    import json as jsonlib
+    import time
+
+    from tests.support.engine_kit import chat_flow
+
+    astra.data["default_keyspace"]["chat"] = {"options": {}, "documents": {"old": {
+        "_id": "old", "session_id": "s1", "timestamp": time.time() - 60,
+        "body_blob": jsonlib.dumps({"type": "human", "data": {"content": "Hello from Langflow", "type": "human"}})}}}
+    memory_node = component_node("AstraMem-1", "AstraDBChatMemory", api_endpoint=astra.api_endpoint, collection_name="chat", database_name="db")
+    store = chat_flow(
+        memory_node, component_node("StoreMessage-1", "StoreMessage"),
+        edges=[edge("ChatInput-1", "message", "StoreMessage-1", "message"),
+               edge("AstraMem-1", "memory", "StoreMessage-1", "memory", output_types=("Memory",), input_types=("Memory",)),
+               edge("StoreMessage-1", "stored_messages", "ChatOutput-1", "input_value")])
+    await run(store, "remember the milk", variables=VARIABLES, settings=SETTINGS, session_id="s1")
+    stored = [d for d in astra.documents("chat") if d["_id"] != "old"]
+    assert [(d["session_id"], jsonlib.loads(d["body_blob"])["data"]["content"], jsonlib.loads(d["body_blob"])["type"]) for d in stored] == \
+        [("s1", "remember the milk", "human")]
+    history = chat_flow(
+        memory_node, component_node("Memory-1", "Memory", n_messages=10),
+        edges=[edge("AstraMem-1", "memory", "Memory-1", "memory", output_types=("Memory",), input_types=("Memory",)),
+               edge("Memory-1", "messages_text", "ChatOutput-1", "input_value")])
+    ran = await run(history, "what did I say?", variables=VARIABLES, settings=SETTINGS, session_id="s1")
+    assert ran.text() == "User: Hello from Langflow\nUser: remember the milk"

@@ -42,7 +42,7 @@ async def test_store_message_keeps_the_messages_own_sender() -> None:
 
 async def test_store_message_refuses_external_memories() -> None:
     exported = store_flow(memory="redis-handle")
-    with pytest.raises(ConfigurationError, match="external memories"):
+    with pytest.raises(ConfigurationError, match="not supported"):
         await run(exported, "x", messages=InMemoryMessageStore())
 
 

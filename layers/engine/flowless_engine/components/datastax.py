@@ -379,3 +379,73 @@ class HCDComponent(StoreComponent):
             vectors = [d.vector for d in documents if d.vector is not None]
             metric = to_text(self.param("metric", "")).strip() or "cosine"
             await collection.create(dimension=len(vectors[0]), metric=metric, service=None)
+
+
+class AstraChatHistory:
+    """A session's chat messages in an Astra DB collection, as LangChain's AstraDBChatMessageHistory
+    keeps them: `{"_id", "session_id", "timestamp", "body_blob": <the message as LangChain's dict>}`.
+    Message History and Message Store nodes read and write it through their `memory` input."""
+
+    def __init__(self, collection: Any, session_id: str) -> None:
+        self.collection = collection
+        self.session_id = session_id
+
+    async def get_messages(self, session_id: str | None = None, limit: int = 100) -> list[Any]:
+        from flowless_engine.schema import Message
+
+        if not self.collection.options.exists:
+            return []
+        documents = await self.collection.find_documents({"session_id": session_id or self.session_id}, limit=1000,
+                                                         projection={"timestamp": 1, "body_blob": 1, "session_id": 1})
+        documents.sort(key=lambda d: d.get("timestamp") or 0)
+        messages = []
+        for document in documents[-limit:] if limit else documents:
+            try:
+                body = json.loads(document.get("body_blob") or "{}")
+            except ValueError:
+                continue
+            kind = body.get("type") or (body.get("data") or {}).get("type")
+            content = (body.get("data") or {}).get("content", "")
+            human = kind == "human"
+            messages.append(Message(text=content if isinstance(content, str) else json.dumps(content), sender="User" if human else "Machine",
+                                    sender_name="User" if human else "AI", session_id=document.get("session_id") or self.session_id))
+        return messages
+
+    async def add_messages(self, messages: list[Any], session_id: str | None = None) -> None:
+        import time
+        import uuid
+
+        if not self.collection.options.exists:
+            action = f"creating collection '{self.collection.name}'"
+            body = await self.collection.command({"createCollection": {"name": self.collection.name}}, on_collection=False, action=action)
+            self.collection.raise_errors(body, action)
+            self.collection.options = type(self.collection.options)(True)
+        documents = []
+        for message in messages:
+            kind = "human" if message.sender == "User" else "ai"
+            blob = {"type": kind, "data": {"content": message.plain_text, "additional_kwargs": {}, "response_metadata": {}, "type": kind,
+                                           "name": None, "id": None}}
+            documents.append({"_id": uuid.uuid4().hex, "session_id": session_id or self.session_id, "timestamp": time.time(),
+                              "body_blob": json.dumps(blob)})
+        action = f"storing chat messages in collection '{self.collection.name}'"
+        body = await self.collection.command({"insertMany": {"documents": documents, "options": {"ordered": True}}}, action=action)
+        self.collection.raise_errors(body, action)
+
+
+class AstraDBChatMemoryComponent(Component):
+    type_name = "AstraDBChatMemory"
+    display_name = "Astra DB Chat Memory"
+    description = "Retrieves and stores chat messages from Astra DB."
+    category = "memories"
+    icon = "AstraDB"
+    inputs = (
+        *ASTRA_CONNECTION_INPUTS,
+        Input("session_id", "Session ID", "str", "", input_types=("Message",), advanced=True, input_kind="MessageTextInput"),
+    )
+    outputs = (Output("memory", "build_message_history", ("Memory",), "Memory"),)
+
+    first_param = StoreComponent.first_param
+
+    async def build_message_history(self) -> AstraChatHistory:
+        collection = await astra_collection(self)
+        return AstraChatHistory(collection, to_text(self.param("session_id", "")) or self.ctx.session_id)

@@ -4,7 +4,8 @@ Both read and write the history `/run` keeps (the run's message store: Flowless'
 table, with its session TTL).
 
 - Message Store stores one message (sender, sender name and session from its fields, else from
-  the message, else the AI's) and answers it.
+  the message, else the AI's) and answers it; with an external chat memory wired into `memory`
+  (Astra DB Chat Memory), it is stored there instead.
 - Memory Base is the long-term memory an Agent searches as a tool: the messages of this flow,
   of the current session (`filter_by_session`, the default) or of every live session of the
   flow, ranked by how well their words match `search_query` (BM25), best `top_k` first. The
@@ -60,10 +61,14 @@ class StoreMessageComponent(Component):
         message.sender_name = to_text(self.param("sender_name")) or message.sender_name or "AI"
         message.flow_id = self.ctx.flow_id
         message.run_id = self.ctx.run_id
-        if self.params.get("memory") not in (None, ""):
-            raise ConfigurationError(f"Component '{self.name}': external memories are not supported by Flowless; "
+        memory = self.params.get("memory")
+        if hasattr(memory, "add_messages") and hasattr(memory, "get_messages"):  # an external chat memory node
+            await memory.add_messages([message], message.session_id)
+        elif memory not in (None, ""):
+            raise ConfigurationError(f"Component '{self.name}': this memory is not supported by Flowless; "
                                      "leave External Memory empty to use the flow's own history")
-        await self.ctx.store_message(message)
+        else:
+            await self.ctx.store_message(message)
         self.status = message
         return message
 

@@ -18,6 +18,7 @@ TYPES: dict[str, str] = {
     "Upstash": "vector_services:UpstashComponent",
     "SupabaseVectorStore": "vector_services:SupabaseComponent",
     "FAISS": "faiss_index:FAISSComponent",
+    "AstraDBChatMemory": "datastax:AstraDBChatMemoryComponent",
     "StoreMessage": "memories:StoreMessageComponent",
     "MemoryBase": "memories:MemoryBaseComponent",
 }
