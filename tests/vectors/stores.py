@@ -214,7 +214,19 @@ def supabase() -> Iterator[Backend]:
                       {"label": "Supabase", "from_variables": ["supabase_service_key"], "prepare": prepare})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def milvus() -> Iterator[Backend]:
+    from tests.support.milvus_server import MilvusServer
+
+    with MilvusServer(token="root:Milvus") as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"uri": server.base_url, "collection_name": collection, "password": "MILVUS_TOKEN"}
+
+        yield Backend("milvus", "Milvus", fields, {"MILVUS_TOKEN": "root:Milvus"}, lambda c: len(server.entities(c)), server,
+                      {"label": "Milvus", "from_variables": ["password"]})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -229,7 +241,8 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "pgvector": {"credentials", "network"},
                                  "elasticsearch": {"mmr", "credentials", "server", "network"},
                                  "upstash": {"filter", "credentials", "server", "network"},
-                                 "supabase": {"credentials", "server", "network"}}
+                                 "supabase": {"credentials", "server", "network"},
+                                 "milvus": {"credentials", "server", "network"}}
 
 
 def having(feature: str) -> list[str]:

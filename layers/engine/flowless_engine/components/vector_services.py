@@ -204,3 +204,59 @@ class SupabaseComponent(StoreComponent):
             raise ConfigurationError(f"Component '{self.name}' needs the Supabase URL and service key")
         return SupabaseTable(self.ctx.http, url, key, to_text(self.param("table_name", "")).strip() or "documents",
                              to_text(self.param("query_name", "")).strip() or "match_documents")
+
+
+class MilvusComponent(StoreComponent):
+    """Milvus over its RESTful API at `uri` (Milvus and Zilliz Cloud serve it on the same address);
+    `password` is the token (`user:password` or a Zilliz API key)."""
+
+    type_name = "Milvus"
+    display_name = "Milvus"
+    description = "Milvus vector store with search capabilities"
+    icon = "Milvus"
+    inputs = (
+        Input("collection_name", "Collection Name", "str", "langflow", input_kind="StrInput"),
+        Input("collection_description", "Collection Description", "str", "", input_kind="StrInput"),
+        Input("uri", "Connection URI", "str", "http://localhost:19530", input_kind="StrInput"),
+        Input("password", "Milvus Token", "str", "", password=True, input_kind="SecretStrInput"),
+        Input("connection_args", "Other Connection Arguments", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("primary_field", "Primary Field Name", "str", "pk", input_kind="StrInput"),
+        Input("text_field", "Text Field Name", "str", "text", input_kind="StrInput"),
+        Input("vector_field", "Vector Field Name", "str", "vector", input_kind="StrInput"),
+        Input("consistency_level", "Consistencey Level", "str", "Session", options=("Bounded", "Session", "Strong", "Eventual"), advanced=True,
+              input_kind="DropdownInput"),
+        Input("index_params", "Index Parameters", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("search_params", "Search Parameters", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("drop_old", "Drop Old Collection", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("timeout", "Timeout", "float", None, advanced=True, input_kind="FloatInput"),
+        INGEST_INPUT,
+        QUERY_INPUT,
+        CACHE_INPUT,
+        EMBEDDING_INPUT,
+        RESULTS_INPUT,
+    )
+    outputs = SEARCH_OUTPUTS
+
+    async def open_collection(self, documents: list[Document]) -> Any:
+        from flowless_engine.components.base import to_bool
+        from flowless_engine.vectors.milvus import MilvusCollection
+
+        uri = to_text(self.param("uri", "")).strip()
+        if not uri.startswith(("http://", "https://")):
+            raise ConfigurationError(f"Component '{self.name}': the Milvus URI must be an http(s) address (Milvus Lite files are not available)")
+        timeout = self.params.get("timeout")
+        collection = MilvusCollection(self.ctx.http, uri, to_text(await self.secret("password") or ""),
+                                      to_text(self.param("collection_name", "")).strip() or "langflow",
+                                      primary_field=to_text(self.param("primary_field", "")) or "pk",
+                                      text_field=to_text(self.param("text_field", "")) or "text",
+                                      vector_field=to_text(self.param("vector_field", "")) or "vector",
+                                      description=to_text(self.param("collection_description", "")),
+                                      timeout=float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else None)
+        await collection.load()
+        if documents and collection.exists and to_bool(self.param("drop_old", False)):
+            await collection.drop()
+        return collection
+
+    async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
+        if not collection.exists:
+            await collection.create(len(documents[0].vector or ()))

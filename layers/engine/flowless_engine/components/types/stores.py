@@ -17,6 +17,7 @@ TYPES: dict[str, str] = {
     "Elasticsearch": "elastic:ElasticsearchComponent",
     "Upstash": "vector_services:UpstashComponent",
     "SupabaseVectorStore": "vector_services:SupabaseComponent",
+    "Milvus": "vector_services:MilvusComponent",
     "FAISS": "faiss_index:FAISSComponent",
     "AstraDBChatMemory": "datastax:AstraDBChatMemoryComponent",
     "StoreMessage": "memories:StoreMessageComponent",
