@@ -60,6 +60,11 @@ NEEDS: dict[str, str] = {
     "Pinecone": "pinecone",
     "pgvector": "postgresql",  # a real PostgreSQL + pgvector: not started by the conformance kit
     "HCD": "astra db",
+    "AstraDBChatMemory": "astra db",
+    "Elasticsearch": "elasticsearch",  # local servers in tests/support, not in the kit yet
+    "Milvus": "milvus",
+    "Upstash": "upstash",
+    "SupabaseVectorStore": "supabase",
     "MemoryBase": "memory base",
     # not in the kit yet
     "URLComponent": "web pages",
