@@ -61,7 +61,7 @@ NEEDS: dict[str, str] = {
     "pgvector": "postgresql",  # a real PostgreSQL + pgvector: not started by the conformance kit
     "HCD": "astra db",
     "AstraDBChatMemory": "astra db",
-    "Elasticsearch": "elasticsearch",  # local servers in tests/support, not in the kit yet
+    "Elasticsearch": "elasticsearch",
     "Milvus": "milvus",
     "Upstash": "upstash",
     "SupabaseVectorStore": "supabase",
@@ -74,7 +74,9 @@ NEEDS: dict[str, str] = {
 # Services a flow needs alongside another (knowledge bases embed through the model server).
 ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "astra db": ("model server",),
                                           "memory base": ("model server",), "opensearch": ("model server",),
-                                          "qdrant": ("model server",), "pinecone": ("model server",)}
+                                          "qdrant": ("model server",), "pinecone": ("model server",),
+                                          "elasticsearch": ("model server",), "milvus": ("model server",),
+                                          "upstash": ("model server",), "supabase": ("model server",)}
 
 
 @dataclass
@@ -326,6 +328,97 @@ class PineconeService(Service):
                 setup.tweak(node_id, "pinecone_api_key", "pc-conformance")
 
 
+class _LocalStoreService(Service):
+    """A tests/support store server; `fields(server)` are the tweaks that point a node at it."""
+
+    def server_class(self) -> Any:
+        raise NotImplementedError
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self.server = self.server_class()
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            for name, value in self.fields(graph, node_id).items():
+                spec = graph.vertices[node_id].fields.get(name) or {}
+                if spec.get("load_from_db") and spec.get("value"):
+                    setup.variables[spec["value"]] = value
+                else:
+                    setup.tweak(node_id, name, value)
+
+
+class ElasticsearchService(_LocalStoreService):
+    name = "elasticsearch"
+
+    def server_class(self) -> Any:
+        from tests.support.elasticsearch_server import ElasticsearchServer
+
+        return ElasticsearchServer(users={"elastic": "conformance"})
+
+    def reset(self) -> None:
+        self.server.indexes.clear()
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        return {"elasticsearch_url": self.server.base_url, "cloud_id": "", "api_key": "", "username": "elastic", "password": "conformance"}
+
+
+class MilvusService(_LocalStoreService):
+    name = "milvus"
+
+    def server_class(self) -> Any:
+        from tests.support.milvus_server import MilvusServer
+
+        return MilvusServer(token="root:Milvus")
+
+    def reset(self) -> None:
+        self.server.collections.clear()
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        return {"uri": self.server.base_url, "password": "root:Milvus"}
+
+
+class UpstashService(_LocalStoreService):
+    name = "upstash"
+
+    def server_class(self) -> Any:
+        from tests.support.upstash_server import UpstashServer
+
+        return UpstashServer(token="up-conformance")
+
+    def reset(self) -> None:
+        self.server.namespaces.clear()
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        return {"index_url": self.server.base_url, "index_token": "up-conformance"}
+
+
+class SupabaseService(_LocalStoreService):
+    name = "supabase"
+
+    def server_class(self) -> Any:
+        from tests.support.supabase_server import SupabaseServer
+
+        return SupabaseServer(key="sb-conformance")
+
+    def reset(self) -> None:
+        self.server.tables = {"documents": {}}
+        self.server.functions = {"match_documents": "documents"}
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        node = graph.vertices[node_id].fields
+        table = (node.get("table_name") or {}).get("value") or "documents"
+        function = (node.get("query_name") or {}).get("value") or "match_documents"
+        self.server.tables.setdefault(str(table), {})
+        self.server.functions[str(function)] = str(table)
+        return {"supabase_url": self.server.base_url, "supabase_service_key": "sb-conformance"}
+
+
 class MemoryBaseService(Service):
     """Memory Base nodes search the flow's own chat history (the run's message store): they only
     need the memory's name a user picks in Langflow."""
@@ -347,4 +440,8 @@ KIT: dict[str, type[Service]] = {
     OpenSearchService.name: OpenSearchService,
     QdrantService.name: QdrantService,
     PineconeService.name: PineconeService,
+    ElasticsearchService.name: ElasticsearchService,
+    MilvusService.name: MilvusService,
+    UpstashService.name: UpstashService,
+    SupabaseService.name: SupabaseService,
 }
