@@ -87,3 +87,45 @@ def test_memory_base_recalls_other_sessions_from_the_messages_table(client, api_
     assert third.status_code == 200, third.text
     tool = next(m for m in server.requests[-1].body["messages"] if m["role"] == "tool")
     assert tool["content"] == "[]"
+
+
+def test_faiss_indexes_are_kept_per_tenant(client, api_env, tmp_path):
+    """FAISS nodes keep their index in the tenant's own vector store (here the flat store on disk):
+    the same flow, the same index name, two tenants, two indexes."""
+    import dataclasses
+
+    from flowless.store.connection import configure, store_settings
+    from flowless.vectors import flat
+
+    previous = store_settings()
+    flat._cache.entries.clear()
+    configure(dataclasses.replace(previous, vector_store="flat", vectors_dir=str(tmp_path / "vectors")))
+    try:
+        exported = flow(
+            [component_node("ChatInput-1", "ChatInput"), component_node("SplitText-1", "SplitText", chunk_size=30, chunk_overlap=0, separator="."),
+             component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings", openai_api_base=api_env["server"].base_url),
+             component_node("FAISS-1", "FAISS", index_name="notes", number_of_results=1),
+             component_node("ParseData-1", "ParseData", template="{text}"), component_node("ChatOutput-1", "ChatOutput")],
+            [edge("ChatInput-1", "message", "SplitText-1", "data_inputs"),
+             edge("ChatInput-1", "message", "FAISS-1", "search_query"),
+             edge("SplitText-1", "chunks", "FAISS-1", "ingest_data", output_types=("Data",), input_types=("Data",)),
+             edge("OpenAIEmbeddings-1", "embeddings", "FAISS-1", "embedding", output_types=("Embeddings",), input_types=("Embeddings",)),
+             edge("FAISS-1", "search_results", "ParseData-1", "data", output_types=("Data",), input_types=("Data",)),
+             edge("ParseData-1", "text", "ChatOutput-1", "input_value")],
+            flow_id="5b0c3c3e-0000-4000-8000-0000000fa155", name="FAISS notes",
+        )
+        for tenant, key in ((TENANT, api_env["key"]), (OTHER_TENANT, api_env["other_key"])):
+            store_flow(tenant, exported)
+            set_variable(client, key, "OPENAI_API_KEY", "sk-test", "Credential")
+        flow_id = exported["id"]
+        acme = client.post(f"/api/v1/run/{flow_id}", json={"input_value": "Acme sells anvils"}, headers=headers(api_env["key"]))
+        globex = client.post(f"/api/v1/run/{flow_id}", json={"input_value": "Globex sells lamps"}, headers=headers(api_env["other_key"]))
+        assert acme.status_code == 200 and globex.status_code == 200, (acme.text, globex.text)
+        text = lambda r: r.json()["outputs"][0]["outputs"][0]["results"]["message"]["text"]  # noqa: E731
+        assert text(acme) == "Acme sells anvils" and text(globex) == "Globex sells lamps"
+        for tenant in (TENANT, OTHER_TENANT):  # <tenant>/knowledge/faiss-notes-<digest>/: one index per tenant
+            (index,) = (tmp_path / "vectors" / tenant / "knowledge").iterdir()
+            assert index.name.startswith("faiss-notes-")
+    finally:
+        configure(previous)
+        flat._cache.entries.clear()
