@@ -23,8 +23,10 @@ starters: install
 	$(BIN)/python -m tests.support.starters
 
 ## Install and run every test (unit, API, handlers, integration, starter flows). Needs nothing beside the clone.
+# pytest's exit 5 (no test collected) is a failure too.
 test: starters
-	$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$status
 
 ## Run corpora of real Langflow exports end to end against local test servers, one line per flow
 ## (../shared/flows and ../shared/wild-flows when present, and the 1.13 starters); fails on a regression.

@@ -342,7 +342,7 @@ def load_flow_info(args: argparse.Namespace) -> tuple[Any, Path | None, dict[str
         if not path.is_file():
             raise CommandError(f"no such flow file: {args.flow}")
         try:
-            export = json.loads(path.read_text(encoding="utf-8"))
+            export = json.loads(path.read_text(encoding="utf-8-sig"))  # an editor's BOM is fine
         except ValueError as exc:
             raise CommandError(f"{args.flow} is not valid JSON: {exc}") from None
         if isinstance(export, dict) and isinstance(export.get("flows"), list):

@@ -305,7 +305,7 @@ def _flow_file(source: str | os.PathLike[str] | dict[str, Any] | list[Any]) -> t
 def _load_flow(source: str | os.PathLike[str] | dict[str, Any]) -> dict[str, Any]:
     if isinstance(source, dict):
         return source
-    return json.loads(Path(source).read_text(encoding="utf-8"))
+    return json.loads(Path(source).read_text(encoding="utf-8-sig"))  # an editor's BOM is fine
 
 
 class _Operations:

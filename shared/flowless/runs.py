@@ -118,6 +118,7 @@ async def run_stored_flow(
         files=_file_store(tenant),
         settings=engine_settings(),
         request_variables=request_variables or {},
+        flows=TenantFlows(tenant),  # Run Flow / Sub Flow / Flow as Tool: this tenant's flows only
         **knowledge_services(tenant),  # vectors and knowledge bases (RAG), connected on first use
     )
     notifier.started()
@@ -135,6 +136,31 @@ async def run_stored_flow(
     await notifier.close()
     usage = _total_usage(result)
     return FlowRunOutcome(flow.id, result.session_id, response, result.duration_s, usage)
+
+
+class TenantFlows:
+    """The engine's FlowResolver for one tenant: its flows by id, name or endpoint name."""
+
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+
+    async def get(self, id_or_name: str) -> dict[str, Any] | None:
+        import asyncio
+
+        from flowless.store.flows import NAME_PREFIX, FlowRepository
+
+        def lookup() -> Any:
+            repo = FlowRepository(self.tenant)
+            flow = repo.resolve(id_or_name)
+            if flow is None:
+                guard = repo._guard(NAME_PREFIX, id_or_name)
+                flow = repo.get(guard.flow_id) if guard else None
+            return flow
+
+        flow = await asyncio.to_thread(lookup)
+        if flow is None:
+            return None
+        return {"id": flow.id, "name": flow.name, "endpoint_name": flow.endpoint_name, "data": flow.data}
 
 
 def _variables(tenant: str) -> Any:

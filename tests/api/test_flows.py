@@ -95,9 +95,9 @@ def test_name_and_endpoint_clashes_get_suffixes(client, api_env):
 
 
 def test_unsupported_components_and_problems_are_reported_not_refused(client, api_env):
-    agent = client.post(FLOWS, json=shared_flow("Simple Agent"), headers=auth(api_env["key"])).json()
+    agent = client.post(FLOWS, json=shared_flow("Memory Chatbot"), headers=auth(api_env["key"])).json()
     assert agent["flowless"]["runnable"] is False
-    assert {"type": "UnifiedWebSearch", "node_ids": ["UnifiedWebSearch-KZ8k6"]} in agent["flowless"]["unsupported"]
+    assert {"type": "MemoryBase", "node_ids": ["MemoryBase-xePih"]} in agent["flowless"]["unsupported"]
     broken = echo_flow("Dangling")
     broken["data"]["edges"][0]["target"] = "Nowhere-1"
     body = client.post(FLOWS, json=broken, headers=auth(api_env["key"])).json()
@@ -392,7 +392,7 @@ def test_download_one_as_json_and_several_as_zip(client, api_env):
 
 
 def test_export_strips_secrets_and_installation_fields(client, api_env):
-    flow = shared_flow("Simple Agent")
+    flow = shared_flow("Memory Chatbot")
     agent = next(n for n in flow["data"]["nodes"] if n["data"].get("type") == "Agent")
     agent["data"]["node"]["template"]["api_key"].update(value="OPENAI_API_KEY", load_from_db=True)
     model = shared_flow("Basic Prompting")
@@ -440,7 +440,7 @@ def test_shared_flows_round_trip_through_zip_upload_and_download(client, api_env
     saved = {f["name"]: f for f in uploaded.json()}
     assert {(f["id"], f["name"]) for f in originals.values()} == {(f["id"], f["name"]) for f in saved.values()}
     assert saved["Basic Prompting"]["flowless"] == {"runnable": True, "unsupported": [], "problems": []}
-    assert {"type": "UnifiedWebSearch", "node_ids": ["UnifiedWebSearch-KZ8k6"]} in saved["Simple Agent"]["flowless"]["unsupported"]
+    assert {"type": "MemoryBase", "node_ids": ["MemoryBase-xePih"]} in saved["Memory Chatbot"]["flowless"]["unsupported"]
 
     download = client.post(f"{FLOWS}download/", json=[f["id"] for f in saved.values()], headers=auth(key))
     assert download.status_code == 200

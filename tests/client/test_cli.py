@@ -214,3 +214,29 @@ def test_export_python_of_a_local_file_to_stdout(local_server, tmp_path: Path):
     ran = subprocess.run([sys.executable, "mine.py", "x", "--tweaks", json.dumps({"Prompt-ech02": {"template": "T: {question}"}})],
                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert ran.stdout == "T: x\n", ran.stderr
+
+
+def test_export_python_of_a_local_file_with_a_bom(local_server, tmp_path: Path):
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + (REPO / "flows" / "echo-prompt.json").read_bytes())
+    result = cli(local_server, "export-python", "bom.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "bom.py").write_text(result.stdout)
+    ran = subprocess.run([sys.executable, "bom.py", "with a bom"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert ran.stdout == ECHO_TEXT.format("with a bom") + "\n", ran.stderr
+
+
+def test_export_python_script_reaches_a_model_on_loopback_without_settings(local_server, tmp_path: Path):
+    """A local Ollama/vLLM is the common case: the user's own script needs no FLOWLESS_ALLOW_* setting."""
+    from tests.support.model_server import ModelServer
+
+    shutil.copy(REPO / "flows" / "basic-chat.json", tmp_path / "chat.json")
+    result = cli(local_server, "export-python", "chat.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "chat.py").write_text(result.stdout)
+    with ModelServer() as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWLESS")}
+        env.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="local")
+        ran = subprocess.run([sys.executable, "chat.py", "hello local model"], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.strip().endswith("hello local model")
+        assert len(server.requests) == 1

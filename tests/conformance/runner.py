@@ -8,7 +8,7 @@ Corpora (read in place, never copied into the repository):
 - `langflow-1.13-starters`: the starter projects of the pinned langflow-base wheel
   (tests/support/starters.py), always.
 
-One line per flow:
+One line per flow (a project export holding several flows counts each of them):
 - `runs`: it ran end to end with run_flow_from_json against the kit's local servers;
 - `loads but needs X`: every component is supported, but it needs a service the kit does not
   provide yet (tests/conformance/services.py), a variable, or a value the user must fill in;
@@ -123,7 +123,24 @@ def _reason(exc: BaseException) -> str:
     return text[:240] + ("..." if len(text) > 240 else "")
 
 
-def check_flow(path: Path, kit: Kit, timeout_s: float) -> Outcome:
+def entries(folder: Path) -> list[tuple[str, Path | dict[str, Any]]]:
+    """(name, source) per flow of a corpus folder: a file's stem, or for a project export (a
+    `{"flows": [...]}` bundle, as Langflow downloads a folder) `<stem>/<flow name>` per flow in it."""
+    found: list[tuple[str, Path | dict[str, Any]]] = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            document = json.loads(path.read_bytes())
+        except ValueError:
+            document = None
+        bundle = document.get("flows") if isinstance(document, dict) and "data" not in document else None
+        if isinstance(bundle, list) and bundle and all(isinstance(f, dict) for f in bundle):
+            found += [(f"{path.stem}/{f.get('name') or index}", f) for index, f in enumerate(bundle)]
+        else:
+            found.append((path.stem, path))  # the runner reads it as run_flow_from_json would
+    return found
+
+
+def check_flow(source: Path | dict[str, Any], kit: Kit, timeout_s: float) -> Outcome:
     from flowless_engine.api import arun_flow_from_json
     from flowless_engine.components.registry import resolve_type
     from flowless_engine.errors import (
@@ -136,7 +153,7 @@ def check_flow(path: Path, kit: Kit, timeout_s: float) -> Outcome:
     from tests.conformance.services import ALSO_NEEDS, NEEDS, RunSetup
 
     try:
-        graph = load_graph(path.read_bytes().decode("utf-8"))
+        graph = load_graph(source.read_bytes().decode("utf-8") if isinstance(source, Path) else source)
         structural = [p for p in find_problems(graph, check_required=False)]
     except FlowError as exc:
         return Outcome("fails", f"does not load: {_reason(exc)}")
@@ -164,10 +181,14 @@ def check_flow(path: Path, kit: Kit, timeout_s: float) -> Outcome:
         service.reset()
         service.prepare(graph, node_ids, setup)
     settings = EngineSettings(allow_loopback=True, http_timeout_s=min(timeout_s, 20.0), http_retries=0, max_agent_iterations=10)
+    if setup.settings:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, **setup.settings)
 
     async def run() -> Any:
         return await asyncio.wait_for(
-            arun_flow_from_json(path, INPUT, tweaks=setup.tweaks or None, variables=setup.variables, settings=settings,
+            arun_flow_from_json(source, INPUT, tweaks=setup.tweaks or None, variables=setup.variables, settings=settings,
                                 message_store=InMemoryMessageStore(), **setup.kwargs),
             timeout_s,
         )
@@ -208,24 +229,24 @@ def run_corpus(corpus: Corpus, kit: Kit, wanted: set[str], timeout_s: float) -> 
     running: list[str] = []
     new_passes: list[str] = []
     regressions: list[str] = []
-    files = sorted(corpus.folder.glob("*.json"))
-    for path in files:
+    flows = entries(corpus.folder)
+    for name, source in flows:
         began = time.monotonic()
-        outcome = check_flow(path, kit, timeout_s)
+        outcome = check_flow(source, kit, timeout_s)
         counts[outcome.status] += 1
         mark = ""
         if outcome.status == "runs":
-            running.append(path.stem)
-            if path.stem not in wanted:
-                new_passes.append(f"{corpus.name}: {path.stem}")
+            running.append(name)
+            if name not in wanted:
+                new_passes.append(f"{corpus.name}: {name}")
                 mark = "  (new pass)"
-        elif path.stem in wanted:
-            regressions.append(f"{corpus.name}: {path.stem}: {outcome.line()}")
+        elif name in wanted:
+            regressions.append(f"{corpus.name}: {name}: {outcome.line()}")
             mark = "  (REGRESSION: expected to run)"
-        print(f"  {path.stem}: {outcome.line()}{mark}  [{time.monotonic() - began:.1f}s]", flush=True)
-    for name in sorted(wanted - {p.stem for p in files}):
+        print(f"  {name}: {outcome.line()}{mark}  [{time.monotonic() - began:.1f}s]", flush=True)
+    for name in sorted(wanted - {n for n, _ in flows}):
         regressions.append(f"{corpus.name}: {name}: expected to run, but the corpus has no such flow")
-    total = len(files)
+    total = len(flows)
     percent = 100.0 * counts["runs"] / total if total else 0.0
     print(f"-- {corpus.name}: {total} flows: {counts['runs']} run ({percent:.0f}%), {counts['needs']} load but need a "
           f"service or value, {counts['refused']} refused, {counts['fails']} fail", flush=True)

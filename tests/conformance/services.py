@@ -37,6 +37,8 @@ NEEDS: dict[str, str] = {
     "OpenAIModel": "model server",
     "Agent": "model server",
     "StructuredOutput": "model server",
+    "BatchRunComponent": "model server",
+    "SmartRouter": "model server",
     "EmbeddingModel": "model server",
     "OpenAIEmbeddings": "model server",
     # files a user uploads to the flow
@@ -66,17 +68,46 @@ NEEDS: dict[str, str] = {
     "Upstash": "upstash",
     "SupabaseVectorStore": "supabase",
     "MemoryBase": "memory base",
-    # not in the kit yet
+    # web pages (the page routes of tests/support/search_server.py)
     "URLComponent": "web pages",
     "URL": "web pages",
+    # search engines and search APIs (tests/support/search_server.py)
+    **{t: "search services" for t in (
+        "UnifiedWebSearch", "NewsSearch", "RSSReaderSimple", "DuckDuckGoSearchComponent", "DuckDuckGoSearch",
+        "TavilySearchComponent", "TavilyAISearch", "TavilySearch", "TavilyExtractComponent", "SerpAPI", "SearchAPI",
+        "GoogleSerperAPI", "GoogleSerperAPICore", "ArXivComponent", "WikipediaAPI", "ExaSearch", "WolframAlphaAPI", "YouTubeCommentsComponent", "GoogleSearchAPI", "WikidataAPI")},
+    # any HTTP API (tests/support/echo_server.py)
+    "APIRequest": "http api",
+    # Firecrawl and AssemblyAI (tests/support/firecrawl_server.py, assemblyai_server.py)
+    **{t: "firecrawl" for t in ("FirecrawlScrapeApi", "FirecrawlCrawlApi", "FirecrawlMapApi", "FirecrawlSearchApi")},
+    "AssemblyAITranscriber": "assemblyai",
+    "ComposioAPI": "composio",
+    # SQL databases (SQLite in a temporary folder)
+    "SQLComponent": "database",
+    "SQLAgent": "database",
+    # the tenant's files (written into the files root)
+    "SaveToFile": "files",
+    "Directory": "files",
+    "CSVtoData": "files",
+    "JSONtoData": "files",
 }
 
-# Services a flow needs alongside another (knowledge bases embed through the model server).
-ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "astra db": ("model server",),
-                                          "memory base": ("model server",), "opensearch": ("model server",),
-                                          "qdrant": ("model server",), "pinecone": ("model server",),
-                                          "elasticsearch": ("model server",), "milvus": ("model server",),
-                                          "upstash": ("model server",), "supabase": ("model server",)}
+
+def _provider_types() -> dict[str, str]:
+    """Every provider node (components/types/providers.py) needs the provider servers."""
+    from flowless_engine.components.types.providers import TYPES
+
+    return {name: "model providers" for name, target in TYPES.items() if not target.startswith("embedding_tools:")}
+
+
+NEEDS.update(_provider_types())
+
+# Services a flow needs alongside another (knowledge bases embed through the model server; an
+# Agent or Language Model may name any provider in its model list or `agent_llm`).
+ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",),
+                                          **{store: ("model server",) for store in (
+                                              "astra db", "memory base", "opensearch", "qdrant", "pinecone", "elasticsearch",
+                                              "milvus", "upstash", "supabase")}}
 
 
 @dataclass
@@ -86,6 +117,7 @@ class RunSetup:
     variables: dict[str, str] = field(default_factory=dict)
     tweaks: dict[str, dict[str, Any]] = field(default_factory=dict)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # EngineSettings fields to replace
 
     def tweak(self, node_id: str, field_name: str, value: Any) -> None:
         self.tweaks.setdefault(node_id, {})[field_name] = value
@@ -165,7 +197,8 @@ class FilesService(Service):
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
         setup.kwargs["files_root"] = self.root
         for node_id in node_ids:
-            setup.tweak(node_id, "path", ["sample.txt"])
+            if (graph.vertices[node_id].fields.get("path") or {}).get("type") == "file":  # File nodes (not Directory's folder)
+                setup.tweak(node_id, "path", ["sample.txt"])
 
 
 class KnowledgeBaseService(Service):
@@ -195,6 +228,253 @@ class KnowledgeBaseService(Service):
         for node_id in node_ids:
             if "knowledge_base" in graph.vertices[node_id].fields:
                 setup.tweak(node_id, "knowledge_base", self.BASE)
+
+
+class ProviderServersService(Service):
+    """The provider protocol servers: tests/support/model_server.py for the OpenAI-compatible
+    services (Groq, OpenRouter, LM Studio, Azure...), Ollama and Anthropic; gemini_server,
+    cohere_server, watsonx_server (with IAM) and hf_server. Providers' default addresses point at
+    them while the service runs; nodes with an address field are tweaked to them; keys are the
+    providers' conventional variables."""
+
+    name = "model providers"
+
+    def start(self) -> None:
+        import dataclasses
+
+        from flowless_engine.llm import bedrock, cohere, gemini, huggingface, providers, watsonx
+        from tests.support.bedrock_server import BedrockServer
+        from tests.support.cohere_server import CohereServer
+        from tests.support.gemini_server import GeminiServer
+        from tests.support.hf_server import HuggingFaceServer
+        from tests.support.model_server import ModelServer
+        from tests.support.watsonx_server import WatsonxServer
+
+        self.servers = {"openai": ModelServer(), "gemini": GeminiServer(), "cohere": CohereServer(),
+                        "huggingface": HuggingFaceServer(), "watsonx": WatsonxServer(), "bedrock": BedrockServer()}
+        self._saved: list[tuple[Any, str, Any]] = []
+
+        def patch(owner: Any, name: str, value: Any) -> None:
+            self._saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, value)
+
+        table = dict(providers.PROVIDERS)
+        for key, provider in providers.PROVIDERS.items():
+            if provider.protocol == "openai" and key not in ("openai", "openai compatible"):
+                table[key] = dataclasses.replace(provider, base_url=self.servers["openai"].base_url)
+        patch(providers, "PROVIDERS", table)
+        patch(gemini, "GEMINI_BASE_URL", self.servers["gemini"].url)
+        patch(cohere, "COHERE_BASE_URL", self.servers["cohere"].url)
+        patch(huggingface, "ROUTER_CHAT_URL", self.servers["huggingface"].url + "/v1")
+        patch(huggingface, "ROUTER_INFERENCE_URL", self.servers["huggingface"].url + "/models")
+        patch(watsonx, "IAM_URL", self.servers["watsonx"].iam_url)
+        patch(bedrock, "_clients", {})  # botocore clients cached for real endpoints are not reused
+        self.reset()
+
+    def stop(self) -> None:
+        for owner, name, value in reversed(self._saved):
+            setattr(owner, name, value)
+        for server in self.servers.values():
+            server.close()
+
+    def reset(self) -> None:
+        for server in self.servers.values():
+            server.reset()
+            server.chunk_delay_s = 0
+
+    def _url(self, type_name: str, protocol: str) -> str:
+        server = self.servers.get(protocol, self.servers["openai"])
+        if protocol == "huggingface":
+            return server.url + "/embed" if "Embeddings" in type_name else server.url + "/generate"
+        host_only = protocol != "openai" or type_name in ("GroqModel", "AzureOpenAIModel", "AzureOpenAIEmbeddings")
+        return server.url if host_only else server.base_url
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        from flowless_engine.components.providers_agent import provider_node
+        from flowless_engine.components.providers_base import ChatProviderComponent, EmbeddingsProviderComponent
+        from flowless_engine.components.registry import get_component_class, resolve_type
+        from flowless_engine.llm.providers import PROVIDERS, find_provider
+
+        setup.variables.update({p.key_variable: "test" for p in PROVIDERS.values() if p.key_variable and p.key_variable not in setup.variables})
+        setup.variables.setdefault("WATSONX_PROJECT_ID", "test-project")
+        for vertex in graph.vertices.values():
+            fields = vertex.fields
+            resolved = resolve_type(vertex.type) or ""
+            if (fields.get("base_url_ibm_watsonx") or {}).get("value"):  # 1.13's model list: watsonx's endpoint
+                setup.tweak(vertex.id, "base_url_ibm_watsonx", self.servers["watsonx"].url)
+            agent_llm = (fields.get("agent_llm") or {}).get("value")
+            node: Any = provider_node(agent_llm) if isinstance(agent_llm, str) and agent_llm else None
+            if node is None and vertex.id in node_ids:
+                cls = get_component_class(resolved)
+                node = cls if issubclass(cls, (ChatProviderComponent, EmbeddingsProviderComponent)) else None
+            if node is None:
+                continue
+            for name, spec in fields.items():
+                if not isinstance(spec, dict):
+                    continue
+                if spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
+                    setup.variables.setdefault(spec["value"], "test")
+                elif spec.get("password") and spec.get("required") and not spec.get("value"):
+                    setup.tweak(vertex.id, name, "test")  # a key the export left out
+            provider = find_provider(node.provider)
+            if provider is not None and provider.protocol == "bedrock":  # botocore signs with fake keys, to the local endpoint
+                setup.tweak(vertex.id, "endpoint_url", self.servers["bedrock"].url)
+                for key in ("aws_access_key_id", "aws_secret_access_key"):
+                    if key in fields and not (fields[key].get("load_from_db") and fields[key].get("value")):
+                        setup.tweak(vertex.id, key, "test")
+            url_field = getattr(node, "url_field", "")
+            for name in (url_field, node.legacy_fields.get(url_field, "")):
+                if name and name in fields and provider is not None:
+                    setup.tweak(vertex.id, name, self._url(node.type_name, provider.protocol))
+
+
+def _credentials(graph: Any, node_ids: list[str], setup: RunSetup, key: str) -> None:
+    """Every secret field of the nodes answers `key`: through its variable, or as a tweak."""
+    for node_id in node_ids:
+        for name, spec in graph.vertices[node_id].fields.items():
+            if not isinstance(spec, dict) or not (spec.get("password") or spec.get("_input_type") == "SecretStrInput"):
+                continue
+            if spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
+                setup.variables[spec["value"]] = key
+            else:
+                setup.tweak(node_id, name, key)
+
+
+class SearchService(Service):
+    """tests/support/search_server.py: DuckDuckGo's HTML page, Google News RSS, Tavily, SerpAPI,
+    searchapi.io, Serper, arXiv and MediaWiki, all on one local server."""
+
+    name = "search services"
+
+    def start(self) -> None:
+        from tests.support.search_server import SearchServer
+
+        self.server = SearchServer()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def reset(self) -> None:
+        self.server.requests.clear()
+        self.server.fail_next(0)
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        from tests.support.search_server import API_KEY
+
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls.update(dict(self.server.service_urls()))
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, API_KEY)
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            if (fields.get("search_mode") or {}).get("value") == "RSS" or "rss_url" in fields:
+                setup.tweak(node_id, "rss_url" if "rss_url" in fields else "query", f"{self.server.base_url}/feeds/conformance")
+
+
+class WebPagesService(SearchService):
+    """URL nodes read HTML pages of the search stand-in (`/pages/<n>`)."""
+
+    name = "web pages"
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            setup.tweak(node_id, "urls", [f"{self.server.base_url}/pages/1"])
+
+
+class _HostedApiService(Service):
+    """A hosted API stand-in: the service URL replaced, every credential of the nodes its key."""
+
+    module = ""
+    server_class = ""
+
+    def start(self) -> None:
+        import importlib
+
+        support = importlib.import_module(f"tests.support.{self.module}")
+        self.key = support.API_KEY
+        self.server = getattr(support, self.server_class)()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls[self.name] = self.server.base_url
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, self.key)
+
+
+class FirecrawlService(_HostedApiService):
+    name, module, server_class = "firecrawl", "firecrawl_server", "FirecrawlServer"
+
+
+class AssemblyAIService(_HostedApiService):
+    name, module, server_class = "assemblyai", "assemblyai_server", "AssemblyAIServer"
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        super().prepare(graph, node_ids, setup)
+        self.server.processing_polls = 0
+
+
+class ComposioService(_HostedApiService):
+    name, module, server_class = "composio", "composio_server", "ComposioServer"
+
+
+class HttpApiService(Service):
+    """tests/support/echo_server.py: API Request nodes are pointed at an echo server."""
+
+    name = "http api"
+
+    def start(self) -> None:
+        from tests.support.echo_server import EchoServer
+
+        self.server = EchoServer()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            if "urls" in fields and "url_input" not in fields:
+                setup.tweak(node_id, "urls", [f"{self.server.base_url}/api"])
+                setup.tweak(node_id, "curl", "")
+            else:
+                setup.tweak(node_id, "url_input", f"{self.server.base_url}/api")
+                setup.tweak(node_id, "mode", "URL")
+                setup.tweak(node_id, "curl_input", "")
+
+
+class DatabaseService(Service):
+    """A SQLite database in a temporary folder (EngineSettings.sqlite_root) for SQL nodes."""
+
+    name = "database"
+
+    def start(self) -> None:
+        import sqlite3
+
+        self._dir = tempfile.TemporaryDirectory(prefix="flowless-conformance-db-")
+        db = sqlite3.connect(Path(self._dir.name) / "conformance.db")
+        db.executescript("create table products(id integer primary key, name text, price real, plan text);"
+                         "insert into products(name, price, plan) values ('Starter', 9, 'monthly'), ('Pro', 29, 'monthly'), ('Team', 99, 'yearly');")
+        db.commit()
+        db.close()
+
+    def stop(self) -> None:
+        self._dir.cleanup()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        setup.settings["sqlite_root"] = self._dir.name
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            url_field = "database_uri" if "database_uri" in fields else "database_url"  # SQL Agent / SQL Database
+            spec = fields.get(url_field) or {}
+            if spec.get("load_from_db") and spec.get("value"):
+                setup.variables[spec["value"]] = "sqlite:///conformance.db"
+            else:
+                setup.tweak(node_id, url_field, "sqlite:///conformance.db")
+            if url_field == "database_url" and not (fields.get("query") or {}).get("value"):
+                setup.tweak(node_id, "query", "select name, price from products order by price")
 
 
 HYBRID_COLLECTION = {
@@ -432,6 +712,14 @@ class MemoryBaseService(Service):
 
 
 KIT: dict[str, type[Service]] = {
+    ProviderServersService.name: ProviderServersService,
+    SearchService.name: SearchService,
+    WebPagesService.name: WebPagesService,
+    HttpApiService.name: HttpApiService,
+    FirecrawlService.name: FirecrawlService,
+    AssemblyAIService.name: AssemblyAIService,
+    ComposioService.name: ComposioService,
+    DatabaseService.name: DatabaseService,
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,
     KnowledgeBaseService.name: KnowledgeBaseService,

@@ -24,7 +24,6 @@ from tests.support.starters import STARTERS, starter_names, starter_path, starte
 from tests.support.model_server import ModelServer
 
 UNSUPPORTED = {
-    "Simple Agent": {"UnifiedWebSearch": ["UnifiedWebSearch-KZ8k6"]},
 }
 # Supported, but their Knowledge node names no knowledge base until a tweak does (tests/api/test_knowledge.py).
 NEEDS_KNOWLEDGE_BASE = {"Knowledge Retrieval": "Knowledge-Y8gm2", "Vector Store RAG": "Knowledge-vLJOb"}

@@ -20,7 +20,10 @@ def _write(folder: Path, name: str, exported: dict | str) -> None:
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> Corpus:
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
+    from tests.conformance import services
+
+    monkeypatch.setitem(services.NEEDS, "URLComponent", "the open web")  # a service the kit does not have
     folder = tmp_path / "corpus"
     folder.mkdir()
     _write(folder, "chat", llm_flow(model=[{"name": "gpt-4o-mini", "provider": "OpenAI"}]))
@@ -29,6 +32,9 @@ def corpus(tmp_path: Path) -> Corpus:
                                  [edge("ChatInput-1", "message", "Frobnicator-1", "input_value")]))
     _write(folder, "web", flow([component_node("URLComponent-1", "URLComponent", urls=["https://example.com"])]))
     _write(folder, "broken", '{"data": {"nodes": [')
+    project = [llm_flow(model=[{"name": "gpt-4o-mini", "provider": "OpenAI"}]), flow([raw_node("Frobnicator-2", "Frobnicator")])]
+    project[0]["name"], project[1]["name"] = "in project", "alien in project"
+    _write(folder, "project", {"flows": project, "folder_name": "My project", "folder_description": ""})
     return Corpus("tiny", folder)
 
 
@@ -39,7 +45,7 @@ def _expect(tmp_path: Path, names: list[str]) -> Path:
 
 
 def test_every_flow_gets_its_verdict_and_the_corpus_a_summary(corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([], corpus_list=[corpus], expected_path=_expect(tmp_path, ["chat", "explicit endpoint"])) == 0
+    assert main([], corpus_list=[corpus], expected_path=_expect(tmp_path, ["chat", "explicit endpoint", "project/in project"])) == 0
     out = capsys.readouterr().out
     lines = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].rsplit("  [", 1)[0].strip() for line in out.splitlines() if line.startswith("  ")}
     assert lines == {
@@ -47,15 +53,17 @@ def test_every_flow_gets_its_verdict_and_the_corpus_a_summary(corpus: Corpus, tm
         "broken": "fails: does not load: Invalid flow: Flow is not valid JSON: Expecting value: line 1 column 21 (char 20)",
         "chat": "runs",
         "explicit endpoint": "runs",  # the model server's URL replaced the node's own
-        "web": "loads but needs web pages (URLComponent-1)",
+        "web": "loads but needs the open web (URLComponent-1)",
+        "project/in project": "runs",  # a project export: each of its flows
+        "project/alien in project": "refused: Frobnicator[Frobnicator-2]",
     }
-    assert "-- tiny: 5 flows: 2 run (40%), 1 load but need a service or value, 1 refused, 1 fail" in out
+    assert "-- tiny: 7 flows: 3 run (43%), 1 load but need a service or value, 2 refused, 1 fail" in out
 
 
 def test_a_flow_expected_to_run_that_does_not_fails_the_run(corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([], corpus_list=[corpus], expected_path=_expect(tmp_path, ["chat", "web", "gone"])) == 1
     captured = capsys.readouterr()
-    assert "REGRESSION tiny: web: loads but needs web pages (URLComponent-1)" in captured.err
+    assert "REGRESSION tiny: web: loads but needs the open web (URLComponent-1)" in captured.err
     assert "REGRESSION tiny: gone: expected to run, but the corpus has no such flow" in captured.err
     assert "new pass (add it to expected.json): tiny: explicit endpoint" in captured.out
 
@@ -63,7 +71,7 @@ def test_a_flow_expected_to_run_that_does_not_fails_the_run(corpus: Corpus, tmp_
 def test_update_writes_the_flows_that_run(corpus: Corpus, tmp_path: Path) -> None:
     expected = _expect(tmp_path, [])
     assert main(["--update"], corpus_list=[corpus], expected_path=expected) == 0
-    assert json.loads(expected.read_text(encoding="utf-8")) == {"tiny": ["chat", "explicit endpoint"]}
+    assert json.loads(expected.read_text(encoding="utf-8")) == {"tiny": ["chat", "explicit endpoint", "project/in project"]}
 
 
 async def test_only_loopback_hosts_are_reachable_during_a_run() -> None:

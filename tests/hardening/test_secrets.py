@@ -95,7 +95,7 @@ def test_nothing_secret_is_logged(api_env, files_bucket, all_logs, capfd, monkey
                 assert answer.status_code == 200, answer.text
         # Failures log more (warnings, stack traces): a failing model, a bad key, a 404.
         api_env["server"].fail_next(1, status=401)
-        assert client.post(f"/api/v1/run/{flow_id}", json=runs[0], headers=key).status_code == 502
+        assert client.post(f"/api/v1/run/{flow_id}", json=runs[0], headers=key).status_code == 422  # the provider refused the key
         assert client.post(f"/api/v1/run/{flow_id}", json=runs[0], headers={"x-api-key": api_env["key"] + "x"}).status_code == 403
         assert client.post("/api/v1/run/nope", json=runs[1], headers={"Authorization": f"Bearer {api_env['key']}"}).status_code == 404
         assert client.get("/api/v1/variables/", headers=key).status_code == 200
@@ -114,5 +114,5 @@ def test_a_failing_provider_error_does_not_echo_the_key(app_client, api_env):
     """Provider errors go back to the caller and into logs: they name the provider, not the key."""
     api_env["server"].fail_next(1, status=401)
     answer = app_client.post(f"/api/v1/run/{api_env['flows'][CHAT_FLOW]}", json=run_body("x", tweaks={MODEL_NODE: {"api_key": LITERAL_MODEL_KEY}}), headers=headers(api_env["key"]))
-    assert answer.status_code == 502
+    assert answer.status_code == 422 and answer.json()["detail"]["code"] == "PROVIDER_AUTH_FAILED"
     assert LITERAL_MODEL_KEY not in answer.text

@@ -72,7 +72,7 @@ def _fetch(requirements: tuple[str, ...]) -> list[Path]:
     missing = [r for r in requirements if not (CACHE / _wheel_name(r)).exists()]
     if missing:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-warn-script-location", "--no-deps", "--disable-pip-version-check", "-d", str(CACHE), *missing],
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check", "-d", str(CACHE), *missing],
             check=True,
         )
     return [CACHE / _wheel_name(r) for r in requirements]

@@ -1,7 +1,9 @@
 """A fake model server that answers over real HTTP, for tests and benchmarks (stdlib only).
 
-It speaks OpenAI Chat Completions and Embeddings (`/v1/...`), Anthropic Messages
-(`/v1/messages`) and Ollama (`/api/chat`), streamed or not, and answers deterministically:
+It speaks OpenAI Chat Completions and Embeddings (`/v1/...`, or under any prefix the
+OpenAI-compatible services use: Groq's `/openai/v1`, Azure's `/openai/deployments/<name>`...),
+Anthropic Messages (`/v1/messages`) and Ollama (`/api/chat`, `/api/embed`), streamed or not, and
+answers deterministically:
 
 - a scripted reply, when `script([...])` queued one (FIFO);
 - a forced tool (Anthropic `tool_choice: {"type": "tool"}`): that tool, its input filled from the schema;
@@ -163,6 +165,8 @@ def embed(text: str, dimensions: int = 64) -> list[float]:
 class ModelServer:
     """Starts serving at construction; `with ModelServer() as server:` stops it at the end."""
 
+    handler: type["_Handler"]  # set below the handler's definition; protocol servers subclass both
+
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[RecordedRequest] = []
         self.delay_s = 0.0
@@ -172,7 +176,7 @@ class ModelServer:
         self._failures: deque[tuple[int, float | None]] = deque()
         self._break_next: bool | None = None  # None: no break; else the `clean` flag
         self._calls = 0
-        handler = type("Handler", (_Handler,), {"model_server": self})
+        handler = type("Handler", (self.handler,), {"model_server": self})
         self._httpd = _Server((host, 0), handler)
         self.url = f"http://{host}:{self._httpd.server_address[1]}"
         self.base_url = self.url + "/v1"
@@ -325,26 +329,47 @@ class _Handler(BaseHTTPRequestHandler):
             body = raw
         self._dispatch(body)
 
+    def _route_path(self, path: str) -> str:
+        """OpenAI-compatible services put the API under any prefix (/openai/v1 for Groq, /api for
+        Maritalk, /v3/openai for Novita, Azure's /openai/deployments/<name>): route by the suffix."""
+        if path in _CHAT_PATHS or path == "/api/embed":
+            return path
+        for suffix in ("/chat/completions", "/embeddings", "/models"):
+            if path.endswith(suffix):
+                return "/v1" + suffix
+        return path
+
+    def _is_chat(self, path: str) -> bool:
+        return path in _CHAT_PATHS
+
+    def _is_streaming(self, path: str, body: Any) -> bool:
+        return isinstance(body, dict) and bool(body.get("stream", path == "/api/chat"))
+
+    def _routes(self) -> dict[tuple[str, str], Any]:
+        return {
+            ("POST", "/v1/chat/completions"): self._openai_chat,
+            ("POST", "/v1/embeddings"): self._embeddings,
+            ("GET", "/v1/models"): self._models,
+            ("POST", "/v1/messages"): self._anthropic,
+            ("POST", "/api/chat"): self._ollama,
+            ("POST", "/api/embed"): self._ollama_embed,
+        }
+
     def _dispatch(self, body: Any) -> None:
         server = self.model_server
-        path = urlsplit(self.path).path
-        chat = self.command == "POST" and path in _CHAT_PATHS
-        streaming = chat and isinstance(body, dict) and bool(body.get("stream", path == "/api/chat"))
+        path = self._route_path(urlsplit(self.path).path)
+        chat = self.command == "POST" and self._is_chat(path)
+        streaming = chat and self._is_streaming(path, body)
         headers = {k.lower(): v for k, v in self.headers.items()}
         recorded = RecordedRequest(self.command, self.path, headers, body, "%s:%s" % self.client_address[:2])
+        self.body = body  # the parsed body; a form or text body stays a string
         self.arrival = server._arrive(recorded, chat, streaming)
         if self.arrival.delay_s:
             time.sleep(self.arrival.delay_s)
         if self.arrival.failure is not None:
             self._fail(path, *self.arrival.failure)
             return
-        routes = {
-            ("POST", "/v1/chat/completions"): self._openai_chat,
-            ("POST", "/v1/embeddings"): self._embeddings,
-            ("GET", "/v1/models"): self._models,
-            ("POST", "/v1/messages"): self._anthropic,
-            ("POST", "/api/chat"): self._ollama,
-        }
+        routes = self._routes()
         if path == "/redirect":
             self._redirect()
         elif (route := routes.get((self.command, path))) is not None:
@@ -386,14 +411,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _fail(self, path: str, status: int, retry_after: float | None) -> None:
-        message = f"injected failure ({status})"
+        self._send_json(status, self._error_body(path, status, f"injected failure ({status})"),
+                        {"retry-after": f"{retry_after:g}"} if retry_after is not None else None)
+
+    def _error_body(self, path: str, status: int, message: str) -> Any:
         if path == "/v1/messages":
-            payload: Any = {"type": "error", "error": {"type": "api_error", "message": message}}
-        elif path == "/api/chat":
-            payload = {"error": message}
-        else:
-            payload = {"error": {"message": message, "type": "server_error", "code": None}}
-        self._send_json(status, payload, {"retry-after": f"{retry_after:g}"} if retry_after is not None else None)
+            return {"type": "error", "error": {"type": "api_error", "message": message}}
+        if path in ("/api/chat", "/api/embed"):
+            return {"error": message}
+        return {"error": {"message": message, "type": "server_error", "code": None}}
 
     def _redirect(self) -> None:
         query = parse_qs(urlsplit(self.path).query)
@@ -533,3 +559,12 @@ class _Handler(BaseHTTPRequestHandler):
         frames.append(line({**final, "message": {"role": "assistant", "content": ""}}))
         self._send_stream("application/x-ndjson", frames, content_frames)
 
+    def _ollama_embed(self, body: dict[str, Any]) -> None:
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else [str(i) for i in inputs or []]
+        dimensions = int(body.get("dimensions") or 64)
+        self._send_json(200, {"model": body.get("model", "fake-embedding"), "embeddings": [embed(t, dimensions) for t in texts],
+                              "prompt_eval_count": sum(_count_words(t) for t in texts)})
+
+
+ModelServer.handler = _Handler

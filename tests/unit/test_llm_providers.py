@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flowless_engine.errors import BlockedURLError, ConfigurationError, ProviderError, ProviderTimeoutError
+from flowless_engine.errors import BlockedURLError, ProviderAuthError, ConfigurationError, ProviderError, ProviderTimeoutError
 from flowless_engine.http import HttpClient
 from flowless_engine.llm.bedrock import BedrockChatModel
 from flowless_engine.llm.base import ChatMessage, ChatModel, ChatResult, ModelConfig, ToolCall, ToolSpec
@@ -144,7 +144,9 @@ async def test_http_errors_become_provider_errors(provider: str, status: int, re
         await model_for(provider, server, http).complete([ChatMessage("user", "hi")])
     error = caught.value
     assert (error.status, error.retryable, error.provider) == (status, retryable, provider)
-    assert error.message == f"{provider} returned {status}: injected failure ({status})"
+    said = "refused the credentials" if status == 401 else "returned"  # 401/403: ProviderAuthError, a 422 at the API
+    assert error.message == f"{provider} {said} {status}: injected failure ({status})".replace(f"credentials {status}", f"credentials ({status})")
+    assert isinstance(error, ProviderAuthError) == (status == 401)
     await http.aclose()
 
 
@@ -302,10 +304,10 @@ async def test_ollama_request_shape(server: ModelServer, http: HttpClient) -> No
 
 
 def test_unknown_provider_is_a_configuration_error_naming_it(http: HttpClient) -> None:
-    for name in ("IBM watsonx.ai", "Google Generative AI", ""):
+    for name in ("Acme Models", "Replicate", ""):
         with pytest.raises(ConfigurationError) as caught:
             get_chat_model(ModelConfig(name, "m", api_key="k"), http)
-        assert f"Model provider '{name}' is not supported by Flowless; supported: OpenAI, Anthropic" in caught.value.message
+        assert f"Model provider '{name}' is not supported by Flowless; supported: OpenAI, OpenAI Compatible, Groq" in caught.value.message
 
 
 @pytest.mark.parametrize("name, provider", [
@@ -397,7 +399,9 @@ async def test_bedrock_client_errors_become_provider_errors(code: str, status: i
         stub.add_client_error("converse", service_error_code=code, service_message="nope", http_status_code=status)
         await model.complete([ChatMessage("user", "hi")])
     assert (caught.value.status, caught.value.retryable) == (status, retryable)
-    assert caught.value.message == f"Amazon Bedrock returned {status}: {code}: nope"
+    said = f"refused the credentials ({status})" if status == 403 else f"returned {status}"  # 403: ProviderAuthError
+    assert caught.value.message == f"Amazon Bedrock {said}: {code}: nope"
+    assert isinstance(caught.value, ProviderAuthError) == (status == 403)
 
 
 class FakeStreamingClient:

@@ -39,12 +39,13 @@ def _records(value: Any) -> Any:
 
 
 def _load_flow(flow: str | Path | dict[str, Any]) -> dict[str, Any] | str:
-    """The flow as a dict, or as JSON text for `load_graph` to parse (and to report if malformed)."""
+    """The flow as a dict, or as JSON text for `load_graph` to parse (and to report if malformed).
+    A file may start with a UTF-8 byte-order mark."""
     if isinstance(flow, dict):
         return flow
-    text = str(flow)
+    text = str(flow).removeprefix("\ufeff")
     if isinstance(flow, Path) or not text.lstrip().startswith("{"):
-        text = Path(flow).read_text(encoding="utf-8")
+        text = Path(flow).read_text(encoding="utf-8-sig")
     return text
 
 
@@ -80,6 +81,7 @@ async def arun_flow_from_json(
     settings: EngineSettings | None = None,
     vectors: Any = None,
     knowledge: Any = None,
+    flows: Any = None,
 ) -> list[Record]:
     from flowless_engine.graph.loader import load_graph
     from flowless_engine.runtime.run import run_graph
@@ -94,7 +96,8 @@ async def arun_flow_from_json(
         session_id=session_id,
         stream=stream,
     )
-    base = settings or EngineSettings.from_env()
+    # In the caller's own process: loopback and private networks allowed unless the environment says no.
+    base = settings or EngineSettings.from_env(library=True)
     ctx = RunContext(
         flow_id=graph.flow_id,
         session_id=session_id or graph.flow_id,
@@ -107,6 +110,7 @@ async def arun_flow_from_json(
         model_factory=model_factory,
         vectors=vectors,  # a VectorStore and KnowledgeBases (flowless_engine.vectors) for Knowledge nodes
         knowledge=knowledge,
+        flows=_flow_resolver(flows),  # other flows Run Flow / Sub Flow / Flow as Tool may call
     )
     try:
         result = await run_graph(graph, request, ctx)
@@ -114,6 +118,18 @@ async def arun_flow_from_json(
         if ctx.http_client is not None:  # made for this run: close its connections
             await ctx.http_client.aclose()
     return _records(result.response()["outputs"])
+
+
+def _flow_resolver(flows: Any) -> Any:
+    """A FlowResolver from a resolver, or a list of flow exports (dicts or paths)."""
+    if flows is None or hasattr(flows, "get") and not isinstance(flows, (list, tuple, dict)):
+        return flows
+    import json
+
+    from flowless_engine.runtime.services import DictFlowResolver
+
+    items = flows if isinstance(flows, (list, tuple)) else [flows]
+    return DictFlowResolver([item if isinstance(item, dict) else json.loads(Path(item).read_text(encoding="utf-8")) for item in items])
 
 
 def run_flow_from_json(flow: str | Path | dict[str, Any], input_value: str | None = None, **kwargs: Any) -> list[Record]:

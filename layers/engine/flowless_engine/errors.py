@@ -128,6 +128,13 @@ class ProviderTimeoutError(ProviderError):
     code = "PROVIDER_TIMEOUT"
 
 
+class ProviderAuthError(ProviderError):
+    """The provider refused the credentials (401/403): the flow's key is wrong, not the service.
+    Mapped to 422 by the service, naming the provider."""
+
+    code = "PROVIDER_AUTH_FAILED"
+
+
 class BlockedURLError(FlowError):
     """An outbound URL was refused by the network guard (SSRF protection)."""
 

@@ -92,6 +92,12 @@ class HttpResponse:
 # --- the SSRF guard -------------------------------------------------------------------------
 
 
+# What a refusal tells the user to change (the service reads the environment; a library user
+# may pass EngineSettings). Metadata, link-local and multicast addresses have no such setting.
+LOOPBACK_SETTING = "set FLOWLESS_ALLOW_LOOPBACK=true (EngineSettings(allow_loopback=True)) to allow it"
+PRIVATE_SETTING = "set FLOWLESS_ALLOW_PRIVATE_NETWORKS=true (EngineSettings(allow_private_networks=True)) to allow it"
+
+
 def address_refusal(ip: IPAddress, *, allow_private: bool = False, allow_loopback: bool = False) -> str | None:
     """Why connecting to `ip` is refused, or None when it is allowed."""
     if isinstance(ip, ipaddress.IPv6Address):
@@ -102,17 +108,17 @@ def address_refusal(ip: IPAddress, *, allow_private: bool = False, allow_loopbac
         if embedded is not None:
             return address_refusal(embedded, allow_private=allow_private, allow_loopback=allow_loopback)
     if ip in _METADATA_ADDRESSES:
-        return "it is a cloud metadata address"
+        return "it is a cloud metadata address; no setting allows it"
     if ip.is_link_local:
-        return "it is link-local"
+        return "it is link-local; no setting allows it"
     if ip.is_multicast:
-        return "it is multicast"
+        return "it is multicast; no setting allows it"
     if ip.is_loopback:
-        return None if allow_loopback or allow_private else "it is a loopback address (loopback is not allowed)"
+        return None if allow_loopback or allow_private else f"it is a loopback address, not allowed here; {LOOPBACK_SETTING}"
     if ip.is_unspecified or ip in _THIS_NETWORK or ip.is_reserved:
-        return "it is not a routable address"
+        return "it is not a routable address; no setting allows it"
     if any(ip in net for net in _PRIVATE_NETWORKS):
-        return None if allow_private else "it is a private address (private networks are not allowed)"
+        return None if allow_private else f"it is a private address, not allowed here; {PRIVATE_SETTING}"
     return None
 
 
@@ -130,7 +136,7 @@ def _split_host(url: str) -> tuple[str, int]:
     if not host:
         raise BlockedURLError("Refusing URL without a host")
     if host in _METADATA_HOSTS:
-        raise BlockedURLError(f"Refusing to connect to '{host}': it is a cloud metadata host", host=host)
+        raise BlockedURLError(f"Refusing to connect to '{host}': it is a cloud metadata host; no setting allows it", host=host)
     return host, port or (443 if parts.scheme == "https" else 80)
 
 
@@ -244,10 +250,11 @@ class HttpClient:
         content: bytes | str | None = None,
         timeout: float | None = None,
         raise_for_status: bool = True,
+        follow_redirects: bool = True,
     ) -> HttpResponse:
         import httpx
 
-        response = await self._open(method, url, headers, json, content, timeout)
+        response = await self._open(method, url, headers, json, content, timeout, follow_redirects)
         try:
             body = await self._read_body(response)
         except httpx.TimeoutException as exc:
@@ -319,14 +326,16 @@ class HttpClient:
             self._clients[loop] = client
         return client
 
-    async def _open(self, method: str, url: str, headers: dict[str, str] | None, json: Any, content: bytes | str | None, timeout: float | None) -> "httpx.Response":
+    async def _open(self, method: str, url: str, headers: dict[str, str] | None, json: Any, content: bytes | str | None, timeout: float | None,
+                    follow_redirects: bool = True) -> "httpx.Response":
         """Send with retries and checked redirects; the returned response is open (streaming)."""
         import httpx
 
         limit = timeout if timeout is not None else self.timeout_s
         for attempt in range(self.retries + 1):
             try:
-                response = await self._follow(method, url, dict(headers or {}), json, content, httpx.Timeout(limit))
+                response = await self._follow(method, url, dict(headers or {}), json, content, httpx.Timeout(limit),
+                                               MAX_REDIRECTS if follow_redirects else 0)
             except httpx.TimeoutException as exc:
                 raise HttpTimeout(f"{urlsplit(url).hostname} did not answer within {limit:g}s") from exc
             except httpx.TransportError as exc:
@@ -343,14 +352,16 @@ class HttpClient:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _follow(self, method: str, url: str, headers: dict[str, str], json: Any, content: bytes | str | None, timeout: "httpx.Timeout") -> "httpx.Response":
+    async def _follow(self, method: str, url: str, headers: dict[str, str], json: Any, content: bytes | str | None, timeout: "httpx.Timeout",
+                      max_redirects: int = MAX_REDIRECTS) -> "httpx.Response":
+        """Send, following up to `max_redirects` redirects (0: the redirect itself is the answer)."""
         client = self._client()
-        for _ in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             await self.check_url(url)
             request = client.build_request(method, url, headers=headers, json=json, content=content, timeout=timeout)
             response = await client.send(request, stream=True)
             location = response.headers.get("location")
-            if response.status_code not in REDIRECT_STATUSES or not location:
+            if response.status_code not in REDIRECT_STATUSES or not location or hop >= max_redirects < MAX_REDIRECTS:
                 return response
             await response.aclose()
             target = response.url.join(location)

@@ -39,6 +39,8 @@ def engine_error_response(exc: engine.FlowError) -> tuple[int, Any]:
         return 400, exc.message
     if isinstance(exc, engine.ProviderTimeoutError):
         return 504, {"code": exc.code, "message": exc.message, "provider": exc.provider}
+    if isinstance(exc, engine.ProviderAuthError):
+        return 422, {"code": exc.code, "message": exc.message, "provider": exc.provider, "status": exc.status}
     if isinstance(exc, engine.ProviderError):
         return 502, {"code": exc.code, "message": exc.message, "provider": exc.provider, "status": exc.status}
     if isinstance(exc, engine.ComponentError):

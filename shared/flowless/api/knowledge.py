@@ -80,7 +80,8 @@ def create_knowledge_base(payload: CreateKnowledgeBase, caller: Caller = Depends
     except InvalidKnowledgeBaseName as exc:
         raise ApiError(400, str(exc)) from None
     if not is_supported_provider(payload.embedding_provider):
-        raise ApiError(400, f"Embedding provider '{payload.embedding_provider}' is not supported; use OpenAI (or an OpenAI-compatible provider), Amazon Bedrock or Ollama")
+        raise ApiError(400, f"Embedding provider '{payload.embedding_provider}' is not supported; use OpenAI or an OpenAI-compatible service "
+                            "(Azure OpenAI, Mistral, NVIDIA, LM Studio...), Google Generative AI, Cohere, IBM watsonx.ai, Hugging Face, Amazon Bedrock or Ollama")
     if not payload.embedding_model.strip():
         raise ApiError(400, "embedding_model is required")
     try:

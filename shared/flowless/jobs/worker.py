@@ -344,7 +344,7 @@ class BuildSteps:
             raise TransientError(f"job {self.job_id} changed while step {step.sk} was committed") from moved
 
     def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None) -> Any:
-        from flowless.runs import _file_store, _variables, engine_settings
+        from flowless.runs import TenantFlows, _file_store, _variables, engine_settings
         from flowless_engine.runtime.context import RunContext
         from flowless.vectors import knowledge_services
 
@@ -357,6 +357,7 @@ class BuildSteps:
             variables=_variables(self.tenant),
             files=_file_store(self.tenant),
             settings=engine_settings(),
+            flows=TenantFlows(self.tenant),  # Run Flow / Sub Flow / Flow as Tool: this tenant's flows
             **knowledge_services(self.tenant),  # knowledge bases (RAG), connected on first use
         )
         if messages is not None:

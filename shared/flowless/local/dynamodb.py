@@ -5,16 +5,30 @@ grows with the data stored, until a run's single batched write takes tens of mil
 few thousand messages. The embedded server rolls back item by item instead (`fast_transactions`):
 the items a transaction names are copied before it runs and put back if it fails, which is what
 DynamoDB's all-or-nothing promise needs and costs the same at any table size.
+
+moto's backend is not safe for concurrent requests: a conditional write checks, then writes, and
+a transaction writes item by item, each step open to another thread (moto's server is threaded,
+and every thread of a test process shares its state). Two runs of one session could both find no
+session and both create it, or a failed transaction's rollback could put back an item another
+request had just written, erasing that write (a run's messages then fell before the session's
+epoch: 63 of 64). Real DynamoDB serializes these; the embedded server does the same with one
+lock around every item operation (`serialize_item_operations`).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 _installed = False
+# Held by every item read and write of the embedded DynamoDB (re-entrant: a transaction's own
+# puts and updates go through the locked methods too).
+_ITEM_LOCK = threading.RLock()
+_ITEM_OPERATIONS = ("get_item", "put_item", "update_item", "delete_item", "query", "scan", "transact_write_items")
 
 
 def start_embedded_dynamodb() -> tuple[str, Callable[[], None]]:
@@ -56,7 +70,25 @@ def fast_transactions() -> None:
             raise
 
     models.DynamoDBBackend.transact_write_items = transact_write_items
+    serialize_item_operations(models.DynamoDBBackend)
     _installed = True
+
+
+def serialize_item_operations(backend_class: type) -> None:
+    """One item operation at a time, as DynamoDB's conditions and transactions assume: a
+    conditional write's check and write, and a transaction with its rollback, are not interleaved
+    with another request's (reads too, so none sees a transaction half applied)."""
+    for name in _ITEM_OPERATIONS:
+        setattr(backend_class, name, _locked(getattr(backend_class, name)))
+
+
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _ITEM_LOCK:
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 class _TablesNotCopied:

@@ -90,7 +90,7 @@ def load_flows(tenant: str, folder: Path) -> list[LoadedFlow]:
     loaded = []
     for path in sorted(folder.glob("*.json")):
         try:
-            export = json.loads(path.read_text(encoding="utf-8"))
+            export = json.loads(path.read_text(encoding="utf-8-sig"))  # an editor's BOM is fine
         except ValueError as exc:
             print(f"  skipped {path.name}: not valid JSON ({exc})", file=sys.stderr)
             continue

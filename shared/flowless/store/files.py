@@ -184,6 +184,22 @@ class S3FileStore:
         key = object_key(self.tenant, path)
         return (await asyncio.to_thread(self.objects.get, key)).content
 
+    async def list(self) -> list[str]:
+        """Paths of the tenant's files (v2 records), for the Directory component."""
+        records = await asyncio.to_thread(lambda: list(FileRepository(self.tenant).list()))
+        return sorted(record.path for record in records)
+
+    async def write(self, name: str, content: bytes, content_type: str) -> str:
+        """A new files-v2 file of the tenant (what Save to File writes); returns its path."""
+        import io
+
+        repo = FileRepository(self.tenant)
+        file_id = repo.new_id()
+        key = user_file_key(self.tenant, file_id, safe_file_name(name))
+        await asyncio.to_thread(self.objects.put, key, io.BytesIO(content), content_type)
+        record = await asyncio.to_thread(repo.create, file_id, name, len(content), content_type)
+        return record.path
+
 
 # --- files v2 records ---------------------------------------------------------------------------
 

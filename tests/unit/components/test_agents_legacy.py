@@ -225,3 +225,53 @@ def test_a_sequential_crew_runs_over_real_http() -> None:
         assert len(chats) == 2
         assert "Oslo is sunny." in chats[1].body["messages"][-1]["content"]
         assert chats[0].headers.get("authorization") == "Bearer test"
+
+
+# ---- SQL agent ----------------------------------------------------------------------------------
+
+
+def sql_agent_flow(uri: str) -> dict:
+    nodes = [
+        component_node("ChatInput-1", "ChatInput"),
+        component_node("SQLAgent-1", "SQLAgent", database_uri=uri, model=[{"name": "gpt-4o-mini", "provider": "OpenAI"}]),
+        component_node("ChatOutput-1", "ChatOutput"),
+    ]
+    edges = [edge("ChatInput-1", "message", "SQLAgent-1", "input_value"), edge("SQLAgent-1", "response", "ChatOutput-1", "input_value")]
+    return flow(nodes, edges)
+
+
+async def test_sql_agent_explores_and_queries_a_read_only_database(tmp_path: Any) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("create table products (name text, price real)")
+        db.executemany("insert into products values (?, ?)", [("tea", 3.5), ("coffee", 4.0)])
+    model = FakeChatModel([
+        tool_call("sql_db_list_tables", {}),
+        tool_call("sql_db_schema", {"table_names": "products"}),
+        tool_call("sql_db_query", {"query": "select name from products order by price desc limit 1"}),
+        tool_call("sql_db_query", {"query": "delete from products"}),
+        "coffee is the dearest",
+    ])
+    ran = await run(sql_agent_flow("sqlite:///shop.db"), "What is the dearest product?", model=model, settings=EngineSettings(sqlite_root=str(tmp_path)))
+    assert ran.outputs[0]["results"]["message"]["text"] == "coffee is the dearest"
+    results = [m.content for call in model.calls[1:] for m in call["messages"][-1:] if m.role == "tool"]
+    assert results[0] == "products"
+    assert "CREATE TABLE products" in results[1] and '"tea"' in results[1]
+    assert results[2] == '[{"name": "coffee"}]'
+    assert results[3].startswith("Error:") and "readonly" in results[3]
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        assert db.execute("select count(*) from products").fetchone()[0] == 2
+    assert "sqlite" in model.calls[0]["messages"][0].content
+
+
+async def test_sql_agent_refuses_table_names_that_are_not_identifiers_and_files_outside_its_root(tmp_path: Any) -> None:
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "a.db").close()
+    model = FakeChatModel([tool_call("sql_db_schema", {"table_names": "x'; drop table y; --"}), "ok"])
+    await run(sql_agent_flow("sqlite:///a.db"), "q", model=model, settings=EngineSettings(sqlite_root=str(tmp_path)))
+    assert model.calls[1]["messages"][-1].content.startswith("Error: give table names")
+    outside = FakeChatModel([tool_call("sql_db_list_tables", {}), "x"])
+    await run(sql_agent_flow("sqlite:///../../etc/passwd"), "q", model=outside, settings=EngineSettings(sqlite_root=str(tmp_path)))
+    assert "inside the configured SQLite folder" in outside.calls[1]["messages"][-1].content

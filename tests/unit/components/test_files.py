@@ -78,6 +78,8 @@ async def test_several_files_joined_by_separator(tmp_path: Path) -> None:
     assert (await component.load_files_message()).text == "# A\n===\nB"
     assert (await component.load_files()).rows == [{"file_path": paths[0], "text": "# A"}, {"file_path": paths[1], "text": "B"}]
     assert (await component.load_files_path()).text == "\n".join(paths)
+    # the `data` output of ≤1.1 exports: one Data per file
+    assert [d.data for d in await component.load_files_data()] == [{"file_path": paths[0], "text": "# A"}, {"file_path": paths[1], "text": "B"}]
 
 
 async def test_csv_rows_and_raw_text(tmp_path: Path) -> None:

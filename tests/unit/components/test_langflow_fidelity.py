@@ -12,12 +12,6 @@ from tests.support.lfx_reference import differences, langflow_template, referenc
 # Types whose template is known to differ today, with the issue that closes the gap. The test
 # fails as soon as a listed type matches, so this list can only shrink.
 PENDING: dict[str, str] = {
-    "Agent": "#16 provider fields (watsonx, handle_parsing_errors)",
-    "EmbeddingModel": "#16 provider fields",
-    "LanguageModelComponent": "#16 provider fields",
-    "OpenAIModel": "#16 provider fields",
-    "OpenAIEmbeddings": "#16 provider fields",
-    "File": "#18 file storage locations and docling options",
 }
 
 

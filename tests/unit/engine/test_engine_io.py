@@ -172,6 +172,13 @@ async def test_webhook_payloads() -> None:
         assert ran.vertex("Webhook-1").values["output_data"].data == expected
 
 
+async def test_a_webhook_fed_by_an_upstream_message_or_data_parses_it() -> None:
+    """Older flows chain a JSON-producing node into a Webhook's payload."""
+    nodes = [component_node("TextInput-1", "TextInput", input_value='{"to": "x@example.com"}'), component_node("Webhook-1", "Webhook")]
+    ran = await run(flow(nodes, [edge("TextInput-1", "text", "Webhook-1", "data")]), output_type="debug")
+    assert ran.vertex("Webhook-1").values["output_data"].data == {"to": "x@example.com"}
+
+
 async def test_a_message_store_is_only_written_through_the_context() -> None:
     store = InMemoryMessageStore()
     await run(chat_flow(), "first", messages=store)

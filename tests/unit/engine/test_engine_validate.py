@@ -123,17 +123,17 @@ def test_unsupported_types_are_listed_in_one_error_with_node_ids() -> None:
     nodes = [
         component_node("ChatInput-1", "ChatInput"),
         raw_node("Weaviate-a", "Weaviate"),
-        raw_node("WebSearch-ca", "UnifiedWebSearch"),
+        raw_node("Widget-ca", "LegacyMagicWidget"),
         raw_node("Weaviate-b", "Weaviate"),
     ]
     with pytest.raises(UnsupportedComponentsError) as caught:
         validate(load_graph(flow(nodes)))
     error = caught.value
-    assert error.unsupported == {"UnifiedWebSearch": ["WebSearch-ca"], "Weaviate": ["Weaviate-a", "Weaviate-b"]}
+    assert error.unsupported == {"LegacyMagicWidget": ["Widget-ca"], "Weaviate": ["Weaviate-a", "Weaviate-b"]}
     assert error.code == "UNSUPPORTED_COMPONENTS"
-    assert "Weaviate (Weaviate-a, Weaviate-b)" in error.message and "UnifiedWebSearch (WebSearch-ca)" in error.message
+    assert "Weaviate (Weaviate-a, Weaviate-b)" in error.message and "LegacyMagicWidget (Widget-ca)" in error.message
     assert error.to_dict()["unsupported"] == [
-        {"type": "UnifiedWebSearch", "node_ids": ["WebSearch-ca"]},
+        {"type": "LegacyMagicWidget", "node_ids": ["Widget-ca"]},
         {"type": "Weaviate", "node_ids": ["Weaviate-a", "Weaviate-b"]},
     ]
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flowless_engine.components.base import Component, Input, Output, Tool, to_bool, to_int, to_text
-from flowless_engine.components.models import _images_of, resolve_model_config
+from flowless_engine.components.models import PROVIDER_FIELDS, _images_of, resolve_model_config
 from flowless_engine.errors import ComponentError, LimitExceededError
 from flowless_engine.schema import Data, Message, TextStream, Usage
 
@@ -76,6 +76,8 @@ class AgentComponent(Component):
         Input("stream", "Stream", "bool", False, advanced=True),
         Input("max_tokens", "Max Tokens", "int", 0, advanced=True),
         Input("context_id", "Context ID", value="", advanced=True, input_types=("Message",)),
+        *PROVIDER_FIELDS,
+        Input("handle_parsing_errors", "Handle Parse Errors", "bool", True, advanced=True, input_kind="BoolInput"),
     )
     outputs = (
         Output("response", "message_response", ("Message",), "Response"),

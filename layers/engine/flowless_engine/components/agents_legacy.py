@@ -7,13 +7,15 @@ coworkers through tools."""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from flowless_engine.components.agent import AgentComponent
 from flowless_engine.components.base import Component, Input, Output, Tool, to_bool, to_text
 from flowless_engine.components.models import resolve_model_config
-from flowless_engine.errors import ComponentError
+from flowless_engine.errors import ComponentError, ConfigurationError, ProviderError
 from flowless_engine.schema import Data, Message
 
 _MESSAGE = ("Message",)
@@ -478,3 +480,99 @@ class HierarchicalCrewComponent(_Crew):
             outputs.append(await self.work(manager, self.task_prompt(task, outputs), task.tools, agents))
         return self._result(outputs)
 
+
+
+# ---- SQL agent ----------------------------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+_SQL_AGENT_PROMPT = (
+    "You answer questions about a {dialect} database. First list its tables, then read the schema of the ones "
+    "that matter, then run a query that answers the question (read-only: never change data; ask for at most "
+    "{limit} rows unless told otherwise). If a query fails, read the error, fix the query and try again. "
+    "Answer from the query results only."
+)
+
+
+class SQLAgentComponent(_ToolsAgent):
+    """An agent with the SQL Database component's connection as tools: list tables, read a table's
+    schema, run a read-only query."""
+
+    type_name = "SQLAgent"
+    display_name = "SQLAgent"
+    description = "Construct an SQL agent from an LLM and tools."
+    inputs = (
+        *_model_inputs(),
+        Input("input_value", "Input", value="", input_types=_MESSAGE, input_kind="MessageInput"),
+        *_loop_inputs(),
+        Input("database_uri", "Database URI", value="", required=True, input_types=_MESSAGE, input_kind="MessageTextInput"),
+        Input("extra_tools", "Extra Tools", "other", "", input_types=("Tool",), is_list=True, advanced=True, input_kind="HandleInput"),
+        Input("llm", "Language Model", "other", "", input_types=("LanguageModel",), advanced=True, input_kind="HandleInput"),
+    )
+
+    async def answer(self, text: str) -> str:
+        from flowless_engine.components.sql import SQLComponent, parse_database_url
+        from flowless_engine.llm.base import ChatMessage
+
+        url = await self.secret("database_uri")
+        url = url.plain_text if isinstance(url, Message) else to_text(url)
+        dialect = parse_database_url(url).dialect
+        database = SQLComponent(self.vertex, {"database_url": url, "read_only": True}, self.ctx)
+
+        async def query(sql: str) -> list[dict[str, Any]]:
+            database.params["query"] = sql
+            return await database._execute()
+
+        tools = {t.name: t for t in [*self._sql_tools(dialect, query), *_tools(self.params.get("extra_tools"))]}
+        messages = [
+            ChatMessage(role="system", content=_SQL_AGENT_PROMPT.format(dialect=dialect, limit=10)),
+            ChatMessage(role="user", content=text),
+        ]
+        return await self._loop(self.ctx.chat_model(await wired_model_config(self)), messages, tools)
+
+    @staticmethod
+    def _sql_tools(dialect: str, query: Any) -> list[Tool]:
+        async def list_tables(args: dict[str, Any]) -> str:
+            if dialect == "sqlite":
+                rows = await query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                return ", ".join(r["name"] for r in rows)
+            rows = await query(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
+            )
+            return ", ".join(r["table_name"] if r["table_schema"] == "public" else f"{r['table_schema']}.{r['table_name']}" for r in rows)
+
+        async def schema(args: dict[str, Any]) -> str:
+            names = [n.strip() for n in str(args.get("table_names", "")).split(",") if n.strip()]
+            bad = [n for n in names if not _IDENTIFIER.match(n)]
+            if not names or bad:
+                return f"Error: give table names separated by commas (not valid: {', '.join(bad) or 'none given'})"
+            parts = []
+            for name in names:
+                if dialect == "sqlite":
+                    rows = await query(f"SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{name}'")
+                    ddl = rows[0]["sql"] if rows else f"-- no table {name}"
+                else:
+                    table_schema, _, table = name.rpartition(".")
+                    rows = await query(
+                        "SELECT column_name, data_type FROM information_schema.columns "
+                        f"WHERE table_name = '{table}' AND table_schema = '{table_schema or 'public'}' ORDER BY ordinal_position"
+                    )
+                    ddl = f"CREATE TABLE {name} (" + ", ".join(f"{r['column_name']} {r['data_type']}" for r in rows) + ")" if rows else f"-- no table {name}"
+                sample = await query(f'SELECT * FROM {name} LIMIT 3') if not ddl.startswith("--") else []
+                parts.append(f"{ddl}\n/* 3 rows of {name}: {json.dumps(sample, default=str)} */")
+            return "\n\n".join(parts)
+
+        async def run_query(args: dict[str, Any]) -> str:
+            try:
+                return json.dumps(await query(str(args.get("query", ""))), ensure_ascii=False, default=str)
+            except (ValueError, ConfigurationError, ProviderError) as exc:
+                return f"Error: {getattr(exc, 'message', exc)}"
+
+        no_args = {"type": "object", "properties": {}}
+        return [
+            Tool("sql_db_list_tables", "Lists the tables of the database.", no_args, list_tables),
+            Tool("sql_db_schema", "Schema and three sample rows of the given tables (names separated by commas).",
+                 {"type": "object", "properties": {"table_names": {"type": "string"}}, "required": ["table_names"]}, schema),
+            Tool("sql_db_query", "Runs a read-only SQL query and returns its rows as JSON, or the error.",
+                 {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}, run_query),
+        ]

@@ -28,6 +28,13 @@ async def embedding_config(component: Component, provider: str, model: str, *, k
     extra = {k: to_text(component.params[k]) for k in ("region_name", "endpoint_url") if component.params.get(k)}
     if "region_name" in extra:
         extra["region"] = extra.pop("region_name")
+    from flowless_engine.llm.providers import find_provider
+
+    known = find_provider(provider)
+    if known is not None and known.protocol == "watsonx":  # 1.13's watsonx choice: project and endpoint fields
+        extra["project_id"] = to_text(component.params.get("project_id")).strip() or await component.ctx.variable("WATSONX_PROJECT_ID")
+        extra["truncate_input_tokens"] = to_int(component.params.get("truncate_input_tokens"), 0) or None
+        base_url = base_url or to_text(component.params.get("base_url_ibm_watsonx")).strip() or None
     return await resolve_embedding_config(
         provider,
         model,
@@ -58,6 +65,12 @@ class EmbeddingModelComponent(Component):
         Input("max_retries", "Max Retries", "int", 3, advanced=True, input_kind="IntInput"),
         Input("show_progress_bar", "Show Progress Bar", "bool", False, advanced=True, input_kind="BoolInput"),
         Input("model_kwargs", "Model Kwargs", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("model_name", "Model Name", "str", "", advanced=True, input_kind="StrInput"),
+        Input("ollama_base_url", "Ollama API URL", "str", "", advanced=True, input_kind="StrInput"),
+        Input("base_url_ibm_watsonx", "watsonx API Endpoint", "str", "https://us-south.ml.cloud.ibm.com", advanced=True, input_kind="DropdownInput"),
+        Input("project_id", "Project ID", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("truncate_input_tokens", "Truncate Input Tokens", "int", 200, advanced=True, input_kind="IntInput"),
+        Input("input_text", "Include the original text in the output", "bool", True, advanced=True, input_kind="BoolInput"),
     )
     outputs = (Output("embeddings", "build_embeddings", _EMBEDDINGS, "Embedding Model"),)
 
@@ -71,7 +84,11 @@ class EmbeddingModelComponent(Component):
             provider, model = str(value.get("provider") or to_text(self.param("provider", "")) or "OpenAI"), str(value["name"])
         else:  # the older dropdowns: `provider` and a model name
             provider, model = to_text(self.param("provider", "")) or "OpenAI", to_text(value) or DEFAULT_EMBEDDING_MODEL
-        config = await embedding_config(self, provider, model, key_field="api_key", url_fields=("api_base", "base_url", "ollama_base_url"))
+        from flowless_engine.llm.providers import find_provider
+
+        known = find_provider(provider)
+        url_fields = ("api_base", "base_url") + (("ollama_base_url",) if known is not None and known.protocol == "ollama" else ())
+        config = await embedding_config(self, provider, model, key_field="api_key", url_fields=url_fields)
         self.status = f"{config.provider}/{config.model}"
         return config
 
@@ -93,6 +110,21 @@ class OpenAIEmbeddingsComponent(Component):
         Input("chunk_size", "Chunk Size", "int", 1000, advanced=True, input_kind="IntInput"),
         Input("request_timeout", "Request Timeout", "float", None, advanced=True, input_kind="FloatInput"),
         Input("max_retries", "Max Retries", "int", 3, advanced=True, input_kind="IntInput"),
+        # Accepted as Langflow exports them; the OpenAI client's own tuning knobs with no effect on the request here.
+        Input("default_headers", "Default Headers", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("default_query", "Default Query", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("client", "Client", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("deployment", "Deployment", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("embedding_ctx_length", "Embedding Context Length", "int", 1536, advanced=True, input_kind="IntInput"),
+        Input("model_kwargs", "Model Kwargs", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("openai_api_type", "OpenAI API Type", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("openai_api_version", "OpenAI API Version", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("openai_organization", "OpenAI Organization", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("openai_proxy", "OpenAI Proxy", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("show_progress_bar", "Show Progress Bar", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("skip_empty", "Skip Empty", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("tiktoken_model_name", "TikToken Model Name", "str", "", advanced=True, input_kind="MessageTextInput"),
+        Input("tiktoken_enable", "TikToken Enable", "bool", True, advanced=True, input_kind="BoolInput"),
     )
     outputs = (Output("embeddings", "build_embeddings", _EMBEDDINGS, "Embeddings"),)
 

@@ -49,6 +49,28 @@ class FileComponent(Component):
         Input("ignore_unsupported_extensions", "Ignore Unsupported Extensions", "bool", True, advanced=True, input_kind="BoolInput"),
         Input("ignore_unspecified_files", "Ignore Unspecified Files", "bool", False, advanced=True, input_kind="BoolInput"),
         Input("text_encoding", "Text Encoding", "str", "", advanced=True, input_kind="StrInput"),
+        # Langflow 1.13's storage choices: Local is the tenant's files; AWS / Google Drive are refused.
+        Input("storage_location", "Storage Location", "sortableList", [{"icon": "hard-drive", "name": "Local"}],
+              options=({"name": "Local", "icon": "hard-drive"}, {"name": "AWS", "icon": "Amazon"}, {"name": "Google Drive", "icon": "google"}),
+              advanced=True, input_kind="SortableListInput"),
+        Input("file_path_str", "File Path", "str", "", advanced=True, info="A path of the tenant's files (tool mode).", input_kind="StrInput"),
+        Input("aws_access_key_id", "AWS Access Key ID", "str", "", password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("aws_secret_access_key", "AWS Secret Key", "str", "", password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("bucket_name", "S3 Bucket Name", "str", "", input_kind="StrInput"),
+        Input("aws_region", "AWS Region", "str", "", input_kind="StrInput"),
+        Input("s3_file_key", "S3 File Key", "str", "", input_kind="StrInput"),
+        Input("service_account_key", "GCP Credentials Secret Key", "str", "", password=True, load_from_db=True, input_kind="SecretStrInput"),
+        Input("file_id", "Google Drive File ID", "str", "", input_kind="StrInput"),
+        # Docling's advanced parser is not part of Flowless: the standard parser reads the file.
+        Input("advanced_mode", "Advanced Parser", "bool", False, input_kind="BoolInput"),
+        Input("pipeline", "Pipeline", "str", "standard", options=("standard", "vlm"), advanced=True, input_kind="DropdownInput"),
+        Input("ocr_engine", "OCR Engine", "str", "easyocr", options=("None", "easyocr"), advanced=True, input_kind="DropdownInput"),
+        Input("md_image_placeholder", "Image placeholder", "str", "<!-- image -->", advanced=True, input_kind="StrInput"),
+        Input("md_page_break_placeholder", "Page break placeholder", "str", "", advanced=True, input_kind="StrInput"),
+        Input("doc_key", "Doc Key", "str", "doc", input_types=("Message",), advanced=True, input_kind="MessageTextInput"),
+        Input("use_multithreading", "[Deprecated] Use Multithreading", "bool", True, advanced=True, input_kind="BoolInput"),
+        Input("concurrency_multithreading", "Processing Concurrency", "int", 1, advanced=True, input_kind="IntInput"),
+        Input("markdown", "Markdown Export", "bool", False, input_kind="BoolInput"),
     )
     # Langflow shows a subset depending on the files chosen; `message` is always there.
     outputs = (
@@ -56,7 +78,8 @@ class FileComponent(Component):
         Output("dataframe", "load_files", ("DataFrame",), "Files"),
         Output("json", "load_files_json", ("Data",), "Structured Content"),
         Output("path", "load_files_path", ("Message",), "File Path"),
-        Output("data", "load_files_data", ("Data",), "Data"),  # 1.0-1.2 exports: one Data({file_path, text}) per file
+        # ≤1.1 exports wire `data`: one Data per file
+        Output("data", "load_files_data", ("Data",), "Data"),
     )
 
     _loaded: list[Data] | None = None
@@ -136,6 +159,13 @@ class FileComponent(Component):
 
     def _paths(self) -> list[str]:
         """`file_path` (Data/Message from an edge) supersedes `path` (the uploaded files)."""
+        location = self.params.get("storage_location")
+        if isinstance(location, list) and location and isinstance(location[0], dict) and location[0].get("name") not in (None, "Local"):
+            from flowless_engine.errors import ConfigurationError
+
+            raise ConfigurationError(f"{self.name}: reading from {location[0]['name']} is not available in Flowless; choose Local (the tenant's files)")
+        if to_text(self.params.get("file_path_str")).strip():
+            return [to_text(self.params.get("file_path_str")).strip()]
         upstream = self.params.get("file_path")
         if upstream not in (None, "", []):
             return self._upstream_paths(upstream if isinstance(upstream, list) else [upstream])

@@ -203,6 +203,10 @@ class WebhookComponent(Component):
 
     async def build_data(self) -> Data:
         raw = self.param("data", "")
+        if isinstance(raw, Data):  # an upstream node feeds the payload (older flows chain webhooks)
+            raw = raw.data
+        elif not isinstance(raw, (str, dict, list)):
+            raw = to_text(raw)
         if isinstance(raw, (dict, list)):
             body: Any = raw
         else:

@@ -10,14 +10,15 @@ from typing import Any
 from flowless_engine.components.base import Component, Input, Output, to_bool, to_text
 from flowless_engine.schema import Message, TextStream
 
-_PROVIDER_ENV = {
-    "openai": ("OPENAI_API_KEY", "OPENAI_BASE_URL"),
-    "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
-    "ollama": ("", "OLLAMA_BASE_URL"),
-    "amazon bedrock": ("", ""),
-    "bedrock": ("", ""),
-}
 _BASE_URL_FIELDS = ("openai_api_base", "base_url", "api_base")
+
+
+# 1.13's hidden per-provider fields of the `model` list (Ollama's address, watsonx's endpoint and project).
+PROVIDER_FIELDS = (
+    Input("ollama_base_url", "Ollama API URL", "str", "", advanced=True, input_kind="StrInput"),
+    Input("base_url_ibm_watsonx", "watsonx API Endpoint", "str", "https://us-south.ml.cloud.ibm.com", advanced=True, input_kind="DropdownInput"),
+    Input("project_id", "watsonx Project ID", "str", "", advanced=True, input_kind="StrInput"),
+)
 
 
 def parse_model_choice(value: Any) -> tuple[str, str] | None:
@@ -43,6 +44,14 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
     value = component.params.get(model_field)
     if isinstance(value, ModelConfig):
         return value  # wired from another component's model output
+    # Older Agents (≈1.1–1.6) name the provider in `agent_llm` and carry that provider node's fields.
+    agent_llm = to_text(component.params.get("agent_llm")).strip()
+    if agent_llm and model_field not in component.params:
+        from flowless_engine.components.providers_agent import provider_node
+
+        node = provider_node(agent_llm)
+        if node is not None:
+            return await node.config_from(component)
     choice = parse_model_choice(value)
     if choice is None:
         settings = component.ctx.settings
@@ -51,19 +60,52 @@ async def resolve_model_config(component: Component, *, model_field: str = "mode
     override_model = to_text(component.params.get("model_name"))
     override_provider = to_text(component.params.get("provider"))
     provider, model = override_provider or choice[0], override_model or choice[1]
-    key_var, url_var = _PROVIDER_ENV.get(provider.lower(), ("", ""))
+    from flowless_engine.llm.providers import find_provider
+
+    known = find_provider(provider)
+    key_var, url_var = (known.key_variable, known.url_variable) if known else ("", "")
+    protocol = known.protocol if known else ""
 
     api_key = await component.secret("api_key") if "api_key" in component.params else None
     if not api_key and key_var:
         api_key = await component.ctx.variable(key_var)
     # `ollama_base_url` is exported (hidden) on every 1.13 model node: it only applies to Ollama.
-    url_fields = _BASE_URL_FIELDS + (("ollama_base_url",) if provider.lower() == "ollama" else ())
+    # 1.13's per-provider fields of the model list (bundles add theirs: vllm_base_url, openai_compatible_base_url).
+    own_fields = {"ollama": ("ollama_base_url",), "watsonx": ("base_url_ibm_watsonx",)}.get(protocol, ())
+    if known is not None and known.name in ("vLLM", "OpenAI Compatible"):
+        own_fields = ("vllm_base_url",) if known.name == "vLLM" else ("openai_compatible_base_url",)
+    url_fields = _BASE_URL_FIELDS + own_fields
     base_url = next((to_text(component.params[f]) for f in url_fields if component.params.get(f)), None)
     if not base_url and url_var:
         base_url = await component.ctx.variable(url_var) or os.environ.get(url_var) or None
     max_tokens = component.params.get("max_tokens")
     temperature = component.params.get("temperature")
+    extra: dict[str, Any] = {}
+    # The older OpenAI node's request options (seed, JSON mode, extra body fields, timeout in seconds).
+    if isinstance(component.params.get("seed"), int):
+        extra["seed"] = component.params["seed"]
+    if to_bool(component.params.get("json_mode")):
+        extra["json_mode"] = True
+    if isinstance(component.params.get("model_kwargs"), dict) and component.params["model_kwargs"]:
+        extra["body"] = dict(component.params["model_kwargs"])
+    if isinstance(component.params.get("timeout"), (int, float)) and component.params["timeout"] > 0:
+        # A node may shorten the engine's HTTP timeout, never lengthen it (Langflow's default is 700 s).
+        extra["timeout"] = min(float(component.params["timeout"]), component.ctx.settings.http_timeout_s)
+    if known is not None and known.name == "OpenAI Compatible" and base_url and not base_url.rstrip("/").endswith("/v1"):
+        base_url = base_url.rstrip("/") + "/v1"  # the bundle's base URL suffix
+    if protocol in ("azure", "azure_foundry"):  # the API version the Azure clients read from the environment
+        version_var = "OPENAI_API_VERSION" if protocol == "azure" else "AZURE_AI_FOUNDRY_API_VERSION"
+        if version := to_text(component.params.get("api_version")).strip() or await component.ctx.variable(version_var):
+            extra["api_version"] = version
+    if known is not None and known.name == "OpenRouter":  # the model list's attribution headers
+        site, app = await component.ctx.variable("OPENROUTER_SITE_URL"), await component.ctx.variable("OPENROUTER_APP_NAME")
+        headers = {k: v for k, v in (("HTTP-Referer", site), ("X-Title", app)) if v}
+        if headers:
+            extra["headers"] = headers
+    if protocol == "watsonx":  # 1.13's model list: watsonx needs its project
+        extra["project_id"] = to_text(component.params.get("project_id")).strip() or await component.ctx.variable("WATSONX_PROJECT_ID")
     return ModelConfig(
+        extra=extra,
         provider=provider,
         model=model,
         api_key=api_key or None,
@@ -108,6 +150,9 @@ class LanguageModelComponent(Component):
         Input("stream", "Stream", "bool", False, advanced=True),
         Input("temperature", "Temperature", "slider", 0.1, advanced=True),
         Input("max_tokens", "Max Tokens", "int", 0, advanced=True),
+        *PROVIDER_FIELDS,
+        Input("model_name", "Model Name Override", "str", "", advanced=True, input_kind="StrInput"),
+        Input("provider", "Provider Override", "str", "", advanced=True, input_kind="StrInput"),
     )
     outputs = (
         Output("text_output", "text_response", ("Message",), "Model Response"),
@@ -120,7 +165,7 @@ class LanguageModelComponent(Component):
     async def text_response(self) -> Message:
         from flowless_engine.llm.base import ChatMessage
 
-        config = await resolve_model_config(self)
+        config = await self.build_model()  # a provider's node maps its own fields
         model = self.ctx.chat_model(config)
         messages = []
         system = self.params.get("system_message")
@@ -178,6 +223,10 @@ class OpenAIModelComponent(LanguageModelComponent):
         Input("max_tokens", "Max Tokens", "int", 0, advanced=True),
         Input("stream", "Stream", "bool", False, advanced=True),
         Input("json_mode", "JSON Mode", "bool", False, advanced=True),
+        Input("model_kwargs", "Model Kwargs", "dict", {}, advanced=True, input_kind="DictInput"),
+        Input("seed", "Seed", "int", 1, advanced=True, input_kind="IntInput"),
+        Input("max_retries", "Max Retries", "int", 5, advanced=True, input_kind="IntInput"),
+        Input("timeout", "Timeout", "int", 700, advanced=True, input_kind="IntInput"),
     )
 
     async def text_response(self) -> Message:

@@ -19,8 +19,11 @@ OUTPUT_TYPES = {"ChatOutput", "TextOutput", "DataOutput"}
 
 
 def load_graph(flow: Any, *, flow_id: str | None = None, flow_name: str | None = None) -> Graph:
-    """Parse a flow (dict, or JSON text) into a Graph. Raises InvalidFlowError with every problem."""
+    """Parse a flow (dict, or JSON text) into a Graph. Raises InvalidFlowError with every problem.
+    JSON text may start with a UTF-8 byte-order mark (some editors save exports with one)."""
     if isinstance(flow, (str, bytes)):
+        if isinstance(flow, str):
+            flow = flow.removeprefix("\ufeff")  # json.loads takes bytes with a BOM, not str
         try:
             flow = json.loads(flow)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flowless_engine.errors import ProviderError, ProviderTimeoutError
+from flowless_engine.errors import ProviderAuthError, ProviderError, ProviderTimeoutError
 from flowless_engine.http import HttpError, HttpTimeout
 
 _RETRYABLE = frozenset({408, 409, 425, 429})
@@ -23,11 +23,13 @@ def short_error(body: str, limit: int = 300) -> str:
     except ValueError:
         parsed = None
     if isinstance(parsed, dict):
-        error = parsed.get("error", parsed.get("message"))
+        error = parsed.get("error", parsed.get("message", parsed.get("errorMessage")))
         if isinstance(error, dict):
             error = error.get("message") or error.get("type")
         if isinstance(error, str) and error:
             body = error
+            if isinstance(parsed.get("error_description"), str):  # OAuth 2.0 token endpoints
+                body = f"{error}: {parsed['error_description']}"
     body = " ".join(body.split())
     return body if len(body) <= limit else body[: limit - 1] + "…"
 
@@ -38,6 +40,8 @@ def to_provider_error(provider: str, exc: HttpError | HttpTimeout) -> ProviderEr
     if exc.status is None:
         return ProviderError(f"{provider} call failed: {exc}", provider=provider, retryable=True)
     detail = short_error(exc.text) or "(empty body)"
+    if exc.status in (401, 403):
+        return ProviderAuthError(f"{provider} refused the credentials ({exc.status}): {detail}", provider=provider, status=exc.status)
     return ProviderError(
         f"{provider} returned {exc.status}: {detail}",
         provider=provider,
@@ -53,6 +57,20 @@ def provider_errors(provider: str) -> Iterator[None]:
         yield
     except (HttpError, HttpTimeout) as exc:
         raise to_provider_error(provider, exc) from exc
+
+
+@contextmanager
+def credential_exchange(provider: str) -> Iterator[None]:
+    """A token endpoint (IBM IAM, Google OAuth) that refuses the key or the signed assertion
+    (400 invalid_grant, 401, 403): the credentials are wrong, a ProviderAuthError."""
+    try:
+        with provider_errors(provider):
+            yield
+    except ProviderError as exc:
+        if exc.status in (400, 401, 403) and not isinstance(exc, ProviderAuthError):
+            raise ProviderAuthError(f"{provider} refused the credentials ({exc.status}): {exc.message.split(': ', 1)[-1]}",
+                                    provider=exc.provider, status=exc.status) from exc
+        raise
 
 
 def malformed(provider: str, what: str) -> ProviderError:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flowless_engine.errors import ConfigurationError, ProviderError, ProviderTimeoutError
+from flowless_engine.errors import ConfigurationError, ProviderAuthError, ProviderError, ProviderTimeoutError
 from flowless_engine.http import HttpClient
 from flowless_engine.llm._wire import alternating_turns, new_call_id, parse_arguments, schema_tool_name, split_data_url
 from flowless_engine.llm.base import ChatMessage, ChatResult, ModelConfig, ToolCall, ToolSpec
@@ -148,8 +148,16 @@ class BedrockChatModel:
             inference["maxTokens"] = self.config.max_tokens
         if self.config.temperature is not None:
             inference["temperature"] = self.config.temperature
+        if self.config.extra.get("top_p") is not None:
+            inference["topP"] = float(self.config.extra["top_p"])
         if inference:
             request["inferenceConfig"] = inference
+        # Model-specific fields (top_k for Claude...), as the Converse node's additional_model_fields gives them.
+        additional = dict(self.config.extra.get("additional_model_fields") or {})
+        if self.config.extra.get("top_k") is not None:
+            additional.setdefault("top_k", self.config.extra["top_k"])
+        if additional:
+            request["additionalModelRequestFields"] = additional
         if tools:
             request["toolConfig"] = {
                 "tools": [{"toolSpec": {"name": t.name, "description": t.description, "inputSchema": {"json": t.parameters}}} for t in tools],
@@ -199,6 +207,9 @@ def _botocore_errors() -> Iterator[None]:
         status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         code = error.get("Code", "Error")
         outcome = f"returned {status}" if status else "failed"
+        if status in (401, 403) or code in ("AccessDeniedException", "UnrecognizedClientException"):
+            raise ProviderAuthError(f"Amazon Bedrock refused the credentials ({status}): {code}: {error.get('Message', '')}".rstrip(": "),
+                                    provider=PROVIDER, status=status) from exc
         raise ProviderError(
             f"Amazon Bedrock {outcome}: {code}: {error.get('Message', '')}".rstrip(": "),
             provider=PROVIDER,

@@ -26,13 +26,17 @@ DEFAULT_EMBEDDING_PROVIDER = "OpenAI"
 DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 OLLAMA_BASE_URL = "http://localhost:11434"
 
-# Provider (normalised) → (API key variable, base URL variable), as for the chat models.
-_PROVIDER_ENV = {
-    "openai": ("OPENAI_API_KEY", "OPENAI_BASE_URL"),
-    "openai compatible": ("OPENAI_API_KEY", "OPENAI_BASE_URL"),
-    "ollama": ("", "OLLAMA_BASE_URL"),
-}
 _BEDROCK = frozenset({"amazon bedrock", "aws bedrock", "bedrock", "amazon bedrock converse"})
+# protocol → (module, class) of the embedders that are not OpenAI-shaped; each has
+# `embed_batch(texts, query)` and a `batch_size`, and is batched by `_Protocol`.
+_EMBEDDERS: dict[str, tuple[str, str]] = {
+    "gemini": ("flowless_engine.llm.gemini", "GeminiEmbeddings"),
+    "vertex": ("flowless_engine.llm.vertex", "VertexEmbeddings"),
+    "cohere": ("flowless_engine.llm.cohere", "CohereEmbeddings"),
+    "watsonx": ("flowless_engine.llm.watsonx", "WatsonxEmbeddings"),
+    "huggingface": ("flowless_engine.llm.huggingface", "HuggingFaceEmbeddings"),
+    "cloudflare": ("flowless_engine.llm.cloudflare", "CloudflareEmbeddings"),
+}
 
 
 @dataclass
@@ -85,12 +89,18 @@ async def resolve_embedding_config(
     extra: dict[str, Any] | None = None,
 ) -> EmbeddingConfig:
     """An EmbeddingConfig with credentials filled in. `lookup(name)` reads a tenant variable."""
+    from flowless_engine.llm.providers import find_provider
+
     provider = provider or DEFAULT_EMBEDDING_PROVIDER
-    key_var, url_var = _PROVIDER_ENV.get(normalise_provider(provider), ("", ""))
+    known = find_provider(provider)
+    key_var, url_var = (known.key_variable, known.url_variable) if known else ("", "")
     if not api_key and key_var:
         api_key = await lookup(key_var)
     if not base_url and url_var:
         base_url = await lookup(url_var) or os.environ.get(url_var) or None
+    extra = dict(extra or {})
+    if known is not None and known.protocol == "watsonx" and not extra.get("project_id"):
+        extra["project_id"] = await lookup("WATSONX_PROJECT_ID")  # a knowledge base names no project
     return EmbeddingConfig(
         provider=provider,
         model=model or DEFAULT_EMBEDDING_MODEL,
@@ -99,30 +109,41 @@ async def resolve_embedding_config(
         dimensions=dimensions or None,
         batch_size=max(1, int(batch_size)) if batch_size else 100,
         timeout=timeout or None,
-        extra=dict(extra or {}),
+        extra=extra,
     )
 
 
 def is_supported_provider(provider: str) -> bool:
-    from flowless_engine.llm.factory import _OPENAI_COMPATIBLE
+    from flowless_engine.llm.providers import find_provider
 
-    key = normalise_provider(provider)
-    return key in _OPENAI_COMPATIBLE or key == "ollama" or key in _BEDROCK
+    known = find_provider(provider)
+    return known is not None and (known.protocol in ("openai", "azure", "ollama", "bedrock") or known.protocol in _EMBEDDERS)
 
 
 def get_embeddings(config: EmbeddingConfig, http: HttpClient) -> Embeddings:
-    from flowless_engine.llm.factory import _OPENAI_COMPATIBLE
+    import importlib
 
-    key = normalise_provider(config.provider)
-    if key in _OPENAI_COMPATIBLE:
-        display, default_base_url = _OPENAI_COMPATIBLE[key]
-        return OpenAIEmbeddings(config, http, provider=display, default_base_url=default_base_url)
-    if key == "ollama":
+    from flowless_engine.llm.providers import find_provider
+
+    known = find_provider(config.provider)
+    protocol = known.protocol if known else ""
+    if protocol == "openai":
+        assert known is not None
+        return OpenAIEmbeddings(config, http, provider=known.name, default_base_url=known.base_url, key_required=known.key_required)
+    if protocol == "azure":
+        return AzureOpenAIEmbeddings(config, http)
+    if protocol == "ollama":
         return OllamaEmbeddings(config, http)
-    if key in _BEDROCK:
+    if protocol == "bedrock":
         return BedrockEmbeddings(config, http)
+    if protocol == "fake":
+        return FakeEmbeddings(config)
+    if protocol in _EMBEDDERS:
+        module, cls = _EMBEDDERS[protocol]
+        return _Protocol(getattr(importlib.import_module(module), cls)(config, http), config)
     raise ConfigurationError(
-        f"Embedding provider '{config.provider}' is not supported by Flowless; supported: OpenAI (and OpenAI-compatible), Amazon Bedrock, Ollama",
+        f"Embedding provider '{config.provider}' is not supported by Flowless; supported: OpenAI and OpenAI-compatible services "
+        "(Azure OpenAI, Mistral, NVIDIA, LM Studio...), Google Generative AI, Cohere, IBM watsonx.ai, Hugging Face, Amazon Bedrock, Ollama",
         provider=config.provider,
     )
 
@@ -161,12 +182,34 @@ class _Batched:
         raise NotImplementedError
 
 
+class _Protocol(_Batched):
+    """Batching for an embedder that speaks its own protocol (Gemini, Cohere, watsonx, Hugging Face)."""
+
+    def __init__(self, embedder: Any, config: EmbeddingConfig) -> None:
+        self.embedder = embedder
+        self.provider = embedder.provider
+        self.model = embedder.model
+        self.config = config
+        self.batch_size = min(embedder.batch_size, config.batch_size)
+
+    async def _embed_batch(self, texts: list[str], query: bool) -> list[list[float]]:
+        return await self.embedder.embed_batch(texts, query)
+
+
 class OpenAIEmbeddings(_Batched):
-    def __init__(self, config: EmbeddingConfig, http: HttpClient, *, provider: str = "OpenAI", default_base_url: str | None = "https://api.openai.com/v1") -> None:
+    def __init__(
+        self,
+        config: EmbeddingConfig,
+        http: HttpClient,
+        *,
+        provider: str = "OpenAI",
+        default_base_url: str | None = "https://api.openai.com/v1",
+        key_required: bool = True,
+    ) -> None:
         base_url = config.base_url or default_base_url
         if not base_url:
             raise ConfigurationError(f"{provider} embeddings need a base URL", provider=provider)
-        if not config.api_key and base_url == default_base_url:
+        if key_required and not config.api_key and base_url == default_base_url:
             raise ConfigurationError(f"{provider} API key is missing", provider=provider)
         self.provider = provider
         self.model = config.model
@@ -179,15 +222,66 @@ class OpenAIEmbeddings(_Batched):
         body: dict[str, Any] = {"model": self.model, "input": [t if t.strip() else " " for t in texts], "encoding_format": "float"}
         if self.config.dimensions:
             body["dimensions"] = self.config.dimensions
-        headers = {"authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
         with provider_errors(self.provider):
-            response = await self.http.request("POST", self.url, headers=headers, json=body, timeout=self.config.timeout)
+            response = await self.http.request("POST", self.url, headers=self._headers(), json=body, timeout=self.config.timeout)
         payload = loads_object(self.provider, response.content)
         try:
             rows = sorted(payload["data"], key=lambda row: row.get("index", 0))
             return [[float(x) for x in row["embedding"]] for row in rows]
         except (KeyError, TypeError, ValueError) as exc:
             raise malformed(self.provider, f"no embeddings ({exc!r})") from exc
+
+    def _headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
+
+
+class AzureOpenAIEmbeddings(OpenAIEmbeddings):
+    """Azure OpenAI: the deployment in the URL, the API version in the query, the key in `api-key`."""
+
+    def __init__(self, config: EmbeddingConfig, http: HttpClient) -> None:
+        from urllib.parse import quote
+
+        from flowless_engine.llm.openai_compat import AZURE_API_VERSION
+
+        provider = "Azure OpenAI"
+        endpoint = (config.base_url or "").rstrip("/").removesuffix("/openai")
+        deployment = config.extra.get("deployment") or config.model
+        if not endpoint or not deployment:
+            raise ConfigurationError(f"{provider} embeddings need an endpoint and a deployment name", provider=provider)
+        if not config.api_key:
+            raise ConfigurationError(f"{provider} API key is missing", provider=provider)
+        super().__init__(config, http, provider=provider, default_base_url=endpoint)
+        version = config.extra.get("api_version") or AZURE_API_VERSION
+        self.url = f"{endpoint}/openai/deployments/{quote(deployment, safe='')}/embeddings?api-version={quote(version)}"
+
+    def _headers(self) -> dict[str, str]:
+        return {"api-key": self.config.api_key or ""}
+
+
+class FakeEmbeddings(_Batched):
+    """Langflow's "Fake Embeddings" node: vectors for wiring and testing flows, no model. Each is
+    a hashed bag of the text's words, normalised (equal texts, equal vectors), `dimensions` long."""
+
+    provider = "Fake Embeddings"
+
+    def __init__(self, config: EmbeddingConfig) -> None:
+        self.model = config.model
+        self.config = config
+
+    async def _embed_batch(self, texts: list[str], query: bool) -> list[list[float]]:
+        import hashlib
+        import math
+
+        size = max(1, self.config.dimensions or 5)
+        vectors = []
+        for text in texts:
+            vector = [0.0] * size
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.sha256(word.encode()).digest()
+                vector[int.from_bytes(digest[:4], "little") % size] += 1.0 if digest[4] & 1 else -1.0
+            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+            vectors.append([v / norm for v in vector])
+        return vectors
 
 
 class OllamaEmbeddings(_Batched):

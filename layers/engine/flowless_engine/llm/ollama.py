@@ -84,8 +84,11 @@ class OllamaChatModel:
             options["temperature"] = self.config.temperature
         if self.config.max_tokens:
             options["num_predict"] = self.config.max_tokens
+        options.update(self.config.extra.get("options") or {})  # the node's mirostat, num_ctx, top_k...
         if options:
             body["options"] = options
+        if self.config.extra.get("format") is not None:  # the node's structured output: "json" or a schema
+            body["format"] = self.config.extra["format"]
         if tools:
             body["tools"] = [
                 {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}

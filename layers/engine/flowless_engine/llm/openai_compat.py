@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
+from urllib.parse import quote
 
 from flowless_engine.errors import ConfigurationError, ProviderError
 from flowless_engine.http import HttpClient
@@ -15,16 +16,25 @@ from flowless_engine.llm.base import ChatMessage, ChatResult, ModelConfig, ToolC
 from flowless_engine.schema import Usage
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+AZURE_API_VERSION = "2024-10-21"
 # Reasoning models refuse `temperature` and `max_tokens` (they take max_completion_tokens).
 _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)", re.IGNORECASE)
 
 
 class OpenAICompatChatModel:
-    def __init__(self, config: ModelConfig, http: HttpClient, *, provider: str = "OpenAI", default_base_url: str | None = OPENAI_BASE_URL) -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        http: HttpClient,
+        *,
+        provider: str = "OpenAI",
+        default_base_url: str | None = OPENAI_BASE_URL,
+        key_required: bool = True,
+    ) -> None:
         base_url = config.base_url or default_base_url
         if not base_url:
             raise ConfigurationError(f"{provider} needs a base URL", provider=provider)
-        if not config.api_key and base_url == default_base_url:
+        if key_required and not config.api_key and base_url == default_base_url:
             raise ConfigurationError(f"{provider} API key is missing", provider=provider)
         self.provider = provider
         self.model = config.model
@@ -32,6 +42,10 @@ class OpenAICompatChatModel:
         self.http = http
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.timeout: float | None = config.extra.get("timeout") or None
+
+    @property
+    def stream_url(self) -> str:
+        return self.url
 
     async def complete(self, messages: list[ChatMessage], *, tools: list[ToolSpec] | None = None, json_schema: dict[str, Any] | None = None) -> ChatResult:
         body = self._body(messages, tools, json_schema)
@@ -56,9 +70,7 @@ class OpenAICompatChatModel:
         )
 
     async def stream(self, messages: list[ChatMessage], *, tools: list[ToolSpec] | None = None) -> AsyncIterator[str | ChatResult]:
-        body = self._body(messages, tools, None)
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
+        body = self._stream_body(self._body(messages, tools, None))
         parts: list[str] = []
         calls: dict[int, dict[str, str]] = {}
         usage: Usage | None = None
@@ -66,7 +78,7 @@ class OpenAICompatChatModel:
         finish_reason: str | None = None
         finished = False
         with provider_errors(self.provider):
-            lines = self.http.stream_lines("POST", self.url, headers=self._headers(), json=body, timeout=self.timeout)
+            lines = self.http.stream_lines("POST", self.stream_url, headers=self._headers(), json=body, timeout=self.timeout)
             async with aclosing(lines):
                 async for data in sse_data(lines):
                     if data == "[DONE]":
@@ -95,8 +107,16 @@ class OpenAICompatChatModel:
         ]
         yield ChatResult(text="".join(parts), tool_calls=tool_calls, usage=usage, model=model, finish_reason=finish_reason)
 
+    def _stream_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+        return body
+
     def _headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
+        headers = dict(self.config.extra.get("headers") or {})  # OpenRouter's HTTP-Referer / X-Title...
+        if self.config.api_key:
+            headers["authorization"] = f"Bearer {self.config.api_key}"
+        return headers
 
     def _body(self, messages: list[ChatMessage], tools: list[ToolSpec] | None, json_schema: dict[str, Any] | None) -> dict[str, Any]:
         config = self.config
@@ -110,6 +130,8 @@ class OpenAICompatChatModel:
         for key in ("seed", "top_p"):
             if config.extra.get(key) is not None:
                 body[key] = config.extra[key]
+        # Other providers' sampling options (n, top_k, stop, safe_prompt...), as their components set them.
+        body.update(config.extra.get("body") or {})
         if tools:
             body["tools"] = [
                 {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
@@ -168,3 +190,43 @@ def _error_text(error: Any) -> str:
     if isinstance(error, dict):
         return str(error.get("message") or error)
     return json.dumps(error) if not isinstance(error, str) else error
+
+
+class AzureOpenAIChatModel(OpenAICompatChatModel):
+    """Azure OpenAI: the deployment is in the URL, the API version in the query, the key in `api-key`."""
+
+    def __init__(self, config: ModelConfig, http: HttpClient) -> None:
+        provider = "Azure OpenAI"
+        endpoint = (config.base_url or "").rstrip("/")
+        deployment = config.extra.get("deployment") or config.model
+        if not endpoint:
+            raise ConfigurationError(f"{provider} needs an endpoint (azure_endpoint)", provider=provider)
+        if not deployment:
+            raise ConfigurationError(f"{provider} needs a deployment name", provider=provider)
+        if not config.api_key:
+            raise ConfigurationError(f"{provider} API key is missing", provider=provider)
+        super().__init__(config, http, provider=provider, default_base_url=endpoint)
+        version = config.extra.get("api_version") or AZURE_API_VERSION
+        self.url = f"{endpoint.removesuffix('/openai')}/openai/deployments/{quote(deployment, safe='')}/chat/completions?api-version={quote(version)}"
+
+    def _headers(self) -> dict[str, str]:
+        return {"api-key": self.config.api_key or ""}
+
+
+class AzureAIFoundryChatModel(OpenAICompatChatModel):
+    """Azure AI Foundry's model inference API: `{endpoint}/models/chat/completions?api-version=`,
+    the key in `api-key`, the model named in the body."""
+
+    def __init__(self, config: ModelConfig, http: HttpClient) -> None:
+        provider = "Azure AI Foundry"
+        endpoint = (config.base_url or "").rstrip("/").removesuffix("/models")
+        if not endpoint:
+            raise ConfigurationError(f"{provider} needs an endpoint (AZURE_AI_FOUNDRY_ENDPOINT)", provider=provider)
+        if not config.api_key:
+            raise ConfigurationError(f"{provider} API key is missing", provider=provider)
+        super().__init__(config, http, provider=provider, default_base_url=endpoint)
+        version = config.extra.get("api_version") or "2024-05-01-preview"
+        self.url = f"{endpoint}/models/chat/completions?api-version={quote(version)}"
+
+    def _headers(self) -> dict[str, str]:
+        return {"api-key": self.config.api_key or ""}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flowless_engine.runtime.services import (
     EventSink,
     FileStore,
+    FlowResolver,
     InMemoryMessageStore,
     MessageStore,
     NoFileStore,
@@ -54,6 +55,11 @@ class RunContext:
     vectors: "VectorStore | None" = None
     knowledge: "KnowledgeBases | None" = None
     embeddings: EmbeddingsFactory | None = None
+    # The tenant's other flows (Run Flow, Sub Flow, Flow as Tool) and how deep this run is nested.
+    flows: "FlowResolver | None" = None
+    flow_depth: int = 0
+    # Run-wide values components share by key (Notify writes, Listen reads).
+    state: dict[str, Any] = field(default_factory=dict)
     # Messages stored during this run (persisted by the MessageStore; kept here for results).
     stored_messages: list[Message] = field(default_factory=list)
     _variable_cache: dict[str, str | None] = field(default_factory=dict)

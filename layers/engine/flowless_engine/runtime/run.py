@@ -166,6 +166,9 @@ class _Scheduler:
         self.skipped: set[str] = set()
         self.components: dict[str, Component] = {}
         self.to_run = self._vertices_to_run()
+        self.loop_bodies: dict[str, Any] = {}  # loop vertex id → LoopBody
+        self._plans: dict[frozenset[str], tuple[set[str], dict[str, set[str]]]] = {}
+        self._has_loops = any(e.targets_output for e in graph.edges)
 
     def _vertices_to_run(self) -> set[str]:
         return vertices_to_run(self.graph, self.request)
@@ -178,8 +181,14 @@ class _Scheduler:
 
     async def run_vertices(self, ids: set[str]) -> None:
         """Run `ids` as soon as their predecessors among `ids` are done (the others must be done
-        already). The first failure cancels the rest and is re-raised."""
-        pending = {vid: len(self.graph.predecessors(vid) & ids) for vid in ids}
+        already). The first failure cancels the rest and is re-raised. A loop and its body run
+        as one unit (see runtime/loops.py): the body is left out, its dependents wait for the loop."""
+        ids, depends = self._plan(set(ids))
+        pending = {vid: len(deps) for vid, deps in depends.items()}
+        dependents: dict[str, list[str]] = {}
+        for vid, deps in depends.items():
+            for dep in deps:
+                dependents.setdefault(dep, []).append(vid)
         position = {vid: i for i, vid in enumerate(self.graph.vertices)}
         ready = sorted((vid for vid, n in pending.items() if n == 0), key=position.__getitem__)
         running: dict[asyncio.Task[None], str] = {}
@@ -192,13 +201,75 @@ class _Scheduler:
                 for task in sorted(done, key=lambda t: position[running[t]]):
                     vid = running.pop(task)
                     task.result()  # re-raise the first failure
-                    for succ in sorted(self.graph.successors(vid) & ids, key=position.__getitem__):
+                    for succ in sorted(dependents.get(vid, ()), key=position.__getitem__):
                         pending[succ] -= 1
                         if pending[succ] == 0:
                             ready.append(succ)
         finally:
             for task in running:
                 task.cancel()
+
+    def _plan(self, ids: set[str]) -> tuple[set[str], dict[str, set[str]]]:
+        """The vertices to schedule among `ids` and what each waits for (loop bodies folded in)."""
+        key = frozenset(ids)
+        if key in self._plans:
+            return self._plans[key]
+        from flowless_engine.runtime.loops import outer_loops
+
+        loops = outer_loops(self.graph, ids, self.to_run) if self._has_loops else {}
+        self.loop_bodies.update(loops)
+        owner = {vid: lid for lid, body in loops.items() for vid in body.body}
+        scheduled = ids - set(owner)
+        if self._has_loops:  # a resumed build: the bodies of loops built in an earlier step ran there
+            from flowless_engine.runtime.loops import outer_loops as _loops
+
+            finished = _loops(self.graph, {vid for vid in self.results if vid not in ids}, self.to_run)
+            scheduled -= {vid for body in finished.values() for vid in body.body}
+        depends: dict[str, set[str]] = {}
+        for vid in scheduled:
+            members = [vid] + [b for b in loops[vid].body] if vid in loops else [vid]
+            deps = {owner.get(p, p) for m in members for p in self.graph.predecessors(m)}
+            depends[vid] = (deps & scheduled) - {vid}
+        self._order_state_vertices(scheduled, depends)
+        self._plans[key] = (scheduled, depends)
+        return scheduled, depends
+
+    def _order_state_vertices(self, scheduled: set[str], depends: dict[str, set[str]]) -> None:
+        """Listen waits for the Notify vertices of its context key (unless one depends on it)."""
+        from flowless_engine.components.registry import get_component_class, is_supported
+
+        roles: dict[str, tuple[str, str]] = {}
+        for vid in scheduled:
+            vertex = self.graph.vertices[vid]
+            if not is_supported(vertex.type):
+                continue
+            role = getattr(get_component_class(vertex.type), "state_role", "")
+            if role:
+                roles[vid] = (role, str(vertex.value("context_key", "") or ""))
+        if not roles:
+            return
+        from flowless_engine.graph.order import descendants
+
+        for vid, (role, key) in roles.items():
+            if role != "listen":
+                continue
+            after = descendants(self.graph, vid)
+            depends[vid] |= {n for n, (r, k) in roles.items() if r == "notify" and k == key and n not in after}
+
+    async def run_loop_body(self, loop_id: str, item: Any) -> Any:
+        """One iteration of a loop: its body run with `item` on the loop's `item` output; returns
+        the value fed back into the loop (None when nothing feeds back)."""
+        body = self.loop_bodies.get(loop_id)
+        if body is None or not body.body:
+            return None
+        for vid in body.body:
+            self.results.pop(vid, None)
+            self.skipped.discard(vid)
+            self.components.pop(vid, None)
+        self.values = {key: value for key, value in self.values.items() if key[0] not in body.body}
+        self.values[(loop_id, "item")] = item
+        await self.run_vertices(set(body.body))
+        return self.values.get(body.end) if body.end else None
 
     async def settle(self, vertex_ids: Iterable[str]) -> None:
         """Drain the streams nobody consumed (an LLM that is itself an output) so results are whole."""
@@ -232,6 +303,8 @@ class _Scheduler:
         component_cls = get_component_class(vertex.type)
         component = component_cls(vertex, params, self.ctx)
         self.components[vertex_id] = component
+        if getattr(component, "is_loop", False):
+            component.run_body = lambda item, _vid=vertex_id: self.run_loop_body(_vid, item)  # type: ignore[attr-defined]
         component.sources = {e.target_field: self.graph.vertices[e.source] for e in self.graph.incoming.get(vertex_id, ()) if e.source in self.graph.vertices}
         try:
             values = await self._build_outputs(vertex, component)

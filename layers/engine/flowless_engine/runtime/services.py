@@ -45,6 +45,34 @@ class FileStore(Protocol):
     async def read(self, path: str) -> bytes:
         """Bytes of a stored file by the path the files API returned. Raises FileNotFoundError."""
 
+    async def write(self, name: str, content: bytes, content_type: str) -> str:
+        """Store a new file of the tenant (Save to File); returns the path the files API lists.
+        Optional: stores without it refuse writing."""
+
+    async def list(self) -> list[str]:
+        """Paths of the tenant's files (Directory). Optional."""
+
+
+class FlowResolver(Protocol):
+    async def get(self, id_or_name: str) -> dict[str, Any] | None:
+        """Another flow of the same tenant (export JSON with id, name, data) by id, name or
+        endpoint name; None when the tenant has none by that reference. Run Flow, Sub Flow and
+        Flow as Tool use it: a tenant's resolver never answers another tenant's flows."""
+
+
+class DictFlowResolver:
+    """Flows held in memory (the local runner, tests): looked up by id, name or endpoint name."""
+
+    def __init__(self, flows: Iterable[dict[str, Any]] = ()) -> None:
+        self.flows = list(flows)
+
+    async def get(self, id_or_name: str) -> dict[str, Any] | None:
+        for key in ("id", "name", "endpoint_name"):
+            for flow in self.flows:
+                if id_or_name and flow.get(key) == id_or_name:
+                    return flow
+        return None
+
 
 class EventSink(Protocol):
     def emit(self, event: str, data: dict[str, Any]) -> None:
@@ -128,6 +156,28 @@ class LocalFileStore:
         return target.read_bytes()
 
 
+    async def write(self, name: str, content: bytes, content_type: str) -> str:
+        if self.root is None:
+            raise FlowError("No file folder is configured; cannot save files")
+        import uuid
+
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise FlowError(f"Invalid file name: {name!r}")
+        relative = Path("files") / str(uuid.uuid4()) / name
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        return relative.as_posix()
+
+    async def list(self) -> list[str]:
+        if self.root is None:
+            raise FlowError("No file folder is configured; cannot list files")
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+
+
 class NoFileStore:
     async def read(self, path: str) -> bytes:
         raise FlowError(f"No file store is configured; cannot read '{path}'")
+
+    async def write(self, name: str, content: bytes, content_type: str) -> str:
+        raise FlowError(f"No file store is configured; cannot save '{name}'")

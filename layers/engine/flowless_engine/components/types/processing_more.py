@@ -1,0 +1,27 @@
+"""Processing, utilities and LangChain splitters (components/processing_more.py)."""
+
+TYPES: dict[str, str] = {
+    "JSONCleaner": "processing_more:JSONCleanerComponent",
+    "FilterData": "processing_more:FilterDataComponent",
+    "ParseJSONData": "processing_more:ParseJSONDataComponent",
+    "DataOperations": "processing_more:DataOperationsComponent",
+    "MergeDataComponent": "processing_more:MergeDataComponent",
+    "DataFrameOperations": "processing_more:DataFrameOperationsComponent",
+    "ParseDataFrame": "processing_more:ParseDataFrameComponent",
+    "RegexExtractorComponent": "processing_more:RegexExtractorComponent",
+    "Pass": "processing_more:PassComponent",
+    "CurrentDate": "processing_more:CurrentDateComponent",
+    "RecursiveCharacterTextSplitter": "processing_more:RecursiveCharacterTextSplitterComponent",
+    "CharacterTextSplitter": "processing_more:CharacterTextSplitterComponent",
+    "MessagetoData": "processing_more:MessageToDataComponent",
+    "DataToDataFrame": "processing_more:DataToDataFrameComponent",
+    "ExtractaKey": "processing_more:ExtractKeyComponent",
+    "SelectData": "processing_more:SelectDataComponent",
+    "CreateData": "processing_more:CreateDataComponent",
+    "UpdateData": "processing_more:UpdateDataComponent",
+    "AlterMetadata": "processing_more:AlterMetadataComponent",
+    "CreateList": "processing_more:CreateListComponent",
+    "FilterDataValues": "processing_more:FilterDataValuesComponent",
+    "SemanticTextSplitter": "processing_more:SemanticTextSplitterComponent",
+    "TextOperations": "processing_more:TextOperationsComponent",
+}
