@@ -115,9 +115,10 @@ class AstraDBComponent(StoreComponent):
 
     async def open_collection(self, documents: list[Document]) -> Any:
         collection = await astra_collection(self, content_field=to_text(self.param("content_field", "")).strip())
-        service = self.vectorize_service()
-        if documents and not collection.options.exists and service is not None:
-            await self._create(collection, None, service)
+        if documents and not collection.options.exists:
+            service = self.vectorize_service()
+            if service is not None:
+                await self._create(collection, None, service)
         return collection
 
     async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
@@ -134,6 +135,8 @@ class AstraDBComponent(StoreComponent):
     async def _ranked(self, collection: Any, text: str, k: int, where: dict[str, Any], search_type: str) -> list[Any]:
         """Hybrid Search (the default of 1.13 collections with lexical and rerank): Astra's
         `findAndRerank`, the lexical part from `lexical_terms` (else the query)."""
+        if not collection.options.exists:  # nothing was ever stored there: nothing to find (as Langflow answers)
+            return []
         if to_text(self.param("search_method", "")) == "Hybrid Search":
             if collection.options.hybrid:
                 lexical = await search_text(self.params.get("lexical_terms"))
