@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-## Start the local API server (embedded DynamoDB, example flows from ./flows) on 127.0.0.1:7860.
+## Start the local API server (embedded DynamoDB, example flows from ./flows) on 127.0.0.1:$(PORT).
+PORT ?= 7860
 run: install
-	$(BIN)/flowless run --backend-only --flows flows
+	$(BIN)/flowless run --backend-only --flows flows --port $(PORT)
 
 ## Langflow 1.13's starter projects, from the pinned langflow-base wheel (pip download, cached in .cache/).
 starters: install

@@ -169,6 +169,8 @@ EVENTS: dict[str, dict[str, Any]] = {
     "run-missing-key": event("run-missing-key", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY, api_key=None),
     "run-unknown-flow": event("run-unknown-flow", "POST", RUN, {"flow_id_or_name": "no-such-flow"}, body=RUN_BODY),
     "run-invalid-json": event("run-invalid-json", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body="{not json"),
+    "run-json-as-form": event("run-json-as-form", "POST", RUN, {"flow_id_or_name": "echo-prompt"}, body=RUN_BODY,
+                              content_type="application/x-www-form-urlencoded"),
     "run-lf-tenant": event("run-lf-tenant", "POST", RUN_LF, {"langflow_id": TENANT, "flow_id_or_name": "echo-prompt"}, body=RUN_BODY),
     "run-lf-other-tenant": event("run-lf-other-tenant", "POST", RUN_LF, {"langflow_id": OTHER_TENANT, "flow_id_or_name": "echo-prompt"},
                                  body=RUN_BODY),
@@ -201,6 +203,12 @@ EVENTS: dict[str, dict[str, Any]] = {
     "flows-create": event("flows-create", "POST", "/api/v1/flows", trailing_slash=True, body={
         "name": "Created by an event", "description": "An empty flow", "data": {"nodes": [], "edges": []}}),
     "flows-delete-unknown": event("flows-delete-unknown", "DELETE", "/api/v1/flows/{flow_id}", {"flow_id": "00000000-0000-4000-8000-000000000000"}),
+    "projects-list": event("projects-list", "GET", "/api/v1/projects", trailing_slash=True),
+    "projects-create": event("projects-create", "POST", "/api/v1/projects", trailing_slash=True, body={
+        "name": "Created by an event", "description": "holds the echo flow", "flows_list": [ECHO_FLOW_ID]}),
+    "projects-read-lf-other-tenant": event("projects-read-lf-other-tenant", "GET", "/lf/{langflow_id}/api/v1/projects/{project_id}",
+                                           {"langflow_id": OTHER_TENANT, "project_id": UNKNOWN_ID}),
+    "folders-list": event("folders-list", "GET", "/api/v1/folders", trailing_slash=True),
     "variables-create": event("variables-create", "POST", "/api/v1/variables", trailing_slash=True, body={
         "name": "EVENTS_VARIABLE", "value": "from an event", "type": "Generic", "default_fields": []}),
     "variables-list": event("variables-list", "GET", "/api/v1/variables", trailing_slash=True),

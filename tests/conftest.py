@@ -13,6 +13,18 @@ from collections.abc import Iterator
 import pytest
 from flowless.settings import Settings
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every AWS call a function's code makes is recorded and checked against its IAM policy in
+    template.yaml (tests/support/iam/recorder.py). FLOWLESS_IAM_RECORD=0 turns it off (to compare timings)."""
+    import os
+
+    if os.environ.get("FLOWLESS_IAM_RECORD", "1") == "0":
+        return
+    from tests.support.iam.recorder import Plugin
+
+    config.pluginmanager.register(Plugin(), "flowless-iam")
+
+
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

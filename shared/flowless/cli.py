@@ -15,6 +15,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _keys_create(args: argparse.Namespace) -> int:
     import os
+    from urllib.parse import urlsplit
 
     if args.tenant is None:  # through the API, for the calling key's tenant
         if args.dynamodb_endpoint:
@@ -30,6 +31,10 @@ def _keys_create(args: argparse.Namespace) -> int:
 
     if args.dynamodb_endpoint:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = args.dynamodb_endpoint
+        if urlsplit(args.dynamodb_endpoint).hostname in ("127.0.0.1", "localhost", "::1"):
+            # A local DynamoDB (the one `flowless run` embeds, DynamoDB Local) takes any credentials.
+            for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"), ("AWS_DEFAULT_REGION", "us-east-1")):
+                os.environ.setdefault(name, value)
     reset_settings_cache()
     configure()
     plaintext, record = create_api_key(args.tenant, args.name, scopes=args.scope or None)
@@ -86,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.set_defaults(handler=_invoke)
 
     cli_remote.add_commands(sub)
+    from flowless import cli_components
+
+    cli_components.add_commands(sub)
     return parser
 
 

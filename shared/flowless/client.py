@@ -389,6 +389,18 @@ class _Operations:
     def delete_api_key(self, key_id: str) -> Any:
         return self._execute(_Call("DELETE", f"/api_key/{_seg(key_id)}"))
 
+    # approved custom code (admin) ---------------------------------------------------------
+
+    def code_approvals(self) -> Any:
+        """The tenant's approved code hashes, with who approved them and when."""
+        return self._execute(_Call("GET", "/custom_code/approvals", parse=lambda r: r.json().get("approvals", [])))
+
+    def approve_code(self, sha256: list[str], note: str | None = None) -> Any:
+        return self._execute(_Call("POST", "/custom_code/approvals", json={"sha256": list(sha256), "note": note}, parse=lambda r: r.json().get("approvals", [])))
+
+    def revoke_code(self, sha256: str) -> Any:
+        return self._execute(_Call("DELETE", f"/custom_code/approvals/{_seg(sha256)}"))
+
     # messages ---------------------------------------------------------------------------
 
     def messages(self, flow_id: str | None = None, session_id: str | None = None, **params: Any) -> Any:

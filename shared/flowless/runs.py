@@ -101,7 +101,10 @@ async def run_stored_flow(
     from flowless_engine.runtime.context import RunContext
     from flowless_engine.runtime.run import run_graph
 
+    from flowless.custom_code import check_flow_code
+
     flow, graph = resolved or load_flow_graph(tenant, flow_ref)
+    code_runner = check_flow_code(tenant, graph)  # 422 CODE_NOT_APPROVED before anything runs
     settings = get_settings()
     session_id = check_session_id(request.session_id or flow.id)  # 422 before running, not at the write
     ttl = flow.session_ttl_minutes or settings.session_ttl_minutes
@@ -118,6 +121,8 @@ async def run_stored_flow(
         files=_file_store(tenant),
         settings=engine_settings(),
         request_variables=request_variables or {},
+        code_runner=code_runner,
+        tenant=tenant,
         flows=TenantFlows(tenant),  # Run Flow / Sub Flow / Flow as Tool: this tenant's flows only
         **knowledge_services(tenant),  # vectors and knowledge bases (RAG), connected on first use
     )

@@ -73,6 +73,11 @@ class Settings:
     kms_key_id: str | None = None
     local_key_file: str = ".flowless/local.key"
     stage: str = "dev"
+    # Approved user code: the sandbox function (unset: a local subprocess per call) and the limits
+    # of one call (the function's own Timeout and MemorySize in AWS).
+    custom_code_function: str | None = None
+    custom_code_timeout_seconds: int = 10
+    custom_code_memory_mb: int = 512
     version: str = VERSION
 
     def table_names(self) -> dict[str, str]:
@@ -135,6 +140,9 @@ class Settings:
             kms_key_id=optional("FLOWLESS_KMS_KEY_ID"),
             local_key_file=text("FLOWLESS_LOCAL_KEY_FILE", cls.local_key_file),
             stage=text("FLOWLESS_STAGE", cls.stage),
+            custom_code_function=optional("CUSTOM_CODE_FUNCTION"),
+            custom_code_timeout_seconds=integer("FLOWLESS_CUSTOM_CODE_TIMEOUT_SECONDS", cls.custom_code_timeout_seconds),
+            custom_code_memory_mb=integer("FLOWLESS_CUSTOM_CODE_MEMORY_MB", cls.custom_code_memory_mb),
         )
 
 

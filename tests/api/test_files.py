@@ -246,8 +246,14 @@ def test_file_store_resolves_only_inside_the_tenant(client, api_env, files_bucke
 
     # In a run: tenant A's flow pointed at tenant B's upload, or at a traversal, fails without reading it.
     flow_id = store_flow(TENANT, shared_flow("Financial Report Parser"))
-    for path in (other_path, f"../{OTHER_TENANT}/flows/{other_path}"):
+    response = run(client, flow_id, api_env["key"], {"File-NGW2N": {"path": [other_path]}, "Agent-6rJWA": {"model": MODEL}})
+    # looked up under A's prefix: not there, a 422 naming the path (bad input, never a 500)
+    assert response.status_code == 422 and response.json()["detail"]["code"] == "FILE_NOT_FOUND" and "File not found" in response.text
+    assert "Acme" not in response.text
+    for path in (f"../{OTHER_TENANT}/flows/{other_path}", "/etc/secrets.txt"):  # refused before any lookup: bad input, 422
         response = run(client, flow_id, api_env["key"], {"File-NGW2N": {"path": [path]}, "Agent-6rJWA": {"model": MODEL}})
-        assert response.status_code == 500
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert detail["code"] == "FILE_REFUSED" and detail["path"] == path and "File path refused" in detail["message"]
         assert "Acme" not in response.text
     assert api_env["server"].requests == []

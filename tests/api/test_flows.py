@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from flowless.store.tenancy import tenant_user_id
 from tests.api.conftest import EXAMPLE_FLOWS, OTHER_TENANT, TENANT, shared_flow
 from tests.support.engine_kit import SHARED_STARTERS
 
@@ -70,9 +71,9 @@ def test_create_answers_flow_read_with_the_engine_check(client, api_env):
     assert response.status_code == 201
     body = response.json()
     assert set(body) == FLOW_READ_KEYS | {"flowless"}
-    assert body["flowless"] == {"runnable": True, "unsupported": [], "problems": []}
+    assert body["flowless"] == {"runnable": True, "unsupported": [], "problems": [], "code": []}
     assert body["name"] == "Mini" and body["description"] == "d" and body["tags"] == ["t"] and body["icon_bg_color"] == "#a1b2c3"
-    assert body["user_id"] == TENANT and body["access_type"] == "PRIVATE" and body["flow_type"] == "workflow"
+    assert body["user_id"] == tenant_user_id(TENANT) and body["access_type"] == "PRIVATE" and body["flow_type"] == "workflow"
     assert body["webhook"] is False and body["is_component"] is False and body["endpoint_name"] is None
     assert WHOLE_SECONDS_WITH_OFFSET.match(body["updated_at"])
     assert uuid.UUID(body["id"]) and body["data"]["nodes"][0]["id"] == "ChatInput-ech01"
@@ -176,7 +177,7 @@ def test_list_all_headers_and_pages(client, api_env):
 
 def test_list_filters(client, api_env):
     key = api_env["key"]
-    folder = str(uuid.uuid4())
+    folder = client.post("/api/v1/projects/", json={"name": "Filtered"}, headers=auth(key)).json()["id"]
     in_folder = client.post(FLOWS, json=echo_flow("In folder", folder_id=folder), headers=auth(key)).json()
     component = client.post(FLOWS, json=echo_flow("A component", is_component=True), headers=auth(key)).json()
     agent = client.post(FLOWS, json=echo_flow("An agent", flow_type="agent"), headers=auth(key)).json()
@@ -347,7 +348,7 @@ def test_upload_with_ids_upserts_and_renames_clashes(client, api_env):
 
 
 def test_upload_into_a_folder(client, api_env):
-    folder = str(uuid.uuid4())
+    folder = client.post("/api/v1/projects/", json={"name": "Uploads"}, headers=auth(api_env["key"])).json()["id"]
     created = upload(client, api_env["key"], json.dumps(echo_flow("Foldered")).encode(), "f.json", folder_id=folder).json()
     assert created[0]["folder_id"] == folder
 
@@ -439,7 +440,7 @@ def test_shared_flows_round_trip_through_zip_upload_and_download(client, api_env
     assert uploaded.status_code == 201
     saved = {f["name"]: f for f in uploaded.json()}
     assert {(f["id"], f["name"]) for f in originals.values()} == {(f["id"], f["name"]) for f in saved.values()}
-    assert saved["Basic Prompting"]["flowless"] == {"runnable": True, "unsupported": [], "problems": []}
+    assert saved["Basic Prompting"]["flowless"] == {"runnable": True, "unsupported": [], "problems": [], "code": []}
     assert {"type": "MemoryBase", "node_ids": ["MemoryBase-xePih"]} in saved["Memory Chatbot"]["flowless"]["unsupported"]
 
     download = client.post(f"{FLOWS}download/", json=[f["id"] for f in saved.values()], headers=auth(key))
@@ -475,9 +476,9 @@ def test_other_tenants_cannot_see_or_change_flows(client, api_env):
     assert client.get(f"/lf/{TENANT}/api/v1/flows/{flow_id}", headers=auth(other)).status_code == 404
     # PUT and uploads with A's id create B's own flow; A's is untouched.
     put = client.put(f"{FLOWS}{flow_id}", json=echo_flow("Mine now"), headers=auth(other))
-    assert put.status_code == 201 and put.json()["user_id"] == OTHER_TENANT
+    assert put.status_code == 201 and put.json()["user_id"] == tenant_user_id(OTHER_TENANT)
     export = client.post(f"{FLOWS}download/", json=[flow_id], headers=auth(key)).json()
-    assert upload(client, other, json.dumps({**export, "name": "Imported"}).encode(), "e.json").json()[0]["user_id"] == OTHER_TENANT
+    assert upload(client, other, json.dumps({**export, "name": "Imported"}).encode(), "e.json").json()[0]["user_id"] == tenant_user_id(OTHER_TENANT)
 
     after = client.get(f"{FLOWS}{flow_id}", headers=auth(key)).json()
     assert after == before

@@ -27,11 +27,19 @@ def run(client, key: str, flow: str = "basic-chat"):
 
 
 def test_a_warm_run_makes_one_dynamodb_call_its_write(client, api_env, ddb_calls):
-    assert run(client, api_env["key"]).status_code == 200  # cold: key, flow, variables read
+    assert run(client, api_env["key"], "echo-prompt").status_code == 200  # cold: key, flow, variables read
     assert {"GetItem", "TransactWriteItems"} <= set(ddb_calls)
     ddb_calls.clear()
-    assert run(client, api_env["key"]).status_code == 200
+    assert run(client, api_env["key"], "echo-prompt").status_code == 200
     assert ddb_calls == ["TransactWriteItems"]
+
+
+def test_a_flow_with_message_history_adds_its_history_read(client, api_env, ddb_calls):
+    """basic-chat remembers the conversation: the session's record and its messages, then the write."""
+    assert run(client, api_env["key"]).status_code == 200
+    ddb_calls.clear()
+    assert run(client, api_env["key"]).status_code == 200
+    assert ddb_calls == ["GetItem", "Query", "TransactWriteItems"]
 
 
 def test_without_the_read_cache_every_run_reads_the_flow(client, api_env, ddb_calls, monkeypatch):

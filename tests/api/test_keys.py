@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from flowless.store.tenancy import tenant_user_id
 from tests.api.conftest import OTHER_TENANT, TENANT
 
 KEYS = "/api/v1/api_key/"
@@ -25,11 +26,11 @@ def test_create_shows_the_plaintext_once_and_lists_it_masked(client, api_env):
     created = response.json()
     assert set(created) == CREATED_KEYS
     assert re.fullmatch(r"sk-[A-Za-z0-9_-]{43}", created["api_key"])
-    assert (created["name"], created["user_id"], created["is_active"], created["total_uses"]) == ("ci", TENANT, True, 0)
+    assert (created["name"], created["user_id"], created["is_active"], created["total_uses"]) == ("ci", tenant_user_id(TENANT), True, 0)
     assert created["scopes"] == ["execute", "read", "write"] and created["expires_at"] is None and created["last_used_at"] is None
 
     listing = client.get(KEYS, headers=auth(api_env["key"])).json()
-    assert listing["user_id"] == TENANT and listing["total_count"] == len(listing["api_keys"]) == 3  # tests, run-only, ci
+    assert listing["user_id"] == tenant_user_id(TENANT) and listing["total_count"] == len(listing["api_keys"]) == 3  # tests, run-only, ci
     listed = next(k for k in listing["api_keys"] if k["id"] == created["id"])
     assert listed["api_key"] == created["api_key"][:8] + "*" * 38
     assert created["api_key"] not in str(listing)
@@ -78,7 +79,7 @@ def test_other_tenants_cannot_list_or_delete_keys(client, api_env):
     listing = client.get(KEYS, headers=auth(api_env["key"])).json()
     assert len(listing["api_keys"]) == 2
     theirs = client.get(KEYS, headers=auth(api_env["other_key"])).json()
-    assert theirs["user_id"] == OTHER_TENANT and [k["name"] for k in theirs["api_keys"]] == ["other"]
+    assert theirs["user_id"] == tenant_user_id(OTHER_TENANT) and [k["name"] for k in theirs["api_keys"]] == ["other"]
     for key in listing["api_keys"]:
         response = client.delete(f"{KEYS}{key['id']}", headers=auth(api_env["other_key"]))
         assert response.status_code == 404 and response.json() == {"detail": "API Key not found"}

@@ -97,7 +97,8 @@ def test_llm_flow_reaches_the_model_over_http(client, api_env):
     assert result["results"]["message"]["text"] == "Echo: what is flowless?"
     sent = api_env["server"].requests[-1].body
     assert sent["model"] == "gpt-4o-mini"
-    assert sent["messages"][0] == {"role": "system", "content": "You are a concise, friendly assistant."}
+    # The prompt carries the session's conversation (Message History): here only this first turn.
+    assert sent["messages"][0] == {"role": "system", "content": "You are a concise, friendly assistant.\n\nThe conversation so far:\nUser: what is flowless?"}
     assert result["results"]["message"]["properties"]["source"]["source"] == "gpt-4o-mini"
 
 

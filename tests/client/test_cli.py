@@ -240,3 +240,33 @@ def test_export_python_script_reaches_a_model_on_loopback_without_settings(local
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.strip().endswith("hello local model")
         assert len(server.requests) == 1
+
+
+# ----------------------------------------------------------------------------- components (custom code)
+
+
+def test_components_approve_shows_the_code_then_approves_its_hash(local_server, tmp_path):
+    from tests.support.custom_code import component_code, custom_flow, sha256
+
+    code = component_code("        return Message(text='approved: ' + self.input_value)")
+    exported = custom_flow(code, flow_id=str(uuid.uuid4()), name=f"cli-code-{uuid.uuid4().hex[:6]}")
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps(exported), encoding="utf-8")
+    client = Client(local_server["base"], DEV_KEY)
+    flow_id = client.create_flow(exported)["id"]
+    with pytest.raises(Exception, match="has not been approved"):
+        client.run_flow(flow_id, "hi")
+
+    unconfirmed = cli(local_server, "components", "approve", str(path), stdin="")
+    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr
+    assert sha256(code) in unconfirmed.stdout and "return Message(text='approved: '" in unconfirmed.stdout and "NOT APPROVED" in unconfirmed.stdout
+    approved = cli(local_server, "components", "approve", str(path), "--yes")
+    assert approved.returncode == 0, approved.stderr
+    assert f"approved {sha256(code)} by api_key:" in approved.stdout
+    assert sha256(code) in cli(local_server, "components", "ls").stdout
+    answer = client.run_flow(flow_id, "hi")
+    assert answer.output == "approved: hi"
+
+    assert cli(local_server, "components", "revoke", sha256(code)).returncode == 0
+    with pytest.raises(Exception, match="has not been approved"):
+        client.run_flow(flow_id, "hi")

@@ -14,6 +14,8 @@ One line per flow (a project export holding several flows counts each of them):
   provide yet (tests/conformance/services.py), a variable, or a value the user must fill in;
 - `refused: Type[node ids], ...`: components Flowless does not implement;
 - `fails: reason`: it does not load, or its run failed.
+User code (custom components, edited stock code) runs as after approval: every hash approved, in
+the local subprocess sandbox (flowless/local/sandbox.py).
 Then a summary line per corpus. tests/conformance/expected.json lists, per corpus, the flows
 expected to run: the exit status is 1 when one of them does not (a regression); flows that run
 but are not listed are reported as new passes (`--update` rewrites the file from this run).
@@ -185,6 +187,11 @@ def check_flow(source: Path | dict[str, Any], kit: Kit, timeout_s: float) -> Out
         import dataclasses
 
         settings = dataclasses.replace(settings, **setup.settings)
+    if any(vertex.runs_code for vertex in graph.vertices.values()):
+        # User code runs as it would after the tenant approved it: every hash, in the local sandbox.
+        from tests.support.custom_code import ApprovingRunner
+
+        setup.kwargs.setdefault("code_runner", ApprovingRunner())
 
     async def run() -> Any:
         return await asyncio.wait_for(

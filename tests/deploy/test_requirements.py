@@ -21,7 +21,7 @@ RUNTIME_PROVIDED = {"boto3", "botocore", "jmespath", "python-dateutil", "s3trans
 # Imported by the deployed code only on paths Lambda does not take yet, left out of the layers on purpose.
 OPTIONAL_IMPORTS = {"pypdf": "PDF text of uploaded files (the File component); uploads are not served in Lambda yet"}
 # Where flowless imports development-only packages: the local server and CLI, not deployed code paths.
-LOCAL_ONLY = ("flowless/local/", "flowless/cli.py", "flowless/cli_remote.py", "flowless/__main__.py", "flowless/client.py")
+LOCAL_ONLY = ("flowless/local/", "flowless/cli.py", "flowless/cli_remote.py", "flowless/cli_components.py", "flowless/__main__.py", "flowless/client.py")
 LAMBDA_MARKERS = {"python_version": "3.12", "python_full_version": "3.12.0", "sys_platform": "linux", "platform_system": "Linux",
                   "platform_machine": "aarch64", "implementation_name": "cpython", "platform_python_implementation": "CPython",
                   "os_name": "posix", "extra": ""}
@@ -100,7 +100,7 @@ def third_party_imports(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, s
                 continue
             for name in names:
                 top = name.split(".")[0]
-                if top not in sys.stdlib_module_names and top not in {"flowless", "flowless_engine", "__future__"}:
+                if top not in sys.stdlib_module_names and top not in {"flowless", "flowless_engine", "flowless_sandbox", "__future__"}:
                     found.setdefault(top, relative)
     return found
 
@@ -117,12 +117,15 @@ def distributions_of(modules: dict[str, str]) -> dict[str, str]:
 
 def test_deployed_code_imports_only_what_the_layers_and_the_runtime_provide() -> None:
     files = requirement_files()
-    engine, shared = pins(files["EngineLayer"]), pins(files["SharedLayer"])
+    engine, shared, sandbox = pins(files["EngineLayer"]), pins(files["SharedLayer"]), pins(files["SandboxLayer"])
     connectors = pins(files["ConnectorsLayer"])  # store drivers, imported by the engine on first use
     checks = {
         "layers/engine": (distributions_of(third_party_imports(REPO / "layers/engine/flowless_engine")), set(engine) | set(connectors)),
         "shared": (distributions_of(third_party_imports(REPO / "shared/flowless", LOCAL_ONLY)), set(engine) | set(shared) | set(connectors)),
-        "functions": (distributions_of(third_party_imports(REPO / "functions")), set(engine) | set(shared)),
+        "functions": (distributions_of(third_party_imports(REPO / "functions", ("functions/custom_code/",))), set(engine) | set(shared)),
+        # The sandbox (CustomCodeFunction) has its own layer only: none of Flowless's.
+        "layers/sandbox": (distributions_of(third_party_imports(REPO / "layers/sandbox/flowless_sandbox")), set(sandbox)),
+        "functions/custom_code": (distributions_of(third_party_imports(REPO / "functions/custom_code")), set(sandbox)),
     }
     problems = []
     for where, (imported, available) in checks.items():

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import requests
 
+from tests.e2e.conftest import REPO
 from tests.support.starters import api_pane_python_script
 
 def test_welcome_line_prints_url_key_and_a_working_curl(local_server):
@@ -116,3 +117,69 @@ def test_langflow_api_pane_script_runs_unchanged(local_server, tmp_path: Path):
     tweaked = {**payload, "input_value": "hi", "tweaks": {"Prompt-ech02": {"template": "Tweaked: {question}"}}}
     body = _run_api_pane_script(tmp_path, f"{local_server['base']}/lf/local/api/v1/run/echo-prompt", local_server["key"], tweaked)
     assert body["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "Tweaked: hi"
+
+
+def test_a_busy_port_fails_first_with_a_clear_message(tmp_path):
+    """A second `make run` must not print a fresh key and a working-looking curl before failing."""
+    import os
+    import socket
+
+    from tests.e2e.conftest import free_port
+
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        env = {**os.environ, "FLOWLESS_LOCAL_KEY_FILE": str(tmp_path / "local.key")}
+        env.pop("FLOWLESS_API_KEY", None)
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "flowless", "run", "--backend-only", "--port", str(port), "--flows", str(REPO / "flows")],
+                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"127.0.0.1:{port}" in output and "--port" in output and "in use" in output.lower()
+    assert "API key" not in output and "curl" not in output and "Traceback" not in output
+    assert time.monotonic() - started < 20  # nothing (embedded DynamoDB, tables) was prepared first
+
+
+def test_the_readme_keys_create_example_works_against_the_running_server(tmp_path):
+    """The README's `flowless keys create --tenant ... --dynamodb-endpoint http://127.0.0.1:8000`, as a
+    user runs it beside `make run`: no AWS credentials in the environment, the embedded DynamoDB
+    on the README's port (here a free one, the machine's 8000 may be taken), and the key works."""
+    import os
+    import shlex
+
+    from tests.e2e.conftest import free_port
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    line = next(l for l in readme.splitlines() if "keys create --tenant" in l and "--dynamodb-endpoint http://127.0.0.1:8000" in l)
+    ddb_port, api_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FLOWLESS_"))}
+    env |= {"FLOWLESS_DYNAMODB_PORT": str(ddb_port), "FLOWLESS_LOCAL_KEY_FILE": str(tmp_path / "local.key"), "HOME": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "flowless", "run", "--backend-only", "--port", str(api_port), "--flows", str(REPO / "flows")],
+                              cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{api_port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+                time.sleep(0.2)
+        argv = shlex.split(line.split("#")[0].replace(":8000", f":{ddb_port}"))
+        assert argv[0] == ".venv/bin/flowless"
+        created = subprocess.run([sys.executable, "-m", "flowless", *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert created.returncode == 0, created.stderr
+        key = created.stdout.strip()
+        assert key.startswith("sk-") and "tenant=acme" in created.stderr
+        # The server knows the key: tenant acme (no flows there), scope execute only.
+        ran = requests.post(f"{base}/api/v1/run/echo-prompt", json={"input_value": "x"}, headers={"x-api-key": key}, timeout=10)
+        assert ran.status_code == 404 and ran.json() == {"detail": "Flow identifier echo-prompt not found"}
+        listed = requests.get(f"{base}/api/v1/flows/", headers={"x-api-key": key}, timeout=10)
+        assert listed.status_code == 403 and "'read' scope" in listed.json()["detail"]
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert f"DynamoDB:  http://127.0.0.1:{ddb_port}" in output

@@ -62,9 +62,12 @@ def test_unknown_function_is_named_in_the_error() -> None:
         function_spec(load_template(TEMPLATE), "NoSuchFunction", root=REPO)
 
 
-def test_flowless_invoke_runs_the_example_flow_in_a_fresh_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("exported_key", [None, "sk-my-own-local-key-0000000000000000000000000000"], ids=["no-key", "FLOWLESS_API_KEY-exported"])
+def test_flowless_invoke_runs_the_example_flow_in_a_fresh_process(tmp_path: Path, exported_key: str | None) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FLOWLESS_"))}
     env["FLOWLESS_LOCAL_KEY_FILE"] = str(tmp_path / "local.key")
+    if exported_key:  # a user who also runs `flowless run` with their own key: the events' key still works
+        env["FLOWLESS_API_KEY"] = exported_key
     process = subprocess.run(
         [sys.executable, "-m", "flowless", "invoke", "RunFunction", "-e", "events/run-basic.json"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=180,

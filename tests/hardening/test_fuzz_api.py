@@ -11,6 +11,7 @@ the 404s into the handlers. Failures are collected (not raised at the first), th
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,33 @@ def fuzz_operation(operation: Any, key: str | None, flow_ids: list[str], report:
         report.record(label, case, response.status_code, problem_with(response, operation.path))
 
     check()
+
+
+def test_the_openapi_document_is_valid_and_declares_every_path_parameter():
+    """Client generators and fuzzers reject an operation whose path names a parameter it does
+    not declare (`/lf/{langflow_id}/...` did not): the document validates as OpenAPI 3, and
+    Schemathesis loads every operation without a schema error."""
+    from openapi_spec_validator import validate
+    from schemathesis.core.result import Err
+
+    from flowless.api.app import create_app
+
+    app = create_app()
+    document = app.openapi()
+    validate(document)
+    undeclared = [
+        f"{method.upper()} {path}: {name}"
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for name in re.findall(r"{(\w+)}", path)
+        if name not in {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+    ]
+    assert not undeclared
+    tenant_operations = [m for path, item in document["paths"].items() if path.startswith("/lf/{langflow_id}/") for m in item]
+    assert len(tenant_operations) >= 60
+    results = list(schemathesis.openapi.from_dict(document).get_all_operations())
+    errors = [str(result.err()) for result in results if isinstance(result, Err)]
+    assert not errors and len(results) >= 100
 
 
 def test_every_operation_with_and_without_a_key_answers_no_5xx_and_json_errors(api_env, files_bucket, capsys):

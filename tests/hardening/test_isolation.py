@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from flowless.store.tenancy import default_project_id
 from tests.hardening.conftest import CHAT_FLOW, ECHO_FLOW, OTHER_TENANT, TENANT, headers, run_body
 
 Ids = dict[str, str]
@@ -368,8 +369,9 @@ def test_every_route_under_another_tenants_prefix_is_a_404(app_client, isolation
     env = isolation_env
     conversation = create_conversation(app_client, env)
     values = {"flow_id": env["flows"][ECHO_FLOW], "flow_id_or_name": env["flows"][ECHO_FLOW], "job_id": "00000000-0000-4000-8000-000000000000",
-              "file_name": "a.txt", "file_id": "00000000-0000-4000-8000-000000000000", "hook_id": "h", "key_id": "k",
+              "file_name": "a.txt", "file_id": "00000000-0000-4000-8000-000000000000", "hook_id": "h", "key_id": "k", "sha256": "a" * 64,
               "variable_id": "00000000-0000-4000-8000-000000000000", "kb_name": "kb", "message_id": conversation["message"],
+              "project_id": default_project_id(TENANT),
               "old_session_id": conversation["session"], "session_id": conversation["session"]}
     failures = []
     operations = lf_operations()

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from flowless_engine.api import run_flow_from_json
-from flowless_engine.errors import FlowError, TweaksRefusedError, UnsupportedComponentsError
+from flowless_engine.errors import CodeNotApprovedError, FlowError, TweaksRefusedError
 from tests.hardening.conftest import headers, run_body
 from tests.support.engine_kit import FakeModels, chat_flow, component_node, edge, field, flow, raw_node, run
 
@@ -76,15 +76,16 @@ def marker(tmp_path: Path) -> Path:
     assert not path.exists(), "a payload was executed"
 
 
-def code_flow(marker: Path) -> dict[str, Any]:
-    """ChatInput → Prompt → ChatOutput where every node's `code` is a payload, plus a code-typed
-    field (as custom components have) holding another."""
+def code_flow(marker: Path, *, node_code: bool = True) -> dict[str, Any]:
+    """ChatInput → Prompt → ChatOutput where every node's `code` is a payload (unless `node_code`
+    is off), plus a code-typed field (as custom components have) holding another."""
     attacks = payloads(marker)
     nodes = [component_node("ChatInput-1", "ChatInput"), component_node("Prompt-1", "Prompt", template="Answer: {question}"), component_node("ChatOutput-1", "ChatOutput")]
     nodes[1]["data"]["node"]["template"]["question"] = field("question", "", input_types=["Message"])
     for index, node in enumerate(nodes):
         template = node["data"]["node"]["template"]
-        template["code"] = field("code", attacks[index % len(attacks)], type="code", advanced=True)
+        if node_code:
+            template["code"] = field("code", attacks[index % len(attacks)], type="code", advanced=True)
         template["extra_script"] = field("extra_script", attacks[(index + 1) % len(attacks)], type="code")
     edges = [edge("ChatInput-1", "message", "Prompt-1", "question"), edge("Prompt-1", "prompt", "ChatOutput-1", "input_value")]
     return flow(nodes, edges, flow_id="3c0de000-0000-4000-8000-000000000001", name="Code everywhere")
@@ -142,16 +143,24 @@ def test_the_payloads_are_live_the_control(tmp_path):
         marker.unlink()
 
 
-def test_code_fields_are_dropped_and_the_flow_runs_natively(marker):
-    result = run_flow_from_json(code_flow(marker), "hello")
+def test_code_typed_fields_of_native_nodes_are_dropped_and_the_flow_runs_natively(marker):
+    result = run_flow_from_json(code_flow(marker, node_code=False), "hello")
     assert texts(result) == ["Answer: hello"]
     assert not marker.exists()
 
 
+def test_nodes_whose_code_is_not_stock_are_refused_never_run_natively(marker):
+    """Edited stock code is user code: refused until approved (test_custom_code.py), not run with
+    the stock behaviour, and never executed by the engine."""
+    with pytest.raises(CodeNotApprovedError) as refused:
+        run_flow_from_json(code_flow(marker), "hello")
+    assert {n["node_id"] for n in refused.value.to_dict()["nodes"]} == {"ChatInput-1", "Prompt-1", "ChatOutput-1"}
+
+
 def test_custom_code_components_are_refused_before_anything_runs(marker):
-    with pytest.raises(UnsupportedComponentsError) as refused:
+    with pytest.raises(CodeNotApprovedError) as refused:
         run_flow_from_json(custom_component_flow(marker), "hello")
-    assert {u["type"] for u in refused.value.to_dict()["unsupported"]} >= {"CustomComponent", "PythonFunction", "PythonREPLComponent"}
+    assert {n["type"] for n in refused.value.to_dict()["nodes"]} >= {"CustomComponent", "PythonFunction", "PythonREPLComponent", "PythonCodeStructuredTool"}
 
 
 @pytest.mark.parametrize("shape", ["node code", "top-level code", "code-typed field", "python_code", "global_imports"])
@@ -221,10 +230,16 @@ def test_an_agent_asked_to_calculate_a_payload_executes_nothing(marker):
 
 def test_through_the_api_nothing_runs_either(app_client, api_env, marker):
     key = headers(api_env["key"])
-    saved = app_client.post("/api/v1/flows/", json={"name": "Code everywhere", "data": code_flow(marker)["data"]}, headers=key)
+    edited = app_client.post("/api/v1/flows/", json={"name": "Code everywhere", "data": code_flow(marker)["data"]}, headers=key)
+    assert edited.status_code == 201 and edited.json()["flowless"]["runnable"] is False
+    assert {c["node_id"] for c in edited.json()["flowless"]["code"] if not c["approved"]} == {"ChatInput-1", "Prompt-1", "ChatOutput-1"}
+    refused = app_client.post(f"/api/v1/run/{edited.json()['id']}", json=run_body("hello"), headers=key)
+    assert refused.status_code == 422 and refused.json()["detail"]["code"] == "CODE_NOT_APPROVED"
+
+    saved = app_client.post("/api/v1/flows/", json={"name": "Code fields", "data": code_flow(marker, node_code=False)["data"]}, headers=key)
     assert saved.status_code == 201, saved.text
     flow_id = saved.json()["id"]
-    assert saved.json()["flowless"]["runnable"] is True  # the code is not needed: native components
+    assert saved.json()["flowless"]["runnable"] is True  # the code-typed fields are not needed: native components
 
     ran = app_client.post(f"/api/v1/run/{flow_id}", json=run_body("hello"), headers=key)
     assert ran.status_code == 200 and ran.json()["outputs"][0]["outputs"][0]["results"]["message"]["text"] == "Answer: hello"
@@ -243,7 +258,7 @@ def test_through_the_api_nothing_runs_either(app_client, api_env, marker):
     custom = app_client.post("/api/v1/flows/", json={"name": "Custom code", "data": custom_component_flow(marker)["data"]}, headers=key)
     assert custom.status_code == 201 and custom.json()["flowless"]["runnable"] is False
     refused = app_client.post(f"/api/v1/run/{custom.json()['id']}", json=run_body("hello"), headers=key)
-    assert refused.status_code == 422 and refused.json()["detail"]["code"] == "UNSUPPORTED_COMPONENTS"
+    assert refused.status_code == 422 and refused.json()["detail"]["code"] == "CODE_NOT_APPROVED"
 
     # An Agent with the calculator tool, the model asking it to evaluate each payload.
     from tests.support.flows import agent_chat_flow
@@ -298,3 +313,16 @@ def test_dynamic_imports_only_follow_fixed_tables():
             get_component_class(name)
         with pytest.raises(ValueError):
             task_function.__wrapped__(name)
+
+
+def test_only_the_sandbox_executes_code_and_nothing_that_runs_flows_imports_it():
+    """The one `exec` of approved code is in layers/sandbox (the CustomCodeFunction's layer). The
+    engine layer, the shared package and every function but the sandbox's never import it."""
+    sandbox = REPO / "layers" / "sandbox" / "flowless_sandbox"
+    executing = sorted(p.name for p in sandbox.rglob("*.py") if re.search(r"(?<![\w.])exec\(", p.read_text(encoding="utf-8")))
+    assert executing == ["builtin.py", "execute.py"]
+    importers = [
+        str(path.relative_to(REPO)) for path in runtime_sources() + sorted((REPO / "shared" / "flowless" / "local").rglob("*.py"))
+        if re.search(r"^\s*(from|import) flowless_sandbox", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    assert importers == ["functions/custom_code/app.py"]

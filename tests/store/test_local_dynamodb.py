@@ -72,3 +72,21 @@ def test_the_servers_own_client_skips_http_and_shares_the_tables(moto_endpoint: 
     assert over_http.get_item(TableName="shared-state", Key={"id": {"S": "a"}})["Item"]["by"] == {"S": "server"}
     over_http.put_item(TableName="shared-state", Item={"id": {"S": "b"}, "by": {"S": "cli"}})
     assert in_process.get_item(TableName="shared-state", Key={"id": {"S": "b"}})["Item"]["by"] == {"S": "cli"}
+
+
+def test_embedded_dynamodb_takes_the_asked_port_when_free_else_another(aws_env: None) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint, stop = start_embedded_dynamodb(port)
+    try:
+        assert endpoint == f"http://127.0.0.1:{port}"
+        fallback, stop_fallback = start_embedded_dynamodb(port)  # busy now: a free port instead, no hang
+        try:
+            assert fallback.startswith("http://127.0.0.1:") and fallback != endpoint
+        finally:
+            stop_fallback()
+    finally:
+        stop()

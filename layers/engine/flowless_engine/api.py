@@ -81,6 +81,7 @@ async def arun_flow_from_json(
     settings: EngineSettings | None = None,
     vectors: Any = None,
     knowledge: Any = None,
+    code_runner: Any = None,
     flows: Any = None,
 ) -> list[Record]:
     from flowless_engine.graph.loader import load_graph
@@ -110,6 +111,7 @@ async def arun_flow_from_json(
         model_factory=model_factory,
         vectors=vectors,  # a VectorStore and KnowledgeBases (flowless_engine.vectors) for Knowledge nodes
         knowledge=knowledge,
+        code_runner=code_runner,  # runs approved user code (runtime/code.py); None: none approved
         flows=_flow_resolver(flows),  # other flows Run Flow / Sub Flow / Flow as Tool may call
     )
     try:

@@ -77,6 +77,34 @@ class TweaksRefusedError(FlowError):
         self.fields = fields
 
 
+class CodeNotApprovedError(FlowError):
+    """The flow holds code (custom components, edited stock code, executed code inputs) whose
+    SHA-256 the tenant has not approved. Nothing ran."""
+
+    code = "CODE_NOT_APPROVED"
+
+    def __init__(self, nodes: list[dict[str, Any]], reason: str | None = None) -> None:
+        listing = ", ".join(f"{n['node_id']} ({n['field']} sha256 {n['sha256'][:12]}…)" for n in nodes[:10])
+        super().__init__(
+            reason or f"This flow holds code that has not been approved for this tenant: {listing}. "
+            "An admin approves it with `flowless components approve` or POST /api/v1/custom_code/approvals.",
+            nodes=nodes,
+        )
+        self.nodes = nodes
+
+
+class CustomCodeError(FlowError):
+    """Approved code failed, timed out, or its sandbox did. Mapped to 502 naming the node."""
+
+    code = "CUSTOM_CODE_ERROR"
+
+    def __init__(self, node_id: str, display_name: str, message: str) -> None:
+        super().__init__(f"Custom code of component {display_name} ({node_id}) failed: {message}", node_id=node_id)
+        self.node_id = node_id
+        self.display_name = display_name
+        self.reason = message
+
+
 class InputClashError(FlowError):
     """input_value was sent together with a tweak of the same input component's input_value."""
 
@@ -139,6 +167,21 @@ class BlockedURLError(FlowError):
     """An outbound URL was refused by the network guard (SSRF protection)."""
 
     code = "URL_BLOCKED"
+
+
+class FileRefusedError(FlowError, PermissionError):
+    """A file path the file store will not read (absolute, traversal, another tenant's, outside
+    the root). Bad input, so a 4xx naming the path; an OSError too, so `silent_errors` skips it."""
+
+    code = "FILE_REFUSED"
+
+
+class FileMissingError(FlowError, FileNotFoundError):
+    """A file path the tenant's file store does not hold (never uploaded, deleted, or another
+    tenant's: lookups never leave the tenant's prefix). Bad input, so a 4xx naming the path; an
+    OSError too, so `silent_errors` skips it."""
+
+    code = "FILE_NOT_FOUND"
 
 
 class LimitExceededError(FlowError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Path
 
 from flowless.api.body import BodyLimit
 from flowless.api.errors import install_error_handlers
@@ -18,9 +18,10 @@ GROUPS: dict[str, str | tuple[str, ...]] = {
     "health": "health",
     "monitor": "monitor",
     "flows": "flows",
+    "projects": "projects",
     "variables": "variables",
     "catalogue": "catalogue",
-    "keys": "keys",
+    "keys": ("keys", "custom_code"),
     "files": "files",
     "webhooks": "webhooks",
     "build": "build",
@@ -42,12 +43,14 @@ def create_app(groups: tuple[str, ...] = ALL_GROUPS) -> FastAPI:
     return app
 
 
+def tenant_path(langflow_id: str = Path(description="The tenant: must be the API key's own (another answers 404)")) -> None:
+    """Declares `/lf/{langflow_id}` in the OpenAPI document; `authenticate` checks the value."""
+
+
 def _include(app: FastAPI, module: Any) -> None:
     if hasattr(module, "root_router"):
         app.include_router(module.root_router)
-    for prefix in ("/api/v1", f"{TENANT_PREFIX}/api/v1"):
-        if hasattr(module, "router"):
-            app.include_router(module.router, prefix=prefix)
-    for prefix in ("/api/v2", f"{TENANT_PREFIX}/api/v2"):
-        if hasattr(module, "v2_router"):
-            app.include_router(module.v2_router, prefix=prefix)
+    for name, version in (("router", "v1"), ("v2_router", "v2")):
+        if hasattr(module, name):
+            app.include_router(getattr(module, name), prefix=f"/api/{version}")
+            app.include_router(getattr(module, name), prefix=f"{TENANT_PREFIX}/api/{version}", dependencies=[Depends(tenant_path)])

@@ -1,5 +1,6 @@
 """Reading request bodies the way Langflow's run routes do: JSON, or a multipart/urlencoded
-form carrying the same fields (with `tweaks` as a JSON string). Empty → {}.
+form carrying the same fields (with `tweaks` as a JSON string). Empty → {}. JSON sent with a form
+content type (what `curl -d '{...}'` does) is a 415 that says which header to send.
 
 Whatever the content type, a body larger than `max_body_bytes` (Lambda's 6 MB by default) is a
 413; `BodyLimit` refuses such requests on every route from their Content-Length before anything
@@ -28,6 +29,18 @@ def max_body_bytes() -> int:
     return get_settings().max_body_bytes
 
 
+def not_json(content_type: str) -> ApiError:
+    """415 for a JSON body sent as something else (`curl -d` sends a form content type): running
+    it as a form would run the flow with none of its fields."""
+    sent = content_type.split(";")[0].strip() or "none"
+    return ApiError(415, f"This route takes a JSON body with 'Content-Type: application/json'; the request's Content-Type is {sent}. "
+                         "With curl, add -H 'Content-Type: application/json'.")
+
+
+def looks_like_json(raw: bytes) -> bool:
+    return raw.lstrip()[:1] in (b"{", b"[")
+
+
 def too_large(limit: int) -> ApiError:
     return ApiError(413, f"Request body exceeds {limit} bytes")
 
@@ -38,6 +51,8 @@ async def read_body(request: Request) -> dict[str, Any]:
     if len(raw) > limit:
         raise too_large(limit)
     content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("application/x-www-form-urlencoded") and looks_like_json(raw):
+        raise not_json(content_type)
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()
         body: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}

@@ -43,6 +43,8 @@ def engine_error_response(exc: engine.FlowError) -> tuple[int, Any]:
         return 422, {"code": exc.code, "message": exc.message, "provider": exc.provider, "status": exc.status}
     if isinstance(exc, engine.ProviderError):
         return 502, {"code": exc.code, "message": exc.message, "provider": exc.provider, "status": exc.status}
+    if isinstance(exc, engine.CustomCodeError):
+        return 502, {"code": exc.code, "message": exc.message, "node_id": exc.node_id, "component": exc.display_name}
     if isinstance(exc, engine.ComponentError):
         # Langflow answers a failing graph with a JSON-encoded string of an error object.
         body = {"message": f"Error running graph: {exc.message}", "traceback": None, "description": None, "code": None, "suggestion": None}
@@ -67,6 +69,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _json_body_sent_as_something_else(request, exc):
+            from flowless.api.body import not_json
+
+            return JSONResponse({"detail": not_json(request.headers.get("content-type", "")).detail}, status_code=415)
         # Langflow's shape, without echoing submitted values back.
         errors = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
@@ -81,6 +87,18 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500 and status != 503:
             logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _json_body_sent_as_something_else(request: Request, exc: RequestValidationError) -> bool:
+    """A JSON route's body came without a JSON content type (FastAPI then validates the raw bytes)."""
+    from fastapi import params
+
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json") or not isinstance(exc.body, (bytes, bytearray)):
+        return False
+    route = request.scope.get("route")
+    body_params = getattr(getattr(route, "dependant", None), "body_params", [])
+    return bool(body_params) and not any(isinstance(p.field_info, params.Form) for p in body_params)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

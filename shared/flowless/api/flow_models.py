@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowless.store.flows import Flow
+from flowless.store.tenancy import tenant_user_id
 
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 # Names are kept unique through DynamoDB sort keys ("NAME#<name>", 1024 bytes at most): 250
@@ -107,7 +108,7 @@ def flow_header(flow: Flow) -> dict[str, Any]:
 
 
 def flow_read(flow: Flow) -> dict[str, Any]:
-    """Langflow's FlowRead; the owner (`user_id`) is the tenant, `version_token` the store version."""
+    """Langflow's FlowRead; the owner (`user_id`) is the tenant's UUID, `version_token` the store version."""
     return {
         "id": flow.id,
         "name": flow.name,
@@ -129,7 +130,7 @@ def flow_read(flow: Flow) -> dict[str, Any]:
         "flow_type": flow.flow_type or "workflow",
         "a2a_enabled": False,
         "a2a_card_overrides": None,
-        "user_id": flow.tenant,
+        "user_id": tenant_user_id(flow.tenant),
         "folder_id": flow.folder_id,
         "workspace_id": None,
         "version_token": str(flow.version),

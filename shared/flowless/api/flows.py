@@ -25,6 +25,8 @@ from flowless.flow_check import FlowCheck, check_flow, report_flow
 from flowless.flow_export import UploadError, export_flow, read_upload, zip_flows
 from flowless.store.errors import Conflict, FlowTooLargeError, NotFound
 from flowless.store.flows import Flow, FlowRepository
+from flowless.store.projects import ProjectRepository
+from flowless.store.tenancy import default_project_id
 from flowless_engine.errors import InvalidFlowError
 
 router = APIRouter(prefix="/flows", tags=["Flows"])
@@ -52,8 +54,7 @@ def writing(unique_status: int) -> Iterator[None]:
 def create(repo: FlowRepository, payload: FlowCreate, check: FlowCheck, *, flow_id: str | None = None, rename: bool = True, folder_id: str | None = None) -> Flow:
     """A new flow; with `rename`, a taken name becomes "<name> (N)" and a taken endpoint "<endpoint>-N"."""
     fields = stored_fields(payload, exclude={"name", "endpoint_name"}, unset=False)
-    if folder_id:
-        fields["folder_id"] = folder_id
+    fields["folder_id"] = ProjectRepository(repo.tenant).resolve(folder_id or fields.get("folder_id"))
     name, endpoint = payload.name, payload.endpoint_name
     if rename:
         name = repo.free_name(name)
@@ -69,7 +70,9 @@ def update(repo: FlowRepository, flow_id: str, changes: dict[str, Any], *, expec
         raise ApiError(404, FLOW_NOT_FOUND)
     if current.locked and "data" in changes and changes.get("locked") is not False:
         raise ApiError(423, "Flow is locked")
-    check = check_flow(changes["data"]) if "data" in changes else None
+    check = check_flow(changes["data"], repo.tenant) if "data" in changes else None
+    if changes.get("folder_id"):
+        changes["folder_id"] = ProjectRepository(repo.tenant).resolve(changes["folder_id"])
     if check is not None:
         changes["webhook"] = check.webhook
     if rename:
@@ -79,7 +82,7 @@ def update(repo: FlowRepository, flow_id: str, changes: dict[str, Any], *, expec
             changes["endpoint_name"] = repo.free_endpoint_name(changes["endpoint_name"])
     with writing(400):
         flow = repo.update(flow_id, expected_version=expected_version, **changes)
-    return flow, check or report_flow(flow.data)
+    return flow, check or report_flow(flow.data, repo.tenant)
 
 
 def parsed(flows: list[dict[str, Any]]) -> list[FlowCreate]:
@@ -93,12 +96,12 @@ def parsed(flows: list[dict[str, Any]]) -> list[FlowCreate]:
     return out
 
 
-def checked(payloads: list[FlowCreate]) -> list[tuple[FlowCreate, FlowCheck]]:
+def checked(payloads: list[FlowCreate], tenant: str) -> list[tuple[FlowCreate, FlowCheck]]:
     """Every flow checked before anything is written; a malformed one answers 422, named."""
     out = []
     for payload in payloads:
         try:
-            out.append((payload, check_flow(payload.data)))
+            out.append((payload, check_flow(payload.data, tenant)))
         except InvalidFlowError as exc:
             raise ApiError(422, {**exc.to_dict(), "message": f"{payload.name}: {exc.message}"}) from None
     return out
@@ -126,7 +129,7 @@ def keep(flow: Flow, *, remove_example_flows: bool, components_only: bool, flow_
 
 @router.post("/", status_code=201)
 def create_flow(payload: FlowCreate, caller: Caller = Depends(requires("write"))) -> dict[str, Any]:
-    check = check_flow(payload.data)
+    check = check_flow(payload.data, caller.tenant)
     return saved(create(FlowRepository(caller.tenant), payload, check), check)
 
 
@@ -143,7 +146,10 @@ def list_flows(
     caller: Caller = Depends(requires("read")),
 ) -> Any:
     light = get_all and header_flows
-    found = FlowRepository(caller.tenant).list(include_data=not light, folder_id=str(folder_id) if folder_id else None).items
+    folder = str(folder_id) if folder_id else None
+    if folder is None and not get_all:  # Langflow pages through the default project
+        folder = default_project_id(caller.tenant)
+    found = FlowRepository(caller.tenant).list(include_data=not light, folder_id=folder).items
     flows = [f for f in found if keep(f, remove_example_flows=remove_example_flows, components_only=components_only, flow_type=flow_type)]
     if light:
         return [flow_header(f) for f in flows]
@@ -184,7 +190,7 @@ def upsert_flow(flow_id: UUID, payload: FlowCreate, response: Response, caller: 
     if repo.get(str(flow_id), include_data=False) is not None:
         flow, check = update(repo, str(flow_id), stored_fields(payload))
         return saved(flow, check)
-    check = check_flow(payload.data)
+    check = check_flow(payload.data, repo.tenant)
     response.status_code = 201
     return saved(create(repo, payload, check, flow_id=str(flow_id)), check)
 
@@ -217,7 +223,7 @@ def create_flows(batch: FlowBatch, caller: Caller = Depends(requires("write"))) 
             raise ApiError(409, "Endpoint name must be unique")
         names.add(payload.name)
         endpoints.add(payload.endpoint_name or "")
-    return [saved(create(repo, payload, check, rename=False), check) for payload, check in checked(batch.flows)]
+    return [saved(create(repo, payload, check, rename=False), check) for payload, check in checked(batch.flows, repo.tenant)]
 
 
 @router.post("/upload/", status_code=201)
@@ -236,7 +242,7 @@ def upload_flows(
     repo = FlowRepository(caller.tenant)
     folder = str(folder_id) if folder_id else None
     answers = []
-    for payload, check in checked(parsed(flows)):
+    for payload, check in checked(parsed(flows), repo.tenant):
         if payload.id and repo.get(str(payload.id), include_data=False) is not None:
             changes = stored_fields(payload) | ({"folder_id": folder} if folder else {})
             flow, check = update(repo, str(payload.id), changes, rename=True)

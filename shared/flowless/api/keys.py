@@ -12,6 +12,7 @@ from flowless.api.auth import Caller, requires
 from flowless.api.errors import ApiError
 from flowless.auth.keys import ApiKey, create_api_key, delete_api_key, list_api_keys
 from flowless.store.errors import NotFound
+from flowless.store.tenancy import tenant_user_id
 
 router = APIRouter(prefix="/api_key", tags=["APIKey"])
 
@@ -36,7 +37,7 @@ def key_read(key: ApiKey) -> dict[str, Any]:
         "total_uses": key.total_uses,
         "is_active": key.is_active,
         "expires_at": iso(key.expires_at),
-        "user_id": key.tenant,
+        "user_id": tenant_user_id(key.tenant),
         "scopes": key.scopes,
     }
 
@@ -53,7 +54,7 @@ def create_key(body: ApiKeyCreate, caller: Caller = Depends(requires("admin"))) 
 @router.get("/")
 def list_keys(caller: Caller = Depends(requires("admin"))) -> dict[str, Any]:
     keys = list_api_keys(caller.tenant)
-    return {"total_count": len(keys), "user_id": caller.tenant, "api_keys": [key_read(k) for k in keys]}
+    return {"total_count": len(keys), "user_id": tenant_user_id(caller.tenant), "api_keys": [key_read(k) for k in keys]}
 
 
 @router.delete("/{key_id}")

@@ -227,7 +227,11 @@ class BuildSteps:
         request = plan.run_request()
         events = StepEvents(get_settings().token_batch_ms)
         messages = StepMessages(self.tenant, plan.flow_id, plan.session_ttl_minutes)
-        ctx = self._context(graph, request, events, messages)
+        try:
+            ctx = self._context(graph, request, events, messages)
+        except FlowError as exc:  # code whose approval was revoked since the build started
+            return await self._fail_build(job, _flow_error_text(exc), events=[], flow_id=plan.flow_id,
+                                          session_id=request.session_id or plan.flow_id, plan=plan)
         try:
             checkpoint = await run_engine_layer(graph, request, ctx, plan.steps[layer], checkpoint)
         except FlowError as exc:
@@ -344,6 +348,7 @@ class BuildSteps:
             raise TransientError(f"job {self.job_id} changed while step {step.sk} was committed") from moved
 
     def _context(self, graph: Graph, request: RunRequest, events: StepEvents, messages: StepMessages | None) -> Any:
+        from flowless.custom_code import check_flow_code
         from flowless.runs import TenantFlows, _file_store, _variables, engine_settings
         from flowless_engine.runtime.context import RunContext
         from flowless.vectors import knowledge_services
@@ -357,6 +362,9 @@ class BuildSteps:
             variables=_variables(self.tenant),
             files=_file_store(self.tenant),
             settings=engine_settings(),
+            # Approved user code: checked again at every step (a revoked approval stops the build).
+            code_runner=check_flow_code(self.tenant, graph),
+            tenant=self.tenant,
             flows=TenantFlows(self.tenant),  # Run Flow / Sub Flow / Flow as Tool: this tenant's flows
             **knowledge_services(self.tenant),  # knowledge bases (RAG), connected on first use
         )

@@ -31,9 +31,11 @@ _ITEM_LOCK = threading.RLock()
 _ITEM_OPERATIONS = ("get_item", "put_item", "update_item", "delete_item", "query", "scan", "transact_write_items")
 
 
-def start_embedded_dynamodb() -> tuple[str, Callable[[], None]]:
+def start_embedded_dynamodb(port: int | None = None) -> tuple[str, Callable[[], None]]:
     """Start the server; returns its endpoint URL and a function that stops it.
 
+    `port`: listen there when it is free (`flowless run` asks for 8000, DynamoDB Local's port, so
+    the README's `--dynamodb-endpoint http://127.0.0.1:8000` reaches it), else on a free port.
     Data lives in this process's memory and is gone when it exits. moto keeps one state per
     process, so two servers started in the same process see the same tables.
     """
@@ -42,13 +44,41 @@ def start_embedded_dynamodb() -> tuple[str, Callable[[], None]]:
     except ImportError as error:  # moto is a development dependency, not part of the Lambda layer
         raise RuntimeError("the embedded DynamoDB needs moto: pip install 'moto[server]'") from error
 
+    class Server(ThreadedMotoServer):
+        bind_error: OSError | None = None
+
+        def _server_entry(self) -> None:  # moto's start() would wait forever when the bind fails
+            try:
+                super()._server_entry()
+            except (OSError, SystemExit) as error:  # werkzeug exits on a busy port
+                self.bind_error = OSError(str(error))
+                self._server_ready_event.set()
+
     fast_transactions()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # else one log line per DynamoDB call
+    if port and _free(port):
+        server = Server(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        if server.bind_error is None:
+            host, bound = server.get_host_and_port()
+            return f"http://{host}:{bound}", server.stop
     # Port 0: the OS picks a free port at bind time, so there is no race with other processes.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = Server(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    host, port = server.get_host_and_port()
-    return f"http://{host}:{port}", server.stop
+    host, bound = server.get_host_and_port()
+    return f"http://{host}:{bound}", server.stop
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def fast_transactions() -> None:

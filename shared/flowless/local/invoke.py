@@ -402,9 +402,12 @@ def prepare_storage(spec: FunctionSpec, *, flows_dir: Path | None, dynamodb_endp
         if variable in spec.environment:
             os.environ[variable] = spec.environment[variable]
     os.environ.setdefault("FLOWLESS_API_KEY", EVENTS_API_KEY)
-    from flowless.local.server import prepare_environment
+    from flowless.local.server import ensure_dev_key, prepare_environment
 
-    return prepare_environment(flows_dir=str(flows_dir) if flows_dir else None, dynamodb_endpoint=dynamodb_endpoint)
+    local = prepare_environment(flows_dir=str(flows_dir) if flows_dir else None, dynamodb_endpoint=dynamodb_endpoint)
+    # The events carry their own key: registered too when the user exported another FLOWLESS_API_KEY.
+    ensure_dev_key(local.tenant, EVENTS_API_KEY)
+    return local
 
 
 # --- the command ---------------------------------------------------------------------------------

@@ -33,7 +33,11 @@ class LocalEnvironment:
     stop: Any = None
 
 
-def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None, tenant: str = DEV_TENANT) -> LocalEnvironment:
+DYNAMODB_PORT = 8000  # DynamoDB Local's port: `--dynamodb-endpoint http://127.0.0.1:8000` reaches the embedded one
+
+
+def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None, tenant: str = DEV_TENANT,
+                        dynamodb_port: int | None = None) -> LocalEnvironment:
     """Point the store at DynamoDB (embedded when no endpoint), create tables, a dev key, flows."""
     # Fake credentials are enough for moto/DynamoDB Local; real ones are kept when present.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -47,7 +51,7 @@ def prepare_environment(*, flows_dir: str | None, dynamodb_endpoint: str | None,
     else:
         from flowless.local.dynamodb import start_embedded_dynamodb
 
-        endpoint, stop = start_embedded_dynamodb()
+        endpoint, stop = start_embedded_dynamodb(dynamodb_port)
         os.environ["AWS_ENDPOINT_URL_S3"] = endpoint  # moto serves S3 (uploaded files) there too
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
 
@@ -129,12 +133,34 @@ def welcome(env: LocalEnvironment, host: str, port: int) -> str:
     return "\n".join(lines)
 
 
+class PortInUse(SystemExit):
+    """Another process listens on the port: said before anything is prepared or printed."""
+
+
+def check_port(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"flowless run: cannot listen on {host}:{port}: {exc.strerror or exc}. "
+                f"Another server (perhaps an earlier `make run`) is using it: stop it, or pick another port "
+                f"with `flowless run --port <N>` (make run PORT=<N>)."
+            ) from None
+
+
 def serve(*, host: str = "127.0.0.1", port: int = 7860, flows_dir: str | None = "flows", dynamodb_endpoint: str | None = None) -> None:
     import uvicorn
 
     from flowless.api.app import create_app
 
-    env = prepare_environment(flows_dir=flows_dir if flows_dir and Path(flows_dir).is_dir() else None, dynamodb_endpoint=dynamodb_endpoint)
+    check_port(host, port)  # before the key and the sample curl are printed
+
+    env = prepare_environment(flows_dir=flows_dir if flows_dir and Path(flows_dir).is_dir() else None, dynamodb_endpoint=dynamodb_endpoint,
+                              dynamodb_port=int(os.environ.get("FLOWLESS_DYNAMODB_PORT") or DYNAMODB_PORT))
     print(welcome(env, host, port), flush=True)
     try:
         uvicorn.run(create_app(), host=host, port=port, log_level=os.environ.get("FLOWLESS_LOG_LEVEL", "warning").lower())

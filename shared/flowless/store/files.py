@@ -181,7 +181,12 @@ class S3FileStore:
         self.objects = objects or FileObjects(tenant)
 
     async def read(self, path: str) -> bytes:
-        key = object_key(self.tenant, path)
+        from flowless_engine.errors import FileRefusedError
+
+        try:
+            key = object_key(self.tenant, path)
+        except PathRefused as refused:  # bad input to a run: a 422 with the reason, not a failing component
+            raise FileRefusedError(str(refused), path=path) from None
         return (await asyncio.to_thread(self.objects.get, key)).content
 
     async def list(self) -> list[str]:

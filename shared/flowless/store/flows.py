@@ -23,7 +23,7 @@ from pynamodb.expressions.condition import Condition
 from flowless.store import clock, read_cache
 from flowless.store.errors import Conflict, FlowTooLargeError, NotFound
 from flowless.store.models import FlowItem
-from flowless.store.tenancy import check_tenant
+from flowless.store.tenancy import check_tenant, default_project_id
 from flowless.store.transact import MAX_ITEMS, ConditionsFailed, Transaction
 
 # A DynamoDB item is at most 400 KB; leave room for the other attributes.
@@ -196,6 +196,7 @@ class FlowRepository:
         now = clock.now()
         flow = Flow(id=canonical, name=name, tenant=self.tenant, data=data, endpoint_name=endpoint_name or None)
         _apply(flow, fields)
+        flow.folder_id = flow.folder_id or default_project_id(self.tenant)
         flow.created_at = flow.updated_at = now
         flow.version = 1
         tx = Transaction()
@@ -272,6 +273,8 @@ class FlowRepository:
 
     def _iter(self, *, include_data: bool, folder_id: str | None) -> Iterator[Flow]:
         condition: Condition | None = FlowItem.folder_id == folder_id if folder_id else None
+        if folder_id and folder_id == default_project_id(self.tenant):  # flows saved before projects existed
+            condition = condition | FlowItem.folder_id.does_not_exist()
         items = FlowItem.query(
             self.tenant,
             FlowItem.sk.startswith(FLOW_PREFIX),
@@ -365,7 +368,7 @@ class FlowRepository:
             data=decompress_flow_data(item.data) if item.data is not None else None,
             description=item.description,
             endpoint_name=item.endpoint_name,
-            folder_id=item.folder_id,
+            folder_id=item.folder_id or default_project_id(self.tenant),
             tags=list(item.tags or []),
             icon=item.icon,
             icon_bg_color=item.icon_bg_color,

@@ -57,9 +57,11 @@ def _lifetime() -> float:
 
 FLOWS = ReadCache()  # (tenant, id or endpoint name) -> Flow without its data, or None
 VARIABLES = ReadCache()  # (tenant, name) -> decrypted value, or None
+APPROVALS = ReadCache()  # (tenant,) -> frozenset of the SHA-256s of the tenant's approved code
 
 
 def clear_read_caches() -> None:
     """Forget every copy (tests that empty the tables directly)."""
     FLOWS.invalidate()
     VARIABLES.invalidate()
+    APPROVALS.invalidate()

@@ -32,9 +32,13 @@ FLOW_NOT_FOUND = "Flow not found"
 
 def start_webhook_run(tenant: str, flow_ref: str, body: str, *, runner: TaskRunner | None = None) -> str:
     """Create the job and start the run; returns the job id. 404 when the flow is not the tenant's."""
+    from flowless.custom_code import check_flow_code
+    from flowless.runs import load_flow_graph
+
     flow = FlowRepository(tenant).resolve(flow_ref, include_data=False)
     if flow is None:
         raise ApiError(404, FLOW_NOT_FOUND)
+    check_flow_code(tenant, load_flow_graph(tenant, flow.id)[1])  # 422 before a job exists
     job_id = str(uuid.uuid4())
     jobs = JobRepository(tenant)
     jobs.create(flow.id, job_id=job_id)

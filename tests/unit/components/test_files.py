@@ -139,8 +139,11 @@ async def test_advanced_parser_formats_are_refused_clearly(tmp_path: Path) -> No
 
 async def test_missing_file_and_silent_errors(tmp_path: Path) -> None:
     present = store(tmp_path, "ok.txt", "ok")
-    with pytest.raises(ValueError, match="File not found: f/missing.txt"):
+    from flowless_engine.errors import FileMissingError
+
+    with pytest.raises(FileMissingError, match="File not found: f/missing.txt") as missing:
         await make(tmp_path, ["f/missing.txt", present]).load_files_message()
+    assert missing.value.to_dict() == {"code": "FILE_NOT_FOUND", "message": "File not found: f/missing.txt", "path": "f/missing.txt"}
     assert (await make(tmp_path, ["f/missing.txt", present], silent_errors=True).load_files_message()).text == "ok"
 
 
@@ -158,3 +161,13 @@ async def test_as_tool_reads_the_uploaded_files(tmp_path: Path) -> None:
     assert await tool.run({}) == "The sky is blue."
     (broken,) = make(tmp_path, ["f/gone.txt"]).as_tools()
     assert (await broken.run({})).startswith("Error reading files: File not found")
+
+
+async def test_a_path_outside_the_store_is_refused_as_bad_input(tmp_path: Path) -> None:
+    from flowless_engine.errors import FileRefusedError
+
+    (tmp_path.parent / "outside.txt").write_text("secret")
+    with pytest.raises(FileRefusedError) as refused:
+        await make(tmp_path, ["../outside.txt"]).load_data()
+    assert refused.value.code == "FILE_REFUSED" and "../outside.txt" in refused.value.message
+    assert await make(tmp_path, ["../outside.txt"], silent_errors=True).load_data() == []  # silent mode skips it

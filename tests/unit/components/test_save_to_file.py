@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flowless_engine.errors import ComponentError, ConfigurationError, FlowError
+from flowless_engine.errors import FileMissingError, FileRefusedError, ComponentError, ConfigurationError, FlowError
 from flowless_engine.runtime.services import LocalFileStore
 from tests.support.component_runs import run_flow, value
 from tests.support.flows import edge, flow, node
@@ -84,8 +84,10 @@ async def test_load_csv_and_json_from_the_tenants_files_and_strings(tmp_path: Pa
     assert value(result, "JSONtoData-j").data == {"k": "v"}
     with pytest.raises(ComponentError, match="exactly one of"):
         await run_flow(flow("s", [node("CSVtoData-c", "CSVtoData", {"csv_string": "a\n1", "csv_path": "x.csv"})], []), files=store)
-    with pytest.raises(ComponentError, match="File not found"):
+    with pytest.raises(FileRefusedError, match="File path refused"):  # a 422, not a component failure
         await run_flow(flow("s", [node("CSVtoData-c", "CSVtoData", {"csv_path": "../../etc/passwd.csv"})], []), files=store)
+    with pytest.raises(FileMissingError, match="File not found: nothing.csv"):
+        await run_flow(flow("s", [node("CSVtoData-c", "CSVtoData", {"csv_path": "nothing.csv"})], []), files=store)
 
 
 async def test_read_file_storage_location_and_path_string(tmp_path: Path) -> None:

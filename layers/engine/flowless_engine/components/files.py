@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 from flowless_engine.components.base import Component, Input, Output, Tool, to_bool, to_text
 from flowless_engine.components.processing import csv_rows
 from flowless_engine.schema import Data, DataFrame, Message
+from flowless_engine.errors import FileMissingError
 
 TEXT_EXTENSIONS = frozenset(
     {"txt", "md", "mdx", "csv", "json", "yaml", "yml", "xml", "html", "htm", "py", "sh", "sql", "js", "ts", "tsx"}
@@ -210,7 +211,7 @@ class FileComponent(Component):
         try:
             raw = await self.ctx.files.read(path)
         except FileNotFoundError as exc:
-            raise ValueError(f"File not found: {path}") from exc
+            raise FileMissingError(f"File not found: {path}", path=path) from exc
         try:
             if extension == "pdf":
                 return await asyncio.to_thread(pdf_text, raw)

@@ -14,7 +14,7 @@ from typing import Any
 from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
 from flowless_engine.components.processing import markdown_table
 from flowless_engine.components.toolmode import ToolModeMixin
-from flowless_engine.errors import ConfigurationError
+from flowless_engine.errors import ConfigurationError, FileMissingError, FileRefusedError
 from flowless_engine.schema import Data, DataFrame, Message
 
 _STORAGE = ({"name": "Local", "icon": "hard-drive"}, {"name": "AWS", "icon": "Amazon"}, {"name": "Google Drive", "icon": "google"})
@@ -160,9 +160,11 @@ async def _tenant_file_text(component: Component, path: str) -> str:
     try:
         raw = await component.ctx.files.read(to_text(path).strip())
     except FileNotFoundError as exc:
-        raise ValueError(f"File not found: {path}") from exc
+        raise FileMissingError(f"File not found: {path}", path=to_text(path)) from exc
+    except FileRefusedError:
+        raise
     except PermissionError as exc:
-        raise ValueError(f"File path refused: {path}") from exc
+        raise FileRefusedError(f"File path refused: {path}", path=to_text(path)) from exc
     return raw.decode("utf-8-sig", errors="replace")
 
 

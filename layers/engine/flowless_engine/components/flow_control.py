@@ -124,6 +124,7 @@ async def run_subflow(component: Component, ref: str, tweaks: dict[str, dict[str
         messages=InMemoryMessageStore(), variables=ctx.variables, files=ctx.files, settings=ctx.settings,
         request_variables=ctx.request_variables, model_factory=ctx.model_factory, http_client=ctx.http_client,
         vectors=ctx.vectors, knowledge=ctx.knowledge, embeddings=ctx.embeddings, flows=ctx.flows, flow_depth=ctx.flow_depth + 1,
+        code_runner=ctx.code_runner, tenant=ctx.tenant,  # the sub-flow's code: the tenant's approvals, the same sandbox
     )
     request = RunRequest(tweaks=tweaks or None, session_id=session_id or None, output_type="any")
     return await run_graph(graph, request, sub)

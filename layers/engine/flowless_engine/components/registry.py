@@ -16,6 +16,7 @@ from flowless_engine.components import types as _type_tables
 
 if TYPE_CHECKING:
     from flowless_engine.components.base import Component
+    from flowless_engine.graph.model import Vertex
 
 
 def _load_tables() -> dict[str, str]:
@@ -66,6 +67,15 @@ def get_component_class(type_name: str) -> "type[Component]":
     module_name, class_name = _REGISTRY[resolved].split(":")
     module = importlib.import_module(f"flowless_engine.components.{module_name}")
     return getattr(module, class_name)
+
+
+def component_for(vertex: "Vertex") -> "type[Component]":
+    """The class that runs `vertex`: the sandbox's stand-in when it holds user code."""
+    if vertex.runs_code:
+        from flowless_engine.components.sandboxed import SandboxedComponent
+
+        return SandboxedComponent
+    return get_component_class(vertex.type)
 
 
 def catalogue() -> dict[str, dict[str, dict]]:

@@ -1,8 +1,9 @@
 """Langflow flow JSON (exports from 1.0 to 1.13) → Graph.
 
 Notes are dropped, group nodes are flattened, edges are read from `edge.data.*Handle` and,
-for older exports, from the `œ`-encoded handle strings. The `code` field is dropped on load:
-it is never executed, never even kept.
+for older exports, from the `œ`-encoded handle strings. Code is never executed by the engine:
+the `code` field of a stock node is dropped on load; user code (graph/code.py) is kept apart from
+the fields, as data for the sandbox, which runs it only once the tenant approved its hash.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from flowless_engine.components.registry import resolve_type
 from flowless_engine.errors import InvalidFlowError, Problem
+from flowless_engine.graph.code import user_code
 from flowless_engine.graph.model import Edge, Graph, Vertex
 
 INPUT_TYPES = {"ChatInput", "TextInput", "Webhook"}
@@ -135,6 +137,7 @@ def _parse_node(node: Any, index: int, problems: list[Problem]) -> Vertex | None
         fields=fields,
         outputs=outputs,
         code_fields=frozenset(code_fields),
+        user_code=user_code(component_type, node_body.get("template") or {}),
         frozen=bool(node_body.get("frozen")),
         is_input=component_type in INPUT_TYPES or _id_prefix(node_id) in INPUT_TYPES or bool(data.get("is_input")),
         is_output=component_type in OUTPUT_TYPES or _id_prefix(node_id) in OUTPUT_TYPES or bool(data.get("is_output")),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowless_engine.graph.code import EXECUTED_INPUTS, sha256
+
 
 @dataclass
 class Edge:
@@ -32,6 +34,19 @@ class Vertex:
     description: str = ""
     # Names of the dropped `code`-typed fields (kept so a tweak to one is refused, not ignored).
     code_fields: frozenset[str] = frozenset()
+    # Code that needs approval (graph/code.py): field → text, kept as data for the code runner
+    # (the sandbox); the engine never executes it. Empty for stock nodes.
+    user_code: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def runs_code(self) -> bool:
+        """Served by the sandbox: user code, or a stock type that executes one of its inputs."""
+        return bool(self.user_code) or self.type in EXECUTED_INPUTS
+
+    @property
+    def code_hashes(self) -> dict[str, str]:
+        """field → SHA-256 of each piece of code this node needs approved."""
+        return {name: sha256(text) for name, text in self.user_code.items()}
 
     def value(self, name: str, default: Any = None) -> Any:
         spec = self.fields.get(name)

@@ -87,7 +87,7 @@ def check_supported(graph: Graph) -> None:
 
     unsupported: dict[str, list[str]] = {}
     for vertex in graph.vertices.values():
-        if not is_supported(vertex.type):
+        if not vertex.runs_code and not is_supported(vertex.type):  # user code: the sandbox's
             unsupported.setdefault(vertex.type, []).append(vertex.id)
     if unsupported:
         raise UnsupportedComponentsError(unsupported)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowless_engine.components.base import to_bool
-from flowless_engine.components.registry import get_component_class
+from flowless_engine.components.registry import component_for
 from flowless_engine.errors import LimitExceededError, InvalidFlowError
 from flowless_engine.graph.model import Graph
 from flowless_engine.graph.order import layers
@@ -81,6 +81,10 @@ def prepare_build(graph: Graph, request: RunRequest, ctx: RunContext | None = No
     problems = missing_required(graph)
     if problems:
         raise InvalidFlowError(problems)
+    if ctx is not None and any(v.runs_code for v in graph.vertices.values()):
+        from flowless_engine.runtime.code import check_code
+
+        check_code(graph, ctx.code_runner)  # (each vertex re-checks its hashes when it runs)
     return graph
 
 
@@ -186,7 +190,7 @@ class _StepScheduler(_Scheduler):
             if edge.source_output in self.rebuild.get(edge.source, ()):
                 await self._rebuild(edge.source)
         vertex = self.graph.vertices[vertex_id]
-        component = get_component_class(vertex.type)(vertex, self._params(vertex), self.ctx)
+        component = component_for(vertex)(vertex, self._params(vertex), self.ctx)
         component.sources = {e.target_field: self.graph.vertices[e.source] for e in self.graph.incoming.get(vertex_id, ()) if e.source in self.graph.vertices}
         by_name = {output.name: output for output in component.outputs}
         for name in sorted(names):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flowless_engine.http import HttpClient
     from flowless_engine.llm.base import ChatModel, ModelConfig
     from flowless_engine.llm.embeddings import EmbeddingConfig, Embeddings
+    from flowless_engine.runtime.code import CodeRunner
     from flowless_engine.vectors.base import KnowledgeBases, VectorStore
 
 ModelFactory = Callable[["ModelConfig"], "ChatModel"]
@@ -55,6 +56,9 @@ class RunContext:
     vectors: "VectorStore | None" = None
     knowledge: "KnowledgeBases | None" = None
     embeddings: EmbeddingsFactory | None = None
+    # Runs approved user code outside the engine (runtime/code.py); None: no code is approved.
+    code_runner: "CodeRunner | None" = None
+    tenant: str = ""
     # The tenant's other flows (Run Flow, Sub Flow, Flow as Tool) and how deep this run is nested.
     flows: "FlowResolver | None" = None
     flow_depth: int = 0

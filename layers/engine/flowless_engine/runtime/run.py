@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowless_engine.components.base import Component, Tool
-from flowless_engine.components.registry import get_component_class
+from flowless_engine.components.registry import component_for
 from flowless_engine.errors import ComponentError, FlowError, LimitExceededError
 from flowless_engine.graph.model import Edge, Graph, Vertex
 from flowless_engine.graph.order import ancestors, descendants, layers
@@ -100,6 +100,10 @@ async def run_graph(graph: Graph, request: RunRequest, ctx: RunContext | None = 
     _check_tweak_depth(request.tweaks, ctx.settings.max_tweak_depth)
     _check_tweak_sizes(request.tweaks, ctx.settings.max_input_chars)
     prepared = prepare_graph(graph, request, ctx.settings.max_nodes)
+    if any(v.runs_code for v in prepared.vertices.values()):
+        from flowless_engine.runtime.code import check_code
+
+        check_code(prepared, ctx.code_runner)
     scheduler = _Scheduler(prepared, request, ctx, frozen_cache=graph.frozen_results)
     all_results = await scheduler.run()
     selected = select_outputs(prepared, request, all_results)
@@ -300,7 +304,7 @@ class _Scheduler:
             self._record(vertex, result, started)
             return
         params = self._params(vertex)
-        component_cls = get_component_class(vertex.type)
+        component_cls = component_for(vertex)
         component = component_cls(vertex, params, self.ctx)
         self.components[vertex_id] = component
         if getattr(component, "is_loop", False):

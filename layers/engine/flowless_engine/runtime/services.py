@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from flowless_engine.errors import FlowError
+from flowless_engine.errors import FileRefusedError, FlowError
 from flowless_engine.schema import Message
 
 
@@ -152,7 +152,7 @@ class LocalFileStore:
             return Path(path).read_bytes()
         target = (self.root / path).resolve()
         if self.root not in target.parents and target != self.root:
-            raise FileNotFoundError(path)
+            raise FileRefusedError(f"File path refused: {path!r} is outside the file store's folder")
         return target.read_bytes()
 
 

@@ -69,7 +69,7 @@ def apply_tweaks(graph: Graph, tweaks: dict[str, Any] | None) -> Graph:
 
 def _plan(planned: dict[str, dict[str, Any]], refused: list[str], vertex: Vertex, name: str, value: Any) -> None:
     spec = vertex.fields.get(name)
-    if name in PROTECTED_FIELDS or name in vertex.code_fields or (spec is not None and spec.get("type") in PROTECTED_FIELD_TYPES):
+    if name in PROTECTED_FIELDS or name in vertex.code_fields or name in vertex.user_code or (spec is not None and spec.get("type") in PROTECTED_FIELD_TYPES):
         refused.append(f"{vertex.id}.{name}")
         return
     if spec is None:
