@@ -53,6 +53,25 @@ NEEDS: dict[str, str] = {
     "MCPTools": "MCP server",
     "MCP": "MCP server",
     "MCPSse": "MCP server",
+    "FAISS": "knowledge base",  # the tenant's vector store
+    # vector stores a flow names itself: local servers speaking their APIs
+    "AstraDB": "astra db",
+    "AstraVectorStoreComponent": "astra db",
+    "AstraDBSearch": "astra db",
+    "AstraDBVectorStoreComponent": "astra db",
+    "AstraDBToolComponent": "astra db",
+    "AstraDBTool": "astra db",
+    "OpenSearchVectorStoreComponent": "opensearch",
+    "QdrantVectorStoreComponent": "qdrant",
+    "Pinecone": "pinecone",
+    "pgvector": "postgresql",  # a real PostgreSQL + pgvector: not started by the conformance kit
+    "HCD": "astra db",
+    "AstraDBChatMemory": "astra db",
+    "Elasticsearch": "elasticsearch",
+    "Milvus": "milvus",
+    "Upstash": "upstash",
+    "SupabaseVectorStore": "supabase",
+    "MemoryBase": "memory base",
     # web pages (the page routes of tests/support/search_server.py)
     "URLComponent": "web pages",
     "URL": "web pages",
@@ -89,7 +108,10 @@ NEEDS.update(_provider_types())
 
 # Services a flow needs alongside another (knowledge bases embed through the model server; an
 # Agent or Language Model may name any provider in its model list or `agent_llm`).
-ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",)}
+ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",),
+                                          **{store: ("model server",) for store in (
+                                              "astra db", "memory base", "opensearch", "qdrant", "pinecone", "elasticsearch",
+                                              "milvus", "upstash", "supabase")}}
 
 
 @dataclass
@@ -494,6 +516,240 @@ class DatabaseService(Service):
                 setup.tweak(node_id, "query", "select name, price from products order by price")
 
 
+HYBRID_COLLECTION = {
+    "vector": {"dimension": 1024, "metric": "cosine", "service": {"provider": "nvidia", "modelName": "NV-Embed-QA"}},
+    "lexical": {"enabled": True, "analyzer": "standard"},
+    "rerank": {"enabled": True, "service": {"provider": "nvidia", "modelName": "nvidia/llama-3.2-nv-rerankqa-1b-v2"}},
+}
+
+
+class AstraService(Service):
+    """tests/support/astra_server.py: the Astra DB Data API (any token accepted). Astra nodes get
+    its endpoint (a tweak, or the variable an endpoint field names), a placeholder token and the
+    database/collection names an export left empty; collections are created by the flows' own
+    ingestion (or found empty)."""
+
+    name = "astra db"
+    ENDPOINT_FIELDS = ("api_endpoint", "d_api_endpoint")
+
+    def start(self) -> None:
+        from tests.support.astra_server import AstraServer
+
+        self.server = AstraServer(tokens=None)
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        from flowless_engine.vectors import astra
+
+        # The collection a node left unnamed is the one the user would pick in the Astra portal:
+        # Astra-embedded (NVIDIA), with a lexical index and a reranker, as Hybrid Search needs.
+        self.server.data = {"default_keyspace": {"conformance": {"options": HYBRID_COLLECTION, "documents": {}}}}
+        astra._options_cache.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            for name in self.ENDPOINT_FIELDS:
+                spec = fields.get(name)
+                if spec is None:
+                    continue
+                if spec.get("load_from_db") and spec.get("value"):
+                    setup.variables[spec["value"]] = self.server.api_endpoint
+                else:
+                    setup.tweak(node_id, name, self.server.api_endpoint)
+            for name, default in (("token", "AstraCS:conformance"), ("database_name", "conformance"), ("collection_name", "conformance")):
+                spec = fields.get(name) or {}
+                if spec.get("load_from_db") and spec.get("value"):
+                    setup.variables.setdefault(spec["value"], default)
+                elif name in fields and not spec.get("value"):
+                    setup.tweak(node_id, name, default)
+            for spec in fields.values():  # a namespace/keyspace the export named: make it exist
+                if isinstance(spec, dict) and spec.get("name") in ("keyspace", "namespace") and spec.get("value"):
+                    self.server.data.setdefault(str(spec["value"]), {})
+
+
+class OpenSearchService(Service):
+    """tests/support/opensearch_server.py (basic auth admin/admin, Langflow's default)."""
+
+    name = "opensearch"
+
+    def start(self) -> None:
+        from tests.support.opensearch_server import OpenSearchServer
+
+        self.server = OpenSearchServer(users={"admin": "admin"})
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        self.server.indexes.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            setup.tweak(node_id, "opensearch_url", self.server.base_url)
+            setup.tweak(node_id, "auth_mode", "basic")
+            setup.tweak(node_id, "username", "admin")
+            setup.tweak(node_id, "password", "admin")
+
+
+class QdrantService(Service):
+    """tests/support/qdrant_server.py."""
+
+    name = "qdrant"
+
+    def start(self) -> None:
+        from tests.support.qdrant_server import QdrantServer
+
+        self.server = QdrantServer()
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        self.server.collections.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            setup.tweak(node_id, "url", self.server.base_url)
+            if not (graph.vertices[node_id].fields.get("collection_name") or {}).get("value"):
+                setup.tweak(node_id, "collection_name", "conformance")
+
+
+class PineconeService(Service):
+    """tests/support/pinecone_server.py; each node's index exists (64 dimensions, the model server's)."""
+
+    name = "pinecone"
+
+    def start(self) -> None:
+        from tests.support.pinecone_server import PineconeServer
+
+        self.server = PineconeServer(api_key="pc-conformance")
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def reset(self) -> None:
+        self.server.indexes.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        setup.variables["PINECONE_API_URL"] = self.server.base_url
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            index = (fields.get("index_name") or {}).get("value") or "conformance"
+            setup.tweak(node_id, "index_name", index)
+            self.server.create_index(str(index), 64)
+            key = fields.get("pinecone_api_key") or {}
+            if key.get("load_from_db") and key.get("value"):
+                setup.variables[key["value"]] = "pc-conformance"
+            else:
+                setup.tweak(node_id, "pinecone_api_key", "pc-conformance")
+
+
+class _LocalStoreService(Service):
+    """A tests/support store server; `fields(server)` are the tweaks that point a node at it."""
+
+    def server_class(self) -> Any:
+        raise NotImplementedError
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self.server = self.server_class()
+
+    def stop(self) -> None:
+        self.server.close()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            for name, value in self.fields(graph, node_id).items():
+                spec = graph.vertices[node_id].fields.get(name) or {}
+                if spec.get("load_from_db") and spec.get("value"):
+                    setup.variables[spec["value"]] = value
+                else:
+                    setup.tweak(node_id, name, value)
+
+
+class ElasticsearchService(_LocalStoreService):
+    name = "elasticsearch"
+
+    def server_class(self) -> Any:
+        from tests.support.elasticsearch_server import ElasticsearchServer
+
+        return ElasticsearchServer(users={"elastic": "conformance"})
+
+    def reset(self) -> None:
+        self.server.indexes.clear()
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        return {"elasticsearch_url": self.server.base_url, "cloud_id": "", "api_key": "", "username": "elastic", "password": "conformance"}
+
+
+class MilvusService(_LocalStoreService):
+    name = "milvus"
+
+    def server_class(self) -> Any:
+        from tests.support.milvus_server import MilvusServer
+
+        return MilvusServer(token="root:Milvus")
+
+    def reset(self) -> None:
+        self.server.collections.clear()
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        return {"uri": self.server.base_url, "password": "root:Milvus"}
+
+
+class UpstashService(_LocalStoreService):
+    name = "upstash"
+
+    def server_class(self) -> Any:
+        from tests.support.upstash_server import UpstashServer
+
+        return UpstashServer(token="up-conformance")
+
+    def reset(self) -> None:
+        self.server.namespaces.clear()
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        return {"index_url": self.server.base_url, "index_token": "up-conformance"}
+
+
+class SupabaseService(_LocalStoreService):
+    name = "supabase"
+
+    def server_class(self) -> Any:
+        from tests.support.supabase_server import SupabaseServer
+
+        return SupabaseServer(key="sb-conformance")
+
+    def reset(self) -> None:
+        self.server.tables = {"documents": {}}
+        self.server.functions = {"match_documents": "documents"}
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        node = graph.vertices[node_id].fields
+        table = (node.get("table_name") or {}).get("value") or "documents"
+        function = (node.get("query_name") or {}).get("value") or "match_documents"
+        self.server.tables.setdefault(str(table), {})
+        self.server.functions[str(function)] = str(table)
+        return {"supabase_url": self.server.base_url, "supabase_service_key": "sb-conformance"}
+
+
+class MemoryBaseService(Service):
+    """Memory Base nodes search the flow's own chat history (the run's message store): they only
+    need the memory's name a user picks in Langflow."""
+
+    name = "memory base"
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            if not (graph.vertices[node_id].fields.get("memory_base") or {}).get("value"):
+                setup.tweak(node_id, "memory_base", "conformance")
+
+
 KIT: dict[str, type[Service]] = {
     ProviderServersService.name: ProviderServersService,
     McpServerService.name: McpServerService,
@@ -507,4 +763,13 @@ KIT: dict[str, type[Service]] = {
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,
     KnowledgeBaseService.name: KnowledgeBaseService,
+    AstraService.name: AstraService,
+    MemoryBaseService.name: MemoryBaseService,
+    OpenSearchService.name: OpenSearchService,
+    QdrantService.name: QdrantService,
+    PineconeService.name: PineconeService,
+    ElasticsearchService.name: ElasticsearchService,
+    MilvusService.name: MilvusService,
+    UpstashService.name: UpstashService,
+    SupabaseService.name: SupabaseService,
 }

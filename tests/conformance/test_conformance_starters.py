@@ -24,10 +24,11 @@ from tests.support.starters import STARTERS, starter_names, starter_path, starte
 from tests.support.model_server import ModelServer
 
 UNSUPPORTED = {
-    "Memory Chatbot": {"MemoryBase": ["MemoryBase-xePih"]},
 }
 # Supported, but their Knowledge node names no knowledge base until a tweak does (tests/api/test_knowledge.py).
 NEEDS_KNOWLEDGE_BASE = {"Knowledge Retrieval": "Knowledge-Y8gm2", "Vector Store RAG": "Knowledge-vLJOb"}
+# Supported, but its Memory Base node names no memory base until a tweak does (as Langflow asks for one).
+NEEDS_MEMORY_BASE = {"Memory Chatbot": "MemoryBase-xePih"}
 RESULT_DATA_KEYS = {
     "results", "artifacts", "outputs", "logs", "messages", "timedelta", "duration", "component_display_name",
     "component_id", "used_frozen_result", "token_usage",
@@ -101,6 +102,10 @@ def test_every_shared_flow_loads(name: str) -> None:
         with pytest.raises(InvalidFlowError) as refused:
             validate(graph)
         assert [(p.node_id, p.field) for p in refused.value.problems] == [(NEEDS_KNOWLEDGE_BASE[name], "knowledge_base")]
+    elif name in NEEDS_MEMORY_BASE:
+        with pytest.raises(InvalidFlowError) as refused:
+            validate(graph)
+        assert [(p.node_id, p.field) for p in refused.value.problems] == [(NEEDS_MEMORY_BASE[name], "memory_base")]
     else:
         validate(graph)
 
@@ -203,6 +208,27 @@ def test_a_session_keeps_its_history_across_calls(server: ModelServer) -> None:
     assert [m["role"] for m in second_run_first_call] == ["system", "user", "assistant", "user"]
     assert second_run_first_call[1]["content"] == "first"
     assert second_run_first_call[-1]["content"] == "second"
+
+
+def test_memory_chatbot_recalls_across_sessions(server: ModelServer) -> None:
+    """The 1.13 starter: the Agent searches its Memory Base (a tool); with 'Filter by Session' off
+    (as its README suggests) the memory spans every session of the flow."""
+    store = InMemoryMessageStore()
+    tweaks = {NEEDS_MEMORY_BASE["Memory Chatbot"]: {"memory_base": "chat-memory", "filter_by_session": False}}
+    run_shared("Memory Chatbot", "My name is Ada Lovelace", server, message_store=store, session_id="monday", tweaks=tweaks)
+    server.script([{"tool_calls": [{"name": "retrieve_memory", "arguments": {"search_query": "my name"}}]}, "You are Ada."])
+    outputs = run_shared("Memory Chatbot", "What is my name?", server, message_store=store, session_id="tuesday", tweaks=tweaks)
+    assert outputs[0]["outputs"][0]["results"]["message"]["text"] == "You are Ada."
+    tool_message = next(m for m in server.requests[-1].body["messages"] if m["role"] == "tool")
+    recalled = json.loads(tool_message["content"])
+    assert recalled[0]["content"] == "My name is Ada Lovelace" and recalled[0]["session_id"] == "monday"
+    assert {"_score", "sender", "sender_name", "timestamp", "id"} <= set(recalled[0])
+    # As shipped (filter on), a new session recalls nothing from another one.
+    tweaks[NEEDS_MEMORY_BASE["Memory Chatbot"]]["filter_by_session"] = True
+    server.script([{"tool_calls": [{"name": "retrieve_memory", "arguments": {"search_query": "my name"}}]}, "I do not know."])
+    run_shared("Memory Chatbot", "What is my name?", server, message_store=store, session_id="wednesday", tweaks=tweaks)
+    tool_message = next(m for m in server.requests[-1].body["messages"] if m["role"] == "tool")
+    assert json.loads(tool_message["content"]) == []
 
 
 # ---- Agents -----------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def requirement_files() -> dict[str, Path]:
 
 
 def test_layers_have_requirements() -> None:
-    assert {"EngineLayer", "SharedLayer"} <= set(requirement_files())
+    assert {"EngineLayer", "SharedLayer", "ConnectorsLayer"} <= set(requirement_files())
 
 
 @pytest.mark.parametrize("resource", sorted(requirement_files()))
@@ -118,9 +118,10 @@ def distributions_of(modules: dict[str, str]) -> dict[str, str]:
 def test_deployed_code_imports_only_what_the_layers_and_the_runtime_provide() -> None:
     files = requirement_files()
     engine, shared, sandbox = pins(files["EngineLayer"]), pins(files["SharedLayer"]), pins(files["SandboxLayer"])
+    connectors = pins(files["ConnectorsLayer"])  # store drivers, imported by the engine on first use
     checks = {
-        "layers/engine": (distributions_of(third_party_imports(REPO / "layers/engine/flowless_engine")), set(engine)),
-        "shared": (distributions_of(third_party_imports(REPO / "shared/flowless", LOCAL_ONLY)), set(engine) | set(shared)),
+        "layers/engine": (distributions_of(third_party_imports(REPO / "layers/engine/flowless_engine")), set(engine) | set(connectors)),
+        "shared": (distributions_of(third_party_imports(REPO / "shared/flowless", LOCAL_ONLY)), set(engine) | set(shared) | set(connectors)),
         "functions": (distributions_of(third_party_imports(REPO / "functions", ("functions/custom_code/",))), set(engine) | set(shared)),
         # The sandbox (CustomCodeFunction) has its own layer only: none of Flowless's.
         "layers/sandbox": (distributions_of(third_party_imports(REPO / "layers/sandbox/flowless_sandbox")), set(sandbox)),
@@ -132,3 +133,10 @@ def test_deployed_code_imports_only_what_the_layers_and_the_runtime_provide() ->
             if distribution not in available | RUNTIME_PROVIDED and distribution not in OPTIONAL_IMPORTS:
                 problems.append(f"{where} imports {example}: add {distribution} to its layer's requirements.txt")
     assert not problems, "\n".join(problems)
+
+
+def test_the_functions_that_run_flows_get_the_connectors_layer() -> None:
+    resources = routes.load()["Resources"]
+    for name in ("RunFunction", "RunStreamFunction", "BuildWorkerFunction", "WebhookFunction"):
+        layers = resources[name]["Properties"].get("Layers") or []
+        assert {"Ref": "ConnectorsLayer"} in layers, f"{name} runs flows but lacks the connectors layer"

@@ -18,7 +18,7 @@ def test_function_spec_applies_globals_and_resolves_refs() -> None:
     spec = function_spec(load_template(TEMPLATE), "RunFunction", root=REPO)
     assert spec.handler == "app.handler"
     assert spec.code_dir == REPO / "functions" / "run"
-    assert spec.layer_dirs == [REPO / "layers" / "engine", REPO / "shared"]
+    assert spec.layer_dirs == [REPO / "layers" / "engine", REPO / "shared", REPO / "layers" / "connectors"]
     env = spec.environment
     assert env["FLOWS_TABLE"] == "flowless-dev-flows"
     assert env["API_KEYS_TABLE"] == "flowless-dev-api-keys"

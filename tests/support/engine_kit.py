@@ -275,9 +275,11 @@ async def run(
     messages: Any = None,
     settings: Any = None,
     file_store: Any = None,
+    context: dict[str, Any] | None = None,
     **request: Any,
 ) -> Ran:
-    """Run a flow dict (or a parsed Graph) in-process with a fake model; collect events."""
+    """Run a flow dict (or a parsed Graph) in-process with a fake model; collect events.
+    `context`: more RunContext fields (vectors, knowledge...)."""
     from flowless_engine.graph.loader import load_graph
     from flowless_engine.graph.model import Graph
     from flowless_engine.runtime.context import RunContext
@@ -299,6 +301,7 @@ async def run(
         files=file_store or NoFileStore(),
         settings=settings or EngineSettings(),
         model_factory=models,
+        **(context or {}),
     )
     result = await run_graph(graph, RunRequest(input_value=input_value, **request), ctx)
     return Ran(result, ctx, sink.events, models)

@@ -156,6 +156,11 @@ class RunMessageStore:
     async def add_messages(self, messages: Iterable[Message]) -> None:
         self._pending.extend(messages)
 
+    async def session_ids(self, flow_id: str) -> list[str]:
+        """The flow's sessions with live messages, oldest first, then this run's new ones."""
+        stored = self._messages.sessions(flow_id)
+        return list(dict.fromkeys([*stored, *(m.session_id for m in self._pending if m.session_id)]))
+
     async def flush(self) -> None:
         """Persist the buffered messages, one `persist_run` per session id they belong to."""
         if not self._pending:

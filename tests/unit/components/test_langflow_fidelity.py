@@ -12,7 +12,6 @@ from tests.support.lfx_reference import differences, langflow_template, referenc
 # Types whose template is known to differ today, with the issue that closes the gap. The test
 # fails as soon as a listed type matches, so this list can only shrink.
 PENDING: dict[str, str] = {
-    "Memory": "#17 memory components",
 }
 
 

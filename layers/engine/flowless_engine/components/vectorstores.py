@@ -5,16 +5,19 @@ use with the wired embedding model; a knowledge base made through the API can be
 Chroma node using the same model). Every run ingests `ingest_data` (rows already stored, by
 content, are not embedded again unless `allow_duplicates`), then answers `search_query` with the
 `number_of_results` closest documents as Data (`text` plus the stored metadata), like Langflow's
-vector-store components. Chroma server settings and `persist_directory` have no effect here.
+vector-store components. `persist_directory` has no effect here. When the node names a Chroma
+server (`chroma_server_host`, `chroma_server_http_port`, `chroma_server_ssl_enabled`), it is a real
+client of that server instead (components/chroma_server.py).
 External stores Flowless does not run (AstraDB, Pinecone...) stay unsupported components.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
+from flowless_engine.components.base import Component, Input, Output, Tool, to_bool, to_int, to_text
 from flowless_engine.components.knowledge import (
     MAX_TOP_K,
     content_id,
@@ -53,6 +56,11 @@ class ChromaComponent(Component):
         Input("search_type", "Search Type", "str", "Similarity", options=("Similarity", "MMR"), advanced=True, input_kind="DropdownInput"),
         Input("number_of_results", "Number of Results", "int", 10, advanced=True, input_kind="IntInput"),
         Input("limit", "Limit", "int", None, advanced=True, input_kind="IntInput"),
+        Input("chroma_server_cors_allow_origins", "Server CORS Allow Origins", "str", "", advanced=True, input_kind="StrInput"),
+        Input("chroma_server_host", "Server Host", "str", "", advanced=True, input_kind="StrInput"),
+        Input("chroma_server_http_port", "Server HTTP Port", "int", None, advanced=True, input_kind="IntInput"),
+        Input("chroma_server_grpc_port", "Server gRPC Port", "int", None, advanced=True, input_kind="IntInput"),
+        Input("chroma_server_ssl_enabled", "Server SSL Enabled", "bool", False, advanced=True, input_kind="BoolInput"),
     )
     outputs = (
         Output("search_results", "search_documents", ("Data",), "Search Results"),
@@ -64,6 +72,8 @@ class ChromaComponent(Component):
         self._results: list[Data] | None = None  # both outputs share one ingest and one search
 
     async def search_documents(self) -> list[Data]:
+        if self._results is None and self._server() is not None:
+            self._results = await self._server().search_documents()
         if self._results is None:
             spec, embedder = await self._collection()
             await self._ingest(spec, embedder)
@@ -72,6 +82,31 @@ class ChromaComponent(Component):
 
     async def as_dataframe(self) -> DataFrame:
         return DataFrame(rows=[dict(d.data) for d in await self.search_documents()])
+
+    def as_tools(self) -> list[Tool]:
+        if self._server() is not None:
+            return self._server().as_tools()
+        name, description = self.tool_metadata("search_documents", "Search Chroma DB for documents relevant to a query.")
+
+        async def run(arguments: dict[str, Any]) -> str:
+            self.params["search_query"] = to_text(arguments.get("search_query") or "")
+            self._results = None
+            return json.dumps([d.data for d in await self.search_documents()], ensure_ascii=False, default=str)
+
+        parameters = {"type": "object", "properties": {"search_query": {"type": "string", "description": "Enter a query to run a similarity search."}},
+                      "required": ["search_query"]}
+        return [Tool(name=name, description=description, parameters=parameters, run=run, source_id=self.id)]
+
+    def _server(self) -> Any:
+        """The Chroma server client when the node names a server host (components/chroma_server.py)."""
+        if not to_text(self.params.get("chroma_server_host") or "").strip():
+            return None
+        if getattr(self, "_server_node", None) is None:
+            from flowless_engine.components.chroma_server import ChromaServerStore
+
+            self._server_node = ChromaServerStore(self.vertex, self.params, self.ctx)
+            self._server_node.logs = self.logs
+        return self._server_node
 
     async def _collection(self) -> tuple[KnowledgeBaseSpec, Any]:
         _, knowledge = knowledge_services(self)

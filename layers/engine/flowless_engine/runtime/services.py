@@ -31,6 +31,10 @@ class MessageStore(Protocol):
     ) -> list[Message]:
         """Return the latest `limit` messages of the session, oldest first when order is ASC."""
 
+    # Optional (Memory Base's cross-session recall reads it when the store has it):
+    # async def session_ids(self, flow_id: str) -> list[str]:
+    #     """The flow's live session ids, oldest first."""
+
 
 class VariableResolver(Protocol):
     async def get(self, name: str) -> str | None:
@@ -117,6 +121,9 @@ class InMemoryMessageStore:
         ]
         found = found[-limit:] if limit else found
         return found if order.upper() == "ASC" else list(reversed(found))
+
+    async def session_ids(self, flow_id: str) -> list[str]:
+        return list(dict.fromkeys(m.session_id for m in self.messages if m.flow_id == flow_id and m.session_id))
 
 
 class DictVariableResolver:
