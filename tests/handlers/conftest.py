@@ -77,3 +77,15 @@ def call() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
         return function_module(logical_id).handler(event, FakeLambdaContext(logical_id))
 
     return invoke
+
+
+@pytest.fixture(autouse=True)
+def _current_event_loop() -> None:
+    """Mangum takes the thread's current event loop, as in a Lambda process; an earlier test that
+    ran asyncio.run() in this thread leaves none, so give the handler one."""
+    import asyncio
+
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
