@@ -96,9 +96,12 @@ def test_name_and_endpoint_clashes_get_suffixes(client, api_env):
 
 
 def test_unsupported_components_and_problems_are_reported_not_refused(client, api_env):
-    agent = client.post(FLOWS, json=shared_flow("Memory Chatbot"), headers=auth(api_env["key"])).json()
+    exported = shared_flow("Memory Chatbot")
+    memory = next(n for n in exported["data"]["nodes"] if n["data"]["type"] == "MemoryBase")
+    memory["data"]["type"] = "Frobnicator"  # a type no native component serves
+    agent = client.post(FLOWS, json=exported, headers=auth(api_env["key"])).json()
     assert agent["flowless"]["runnable"] is False
-    assert {"type": "MemoryBase", "node_ids": ["MemoryBase-xePih"]} in agent["flowless"]["unsupported"]
+    assert {"type": "Frobnicator", "node_ids": [memory["id"]]} in agent["flowless"]["unsupported"]
     broken = echo_flow("Dangling")
     broken["data"]["edges"][0]["target"] = "Nowhere-1"
     body = client.post(FLOWS, json=broken, headers=auth(api_env["key"])).json()
@@ -441,7 +444,7 @@ def test_shared_flows_round_trip_through_zip_upload_and_download(client, api_env
     saved = {f["name"]: f for f in uploaded.json()}
     assert {(f["id"], f["name"]) for f in originals.values()} == {(f["id"], f["name"]) for f in saved.values()}
     assert saved["Basic Prompting"]["flowless"] == {"runnable": True, "unsupported": [], "problems": [], "code": []}
-    assert {"type": "MemoryBase", "node_ids": ["MemoryBase-xePih"]} in saved["Memory Chatbot"]["flowless"]["unsupported"]
+    assert saved["Memory Chatbot"]["flowless"]["runnable"] is True  # Memory Base is native now
 
     download = client.post(f"{FLOWS}download/", json=[f["id"] for f in saved.values()], headers=auth(key))
     assert download.status_code == 200

@@ -161,12 +161,13 @@ def test_input_value_with_chat_input_tweak_is_400(client, api_env):
 
 def test_unsupported_components_are_named(client, api_env):
     flow = shared_flow("Memory Chatbot")
+    next(n for n in flow["data"]["nodes"] if n["id"] == "MemoryBase-xePih")["data"]["type"] = "Frobnicator"
     flow_id = store_flow(TENANT, flow)
     response = run(client, flow_id, api_env["key"])
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert detail["code"] == "UNSUPPORTED_COMPONENTS"
-    assert {"type": "MemoryBase", "node_ids": ["MemoryBase-xePih"]} in detail["unsupported"]
+    assert {"type": "Frobnicator", "node_ids": ["MemoryBase-xePih"]} in detail["unsupported"]
 
 
 def test_model_failure_is_502_and_timeout_504(client, api_env, monkeypatch):
