@@ -444,7 +444,7 @@ def test_shared_flows_round_trip_through_zip_upload_and_download(client, api_env
     saved = {f["name"]: f for f in uploaded.json()}
     assert {(f["id"], f["name"]) for f in originals.values()} == {(f["id"], f["name"]) for f in saved.values()}
     assert saved["Basic Prompting"]["flowless"] == {"runnable": True, "unsupported": [], "problems": [], "code": []}
-    assert saved["Memory Chatbot"]["flowless"]["runnable"] is True  # Memory Base is native now
+    assert saved["Memory Chatbot"]["flowless"]["unsupported"] == []  # Memory Base is native now
 
     download = client.post(f"{FLOWS}download/", json=[f["id"] for f in saved.values()], headers=auth(key))
     assert download.status_code == 200
