@@ -286,7 +286,10 @@ def _lambda(call: Call) -> list[Request]:
     else:
         name, _, qualifier = function.partition(":")
     qualifier = p.get("Qualifier") or qualifier or None
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{names()(name, 'FLOWLESS_ASYNC_FUNCTION_NAME')}"
+    name = names()(name, 'FLOWLESS_ASYNC_FUNCTION_NAME', 'CUSTOM_CODE_FUNCTION')
+    if name in default_stack().resources:  # a setting that holds the function's Ref: its logical id
+        name = default_stack().physical_name(name)
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
     return [_req(action, f"{arn}:{qualifier}" if qualifier else arn)]
 
 
