@@ -40,6 +40,8 @@ TENANT = "acme"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Functions that invoke themselves asynchronously (created in moto's Lambda to be invocable).
 SELF_INVOKING = ("WebhookFunction", "KnowledgeFunction")
+# Functions the run functions invoke to run approved custom code (each vertex in a subprocess here).
+SANDBOXES = ("CustomCodeFunction",)
 OVERRIDES = {
     "FLOWLESS_EVENTS_LONG_POLL_SECONDS": "1",  # the template's 25 s long poll, shortened for the tests
     "FLOWLESS_WEBHOOK_BACKOFF_S": "1",
@@ -200,7 +202,7 @@ def deployed(moto_endpoint: str, model_server: Any, tmp_path_factory: pytest.Tem
                 archive.writestr("app.py", "handler = None\n")
             lambdas = boto3.client("lambda", region_name="us-east-1")
             by_name = {}
-            for function in ("BuildWorkerFunction", *SELF_INVOKING):
+            for function in ("BuildWorkerFunction", *SELF_INVOKING, *SANDBOXES):
                 name = stack.physical_name(function)
                 created = lambdas.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
                                                   Code={"ZipFile": code.getvalue()})
@@ -237,6 +239,9 @@ def deployed(moto_endpoint: str, model_server: Any, tmp_path_factory: pytest.Tem
                 name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
                 function = by_name[name.split(":")[0]]
                 event = json.loads(body)
+                if function in SANDBOXES:  # its own process, as the sandbox function's execution environment is
+                    from flowless.local.sandbox import SubprocessSandbox
+                    return json.dumps(asyncio.run(SubprocessSandbox().call(event))).encode()
                 if (headers or {}).get("X-Amz-Invocation-Type", "RequestResponse") == "Event":
                     with deployed.lock:
                         deployed.pending.append((function, event))

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.iam.conftest import TENANT, Deployed
+from tests.support.custom_code import component_code, sha256
 from tests.support.iam.evaluator import evaluate, matches
 from tests.support.iam.recorder import RECORDER, Recorded, acting_as, denied, describe_denials, distinct_pairs
 from tests.support.iam.stack import Stack, default_stack
@@ -173,6 +174,7 @@ def flows_that_touch_aws(d: Deployed, ids: dict[str, str], uploads: dict[str, st
     from tests.api.conftest import shared_flow, store_flow
     from tests.api.test_files import MODEL
     from tests.api.test_knowledge import KB, KNOWLEDGE_NODES, RETRIEVAL
+    from tests.support.custom_code import custom_flow
     from tests.support.engine_kit import component_node, edge, flow
     from tests.unit.components.test_knowledge import chroma_flow
 
@@ -190,12 +192,41 @@ def flows_that_touch_aws(d: Deployed, ids: dict[str, str], uploads: dict[str, st
                            {"File-NGW2N": {"path": [uploads["report"]]}, "Agent-6rJWA": {"model": MODEL}})
     ids["retrieval"] = stored("IAM retrieval", shared_flow(RETRIEVAL), {KNOWLEDGE_NODES[RETRIEVAL]: {"knowledge_base": KB}})
     embedding = component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings")
-    for principal in ("RunFunction", "RunStreamFunction", "WebhookFunction", "BuildWorkerFunction"):
+    for principal in ("RunFunction", "RunStreamFunction", "WebhookFunction", "BuildWorkerFunction", "BuildFunction"):
         ids[f"chroma/{principal}"] = stored(f"IAM chroma {principal}", chroma_flow(embedding), {
             "Chroma-1": {"collection_name": f"notes_{principal.lower()}"}, "ChatInput-1": {"input_value": "Cats purr. Dogs bark. Parrots can talk"}})
     memory = flow([component_node("ChatInput-1", "ChatInput"), component_node("Memory-1", "Memory"), component_node("ChatOutput-1", "ChatOutput")],
                   [edge("Memory-1", "messages_text", "ChatOutput-1", "input_value")])
     ids["memory"] = stored("IAM memory", memory, {}, MEMORY_FLOW_ID)
+    # Memory Base across the flow's sessions (the messages' sessions listed by tenant).
+    recall = flow([component_node("ChatInput-1", "ChatInput", input_value="recall notes"), component_node("MemoryBase-1", "MemoryBase", memory_base="notes", filter_by_session=False),
+                   component_node("ChatOutput-1", "ChatOutput")],
+                  [edge("ChatInput-1", "message", "MemoryBase-1", "search_query"),
+                   edge("MemoryBase-1", "retrieve_data", "ChatOutput-1", "input_value", output_types=("DataFrame",),
+                        input_types=("Data", "DataFrame", "Message"))])
+    ids["recall"] = stored("IAM recall", recall, {}, MEMORY_FLOW_ID.replace("0d9f", "1d9f"))
+    # Write File: a new file of the tenant under <tenant>/files/.
+    write = flow([component_node("ChatInput-1", "ChatInput"), component_node("SaveToFile-1", "SaveToFile", file_name="tour-notes", file_format="txt"),
+                  component_node("ChatOutput-1", "ChatOutput")],
+                 [edge("ChatInput-1", "message", "SaveToFile-1", "input"), edge("SaveToFile-1", "message", "ChatOutput-1", "input_value")])
+    ids["write"] = stored("IAM write", write, {})
+    ids["custom"] = stored("IAM custom code", custom_flow(CUSTOM_CODE), {})
+
+
+CUSTOM_CODE = component_code("        return Message(text='approved: ' + self.input_value)")
+
+
+def custom_code_approvals(d: Deployed, ids: dict[str, str]) -> None:
+    """KeysFunction's /custom_code routes: the flow's code reviewed, approved, listed; another
+    approval made and withdrawn. The approved flow then runs on every run path (CustomCodeFunction)."""
+    gw, key = d.gateway, d.key
+    review = ok(gw.get(f"/api/v1/custom_code/flows/{ids['custom']}", headers=h(key))).json()
+    assert review["code"][0]["sha256"] == sha256(CUSTOM_CODE)
+    ok(gw.post("/api/v1/custom_code/approvals", json={"sha256": [sha256(CUSTOM_CODE)], "note": "IAM tour"}, headers=h(key)), 201)
+    withdrawn = sha256("withdrawn")
+    ok(gw.post("/api/v1/custom_code/approvals", json={"sha256": [withdrawn]}, headers=h(key)), 201)
+    assert len(ok(gw.get("/api/v1/custom_code/approvals", headers=h(key))).json()["approvals"]) == 2
+    ok(gw.delete(f"/api/v1/custom_code/approvals/{withdrawn}", headers=h(key)), 204)
 
 
 def runs(client: Any, d: Deployed, ids: dict[str, str], name: str) -> None:
@@ -214,6 +245,10 @@ def runs(client: Any, d: Deployed, ids: dict[str, str], name: str) -> None:
                           headers=h(key)))
     for text in ("remember me", "and now?"):
         answer_of(client.post(f"/api/v1/run/{ids['memory']}", json={"input_value": text, "session_id": f"memory-{name}"}, headers=h(key)))
+    assert answer_of(client.post(f"/api/v1/run/{ids['custom']}", json={"input_value": name}, headers=h(key))) == f"approved: {name}"
+    assert "saved successfully" in answer_of(client.post(f"/api/v1/run/{ids['write']}", json={"input_value": f"notes of {name}"}, headers=h(key)))
+    for session in ("recall-1", "recall-2"):
+        answer_of(client.post(f"/api/v1/run/{ids['recall']}", json={"input_value": "recall notes", "session_id": f"{session}-{name}"}, headers=h(key)))
     ok(client.get("/health_check"))
 
 
@@ -240,12 +275,29 @@ def webhook_runs(d: Deployed, ids: dict[str, str]) -> None:
     gw, key = d.gateway, d.key
     store_flow(TENANT, webhook_flow())
     jobs = [ok(gw.post("/api/v1/webhook/order-hook", json={"order_id": "Z", "customer": "Eve"}, headers=h(key)), 202).json()["job_id"]]
-    for flow in ("Echo Prompt", "chat", "report", "retrieval", "chroma/WebhookFunction", "memory", "memory"):
+    for flow in ("Echo Prompt", "chat", "report", "retrieval", "chroma/WebhookFunction", "memory", "memory", "custom", "write", "recall"):
         jobs.append(ok(gw.post(f"/api/v1/webhook/{ids[flow]}", json={"question": "How often do passwords rotate?"}, headers=h(key)), 202).json()["job_id"])
         d.run_pending()  # in order: the memory flow's second run reads the first one's messages
     for job in jobs:
         body = ok(gw.get(f"/api/v1/webhook/jobs/{job}", headers=h(key))).json()
         assert body["status"] == "completed", body
+
+
+def workflows(d: Deployed, ids: dict[str, str]) -> None:
+    """BuildFunction's /api/v2/workflows: sync runs of the flows that touch AWS (variables, files,
+    knowledge searched and scanned, Chroma filled, history twice), one streamed."""
+    from tests.api.test_knowledge import KNOWLEDGE_NODES, RETRIEVAL
+
+    gw, key = d.gateway, d.key
+    for flow, text in (("chat", "workflow"), ("report", ""), ("retrieval", "How often do passwords rotate?"), ("memory", "one"), ("memory", "two")):
+        body = ok(gw.post("/api/v2/workflows", json={"flow_id": ids[flow], "input_value": text, "session_id": "workflow-session"}, headers=h(key))).json()
+        assert body["status"] == "completed", body
+    empty_search = {KNOWLEDGE_NODES[RETRIEVAL]: {"search_query": ""}}  # a scan of the index
+    ok(gw.post("/api/v2/workflows", json={"flow_id": ids["retrieval"], "input_value": "", "tweaks": empty_search}, headers=h(key)))
+    ok(gw.post("/api/v2/workflows", json={"flow_id": ids["chroma/BuildFunction"], "input_value": "Cats purr. Dogs bark. Parrots can talk"},
+               headers=h(key)))
+    streamed = ok(gw.post("/api/v2/workflows", json={"flow_id": ids["chat"], "input_value": "streamed", "mode": "stream"}, headers=h(key)))
+    assert "streamed" in streamed.text
 
 
 def builds(d: Deployed, ids: dict[str, str]) -> None:
@@ -269,7 +321,8 @@ def builds(d: Deployed, ids: dict[str, str]) -> None:
         # Started together (the state machine runs them side by side), then followed to their end.
         started += [build(flow, text) for flow, text in (
             ("chat", "hello"), ("report", ""), ("retrieval", "How often do passwords rotate?"), ("retrieval", ""),
-            ("chroma/BuildWorkerFunction", "Cats purr. Dogs bark. Parrots can talk"), ("memory", "one"))]
+            ("chroma/BuildWorkerFunction", "Cats purr. Dogs bark. Parrots can talk"), ("memory", "one"),
+            ("custom", "built"), ("write", "built notes"), ("recall", "recall notes"))]
         for job in started:
             events = poll_until_end(gw, key, job, timeout=60)
             assert events[-1]["event"] == "end", events
@@ -301,6 +354,7 @@ def run_the_tour(d: Deployed) -> None:
     uploads = files(d, ids)
     knowledge(d, uploads)
     flows_that_touch_aws(d, ids, uploads)
+    custom_code_approvals(d, ids)
     gw, key = d.gateway, d.key
     with Receiver() as receiver:
         # Every run's events go to the queue: the run functions send them, the delivery function delivers.
@@ -311,6 +365,7 @@ def run_the_tour(d: Deployed) -> None:
             runs(stream, d, ids, "RunStreamFunction")
         monitor(d, ids)
         webhook_runs(d, ids)
+        workflows(d, ids)
         builds(d, ids)
         messages = d.queued_messages()
         assert {r.function for r in RECORDER.records if r.request.action == "sqs:SendMessage"} >= {"RunFunction", "RunStreamFunction", "WebhookFunction"}
@@ -373,6 +428,21 @@ def test_every_grant_is_used_or_justified_in_the_template(tour: list[Recorded]) 
                         "'# unexercised <Action>: <path>; <why>' comment to the statement):\n  " + "\n  ".join(unused))
 
 
+def test_no_unexercised_note_names_a_grant_the_tour_uses(tour: list[Recorded]) -> None:
+    """A '# unexercised' note is a claim that no test reaches the grant: once the tour does, it goes."""
+    from tests.support.iam.evaluator import wildcard_match
+
+    stack, stale = default_stack(), []
+    for principal in stack.principals:
+        made = [r.request for r in tour if r.function == principal]
+        for statement in stack.policies[principal]:
+            used = [r for r in made if matches(statement, r)]
+            for action in statement.unexercised:
+                if any(action == "*" or wildcard_match(action, r.action, ignore_case=True) for r in used):
+                    stale.append(f"{principal} {statement.label}: {action}")
+    assert not stale, "notes saying the tour does not reach a grant it now uses:\n  " + "\n  ".join(stale)
+
+
 def test_every_function_is_toured(tour: list[Recorded]) -> None:
     stack = default_stack()
     toured = {r.function for r in tour}
@@ -380,16 +450,32 @@ def test_every_function_is_toured(tour: list[Recorded]) -> None:
     assert not missing, f"the tour records no AWS call of {missing}: drive them in tests/iam/test_least_privilege.py"
 
 
-def test_the_sandbox_functions_hold_no_grant_and_make_no_call(tour: list[Recorded]) -> None:
-    """CustomCodeFunction (when the template has it) runs tenant code: no declared statement at all,
-    no recorded call; every other function's calls are denied under its role."""
+def test_the_sandbox_function_may_only_write_its_own_logs(tour: list[Recorded]) -> None:
+    """CustomCodeFunction runs tenant code: its role allows its own log group's writes and nothing
+    else, and none of the calls the other functions made would be allowed under it."""
     stack = default_stack()
-    for function in SANDBOX_FUNCTIONS & set(stack.functions):
-        assert [s for s in stack.policies[function] if s.declared] == [], f"{function} must hold no permission"
+    for function in SANDBOX_FUNCTIONS:
+        role = stack.resources[function]["Properties"]["Role"]
+        role_id = (role.get("Fn::GetAtt") or [""])[0] if isinstance(role, dict) else str(role).split(".")[0]
+        policies = stack.resources[role_id]["Properties"].get("Policies") or []
+        statements = [st for p in policies for st in p["PolicyDocument"]["Statement"]]
+        assert stack.resources[role_id]["Properties"].get("ManagedPolicyArns") in (None, [])
+        assert [sorted(st["Action"]) for st in statements] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
+        assert [stack.resolver.resolve(st["Resource"]) for st in statements] == [stack.arn(f"{function}Logs")]
         assert [r for r in tour if r.function == function] == []
-    # Whatever the template says, an empty role is what the sandbox must be judged against:
-    everything = {r.request for r in tour}
-    assert everything and all(not evaluate([], request).allowed for request in everything)
+        granted = [stack_statement(function, st) for st in statements]
+        everything = {r.request for r in tour}
+        assert everything and all(not evaluate(granted, request).allowed for request in everything)
+    # The run functions did invoke it, one vertex per call.
+    invoked = {r.function for r in tour if r.request.action == "lambda:InvokeFunction" and r.request.resource == stack.arn("CustomCodeFunction")}
+    assert invoked == {"RunFunction", "RunStreamFunction", "WebhookFunction", "BuildWorkerFunction"}
+
+
+def stack_statement(principal: str, raw: dict[str, Any]) -> Any:
+    from tests.support.iam.stack import statement
+
+    resolved = {**raw, "Resource": default_stack().resolver.resolve(raw["Resource"])}
+    return statement(principal, raw.get("Sid", ""), "inline", resolved)
 
 
 def test_a_functions_calls_are_denied_under_another_functions_role(tour: list[Recorded]) -> None:

@@ -47,7 +47,8 @@ MANAGED = {
     "AWSXrayWriteOnlyAccess": XRAY_WRITE_ONLY,
     "AWSLambdaSQSQueueExecutionRole": SQS_QUEUE_EXECUTION,
 }
-UNEXERCISED = re.compile(r"#\s*unexercised\s+([^:]+):\s*(.+)$")
+# The actions end at the first ": " (an action itself holds a colon without a space: dynamodb:Query).
+UNEXERCISED = re.compile(r"#\s*unexercised\s+(.+?):\s+(.+)$")
 
 
 def generated(logical_id: str) -> str:
@@ -73,7 +74,7 @@ class StackResolver(Resolver):
         kind, props = resource.get("Type", ""), resource.get("Properties") or {}
         named = {
             "AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName",
-            "AWS::Serverless::Function": "FunctionName", "AWS::Serverless::StateMachine": "Name",
+            "AWS::Serverless::Function": "FunctionName", "AWS::Lambda::Function": "FunctionName", "AWS::Serverless::StateMachine": "Name",
             "AWS::S3Vectors::VectorBucket": "VectorBucketName", "AWS::Logs::LogGroup": "LogGroupName",
         }.get(kind)
         if named and named in props:
@@ -92,7 +93,8 @@ class StackResolver(Resolver):
             return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{self.physical_name(name)}"
         if kind in {"AWS::Serverless::StateMachine", "AWS::S3Vectors::VectorBucket"}:
             return self.arn(name)
-        if kind in {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Serverless::Function", "AWS::Logs::LogGroup"}:
+        if kind in {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Serverless::Function", "AWS::Lambda::Function",
+                    "AWS::Logs::LogGroup"}:
             return self.physical_name(name)
         return super().ref(name)
 
@@ -105,6 +107,7 @@ class StackResolver(Resolver):
             "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{account}:{physical}",
             "AWS::KMS::Key": f"arn:aws:kms:{region}:{account}:key/{physical}",
             "AWS::Serverless::Function": f"arn:aws:lambda:{region}:{account}:function:{physical}",
+            "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{account}:function:{physical}",
             "AWS::Serverless::StateMachine": f"arn:aws:states:{region}:{account}:stateMachine:{physical}",
             "AWS::S3Vectors::VectorBucket": f"arn:aws:s3vectors:{region}:{account}:bucket/{physical}",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{physical}:*",
