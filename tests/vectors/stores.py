@@ -226,7 +226,19 @@ def milvus() -> Iterator[Backend]:
                       {"label": "Milvus", "from_variables": ["password"]})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def weaviate() -> Iterator[Backend]:
+    from tests.support.weaviate_server import WeaviateServer
+
+    with WeaviateServer(api_keys=("wv-key",)) as server:
+        def fields(collection: str) -> dict[str, Any]:  # Weaviate classes are capitalized
+            return {"url": server.base_url, "index_name": collection.capitalize(), "api_key": "WEAVIATE_API_KEY"}
+
+        yield Backend("weaviate", "Weaviate", fields, {"WEAVIATE_API_KEY": "wv-key"}, lambda c: len(server.objects(c.capitalize())), server,
+                      {"label": "Weaviate", "from_variables": ["api_key"], "filter_field": "search_filter"})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"weaviate": weaviate, "milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -242,7 +254,8 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "elasticsearch": {"mmr", "credentials", "server", "network"},
                                  "upstash": {"filter", "credentials", "server", "network"},
                                  "supabase": {"credentials", "server", "network"},
-                                 "milvus": {"credentials", "server", "network"}}
+                                 "milvus": {"credentials", "server", "network"},
+                                 "weaviate": {"filter", "mmr", "credentials", "server", "network"}}
 
 
 def having(feature: str) -> list[str]:
