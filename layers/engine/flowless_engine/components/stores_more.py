@@ -66,3 +66,8 @@ class WeaviateComponent(StoreComponent):
     async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
         if not collection.exists:
             await collection.create()
+
+    async def _ranked(self, collection: Any, text: str, k: int, where: dict[str, Any], search_type: str) -> list[Any]:
+        if await self.embedding() is None:  # no embedding wired: Weaviate's keyword (BM25) search, as Langflow's node does
+            return (await collection.search(vector=None, text=text, k=k, filter=where or None, with_vectors=False)).hits
+        return await super()._ranked(collection, text, k, where, search_type)
