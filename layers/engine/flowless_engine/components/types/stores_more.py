@@ -2,4 +2,6 @@
 
 TYPES: dict[str, str] = {
     "Weaviate": "stores_more:WeaviateComponent",
+    "mem0_chat_memory": "chat_memories:Mem0ChatMemoryComponent",
+    "ZepChatMemory": "chat_memories:ZepChatMemoryComponent",
 }
