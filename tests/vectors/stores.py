@@ -238,7 +238,25 @@ def weaviate() -> Iterator[Backend]:
                       {"label": "Weaviate", "from_variables": ["api_key"], "filter_field": "search_filter"})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"weaviate": weaviate, "milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+CASSANDRA_DB = "3f0c1e2a-5b6d-4c7e-8f90-a1b2c3d4e5f6"
+
+
+@contextmanager
+def cassandra() -> Iterator[Backend]:
+    """Cassandra naming an Astra database by its ID: the endpoint from the DevOps API, the table
+    through the Data API's table commands."""
+    from tests.support.astra_tables_server import AstraTablesServer
+
+    with AstraTablesServer(tokens=(ASTRA_TOKEN,), databases={CASSANDRA_DB: "us-east-2"}) as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"database_ref": CASSANDRA_DB, "token": "ASTRA_TOKEN", "keyspace": "default_keyspace", "table_name": collection}
+
+        yield Backend("cassandra", "Cassandra", fields, {"ASTRA_TOKEN": ASTRA_TOKEN, "ASTRA_DEVOPS_API_URL": server.base_url},
+                      lambda c: len(server.rows(c)), server,
+                      {"label": "Cassandra (Astra DB)", "from_variables": ["token"], "secrets": ["ASTRA_TOKEN"], "filter_field": "search_filter"})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"cassandra": cassandra, "weaviate": weaviate, "milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -255,6 +273,7 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "upstash": {"filter", "credentials", "server", "network"},
                                  "supabase": {"credentials", "server", "network"},
                                  "milvus": {"credentials", "server", "network"},
+                                 "cassandra": {"filter", "search_type", "mmr", "credentials", "server", "network"},
                                  "weaviate": {"filter", "mmr", "credentials", "server", "network"}}
 
 

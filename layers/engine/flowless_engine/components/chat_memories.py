@@ -247,3 +247,4 @@ class ZepChatMemoryComponent(Component):
             raise ConfigurationError(f"Component '{self.name}': the API base path must be api/v1 or api/v2")
         return ZepHistory(self.ctx.http, url, to_text(await self.secret("api_key") or "").strip(), base_path,
                           to_text(self.param("session_id", "")).strip() or self.ctx.session_id)
+

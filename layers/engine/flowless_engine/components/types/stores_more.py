@@ -2,6 +2,8 @@
 
 TYPES: dict[str, str] = {
     "Weaviate": "stores_more:WeaviateComponent",
+    "Cassandra": "stores_more:CassandraComponent",
+    "CassandraChatMemory": "stores_more:CassandraChatMemoryComponent",
     "mem0_chat_memory": "chat_memories:Mem0ChatMemoryComponent",
     "ZepChatMemory": "chat_memories:ZepChatMemoryComponent",
 }
