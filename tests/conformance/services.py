@@ -72,6 +72,11 @@ NEEDS: dict[str, str] = {
     "Upstash": "upstash",
     "SupabaseVectorStore": "supabase",
     "MemoryBase": "memory base",
+    "Weaviate": "weaviate",
+    "Cassandra": "cassandra",
+    "CassandraChatMemory": "cassandra",
+    "mem0_chat_memory": "mem0",
+    "ZepChatMemory": "zep",
     # web pages (the page routes of tests/support/search_server.py)
     "URLComponent": "web pages",
     "URL": "web pages",
@@ -111,7 +116,7 @@ NEEDS.update(_provider_types())
 ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",),
                                           **{store: ("model server",) for store in (
                                               "astra db", "memory base", "opensearch", "qdrant", "pinecone", "elasticsearch",
-                                              "milvus", "upstash", "supabase")}}
+                                              "milvus", "upstash", "supabase", "weaviate", "cassandra")}}
 
 
 @dataclass
@@ -750,6 +755,101 @@ class MemoryBaseService(Service):
                 setup.tweak(node_id, "memory_base", "conformance")
 
 
+class WeaviateService(_LocalStoreService):
+    name = "weaviate"
+
+    def server_class(self) -> Any:
+        from tests.support.weaviate_server import WeaviateServer
+
+        return WeaviateServer(api_keys=("wv-conformance",))
+
+    def reset(self) -> None:
+        self.server.classes.clear()
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        out = {"url": self.server.base_url, "api_key": "wv-conformance"}
+        if not (graph.vertices[node_id].fields.get("index_name") or {}).get("value"):
+            out["index_name"] = "Conformance"
+        return out
+
+
+class CassandraService(_LocalStoreService):
+    """tests/support/astra_tables_server.py: Cassandra nodes naming an Astra database (its ID, as
+    the DevOps API resolves it, or one made up when the export left it empty); nodes naming CQL
+    contact points keep them and fail as they must (Flowless does not speak CQL)."""
+
+    name = "cassandra"
+    DATABASE = "c0f0a11c-0000-4000-8000-000000000001"
+
+    def server_class(self) -> Any:
+        from tests.support.astra_tables_server import AstraTablesServer
+
+        return AstraTablesServer(tokens=None, databases={self.DATABASE: "us-east-2"})
+
+    def reset(self) -> None:
+        from flowless_engine.vectors import astra_tables
+
+        self.server.tables.clear()
+        astra_tables._endpoints.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        setup.variables["ASTRA_DEVOPS_API_URL"] = self.server.base_url
+        super().prepare(graph, node_ids, setup)
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        from flowless_engine.vectors.astra_tables import is_astra_reference
+
+        node = graph.vertices[node_id].fields
+        out: dict[str, Any] = {"token": "AstraCS:conformance"}
+        ref = str((node.get("database_ref") or {}).get("value") or "").strip()
+        if not ref:
+            out["database_ref"] = self.DATABASE
+        elif is_astra_reference(ref) and not ref.startswith("http"):
+            self.server.databases[ref] = "us-east-2"
+        keyspace = str((node.get("keyspace") or {}).get("value") or "").strip()
+        if keyspace:
+            self.server.data.setdefault(keyspace, {})
+        else:
+            out["keyspace"] = "default_keyspace"
+        if not (node.get("table_name") or {}).get("value"):
+            out["table_name"] = "conformance"
+        return out
+
+
+class Mem0Service(_LocalStoreService):
+    name = "mem0"
+
+    def server_class(self) -> Any:
+        from tests.support.mem0_server import Mem0Server
+
+        return Mem0Server(api_key="m0-conformance")
+
+    def reset(self) -> None:
+        self.server.memories.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        setup.variables["MEM0_API_URL"] = self.server.base_url
+        super().prepare(graph, node_ids, setup)
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        return {"mem0_api_key": "m0-conformance"}
+
+
+class ZepService(_LocalStoreService):
+    name = "zep"
+
+    def server_class(self) -> Any:
+        from tests.support.zep_server import ZepServer
+
+        return ZepServer(api_key="zep-conformance")
+
+    def reset(self) -> None:
+        self.server.sessions = {"v1": {}, "v2": {}}
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        return {"url": self.server.base_url, "api_key": "zep-conformance"}
+
+
 KIT: dict[str, type[Service]] = {
     ProviderServersService.name: ProviderServersService,
     McpServerService.name: McpServerService,
@@ -772,4 +872,8 @@ KIT: dict[str, type[Service]] = {
     MilvusService.name: MilvusService,
     UpstashService.name: UpstashService,
     SupabaseService.name: SupabaseService,
+    WeaviateService.name: WeaviateService,
+    CassandraService.name: CassandraService,
+    Mem0Service.name: Mem0Service,
+    ZepService.name: ZepService,
 }

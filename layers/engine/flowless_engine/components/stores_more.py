@@ -1,6 +1,6 @@
 """More vector stores reached over HTTP (lfx-bundles, lfx-datastax): Weaviate, and Cassandra (its
-vector store and chat memory) when the node names an Astra DB database. Each node maps its fields to a `vectors/<store>.py` client;
-ingestion, search and outputs are store_base's."""
+vector store and chat memory) when the node names an Astra DB database. Each node maps its fields
+to a `vectors/<store>.py` client; ingestion, search and outputs are store_base's."""
 
 from __future__ import annotations
 

@@ -1,0 +1,60 @@
+"""The conformance kit's services for Weaviate, Cassandra (Astra), Mem0 and Zep: a flow as an
+export leaves these nodes (no server, no credentials) runs end to end once the kit points them
+at its local servers; Cassandra contact points fail naming CQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conformance.runner import Kit, check_flow
+from tests.support.engine_kit import chat_flow, component_node, edge
+
+MEMORY_EDGE = {"output_types": ("Memory",), "input_types": ("Memory",)}
+EMBEDDINGS = {"output_types": ("Embeddings",), "input_types": ("Embeddings",)}
+
+
+@pytest.fixture(scope="module")
+def kit() -> Iterator[Kit]:
+    kit = Kit()
+    yield kit
+    kit.stop()
+
+
+def _store(type_name: str, **values: Any) -> dict[str, Any]:
+    return chat_flow(component_node("Store-1", type_name, ingest_data=[{"text": "Parrots can talk"}], **values),
+                     component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings"),
+                     edges=[edge("ChatInput-1", "message", "Store-1", "search_query"),
+                            edge("OpenAIEmbeddings-1", "embeddings", "Store-1", "embedding", **EMBEDDINGS),
+                            edge("Store-1", "dataframe", "ChatOutput-1", "input_value", output_types=("DataFrame",), input_types=("DataFrame",))])
+
+
+def _memory(type_name: str, **values: Any) -> dict[str, Any]:
+    return chat_flow(component_node("Mem-1", type_name, **values), component_node("StoreMessage-1", "StoreMessage"),
+                     edges=[edge("ChatInput-1", "message", "StoreMessage-1", "message"),
+                            edge("Mem-1", "memory", "StoreMessage-1", "memory", **MEMORY_EDGE),
+                            edge("StoreMessage-1", "stored_messages", "ChatOutput-1", "input_value")])
+
+
+FLOWS = {
+    "weaviate": lambda: _store("Weaviate"),
+    "cassandra by database id": lambda: _store("Cassandra", database_ref="5d1e0c2b-0000-4000-8000-00000000abcd"),
+    "cassandra chat memory": lambda: _memory("CassandraChatMemory"),
+    "zep": lambda: _memory("ZepChatMemory"),
+    "mem0": lambda: chat_flow(component_node("Mem0-1", "mem0_chat_memory", user_id="u1"),
+                              edges=[edge("ChatInput-1", "message", "Mem0-1", "ingest_message"),
+                                     edge("Mem0-1", "search_results", "ChatOutput-1", "input_value", output_types=("Data",), input_types=("Data",))]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_the_kit_runs_the_node(kit: Kit, name: str) -> None:
+    outcome = check_flow(FLOWS[name](), kit, 20)
+    assert outcome.line() == "runs"
+
+
+def test_cassandra_contact_points_fail_naming_cql(kit: Kit) -> None:
+    outcome = check_flow(_store("Cassandra", database_ref="10.0.0.5"), kit, 20)
+    assert outcome.status == "fails" and "CQL" in outcome.detail
