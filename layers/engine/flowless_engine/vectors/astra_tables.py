@@ -66,6 +66,8 @@ async def resolve_endpoint(http: Any, database_ref: str, token: str, devops_api:
         if not region:
             raise ProviderError(f"{LABEL}: the DevOps API did not give the region of database {ref}", provider=LABEL)
         endpoint = f"https://{ref}-{region}.apps.astra.datastax.com"
+    if len(_endpoints) >= 256:  # bounded: a warm container serves few databases
+        _endpoints.clear()
     _endpoints[key] = endpoint
     return endpoint
 
