@@ -73,14 +73,17 @@ async def resolve_endpoint(http: Any, database_ref: str, token: str, devops_api:
 
 
 def metadata_text(value: Any) -> str:
-    """A metadata value as cassio keeps it in `metadata_s` (text)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(float(value))
+    """A metadata value as cassio keeps it in `metadata_s` (text): strings as they are, booleans,
+    numbers (integers as floats, so 1 and 1.0 match) and null as JSON, anything else `str()`."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int):
+        return json.dumps(float(value))
+    if isinstance(value, float):
+        return json.dumps(value)
+    return str(value)
 
 
 class AstraTable:
