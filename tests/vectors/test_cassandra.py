@@ -97,7 +97,10 @@ async def test_what_the_data_api_cannot_do_is_a_configuration_error(servers: tup
     astra, models = servers
     with pytest.raises(ConfigurationError, match="CQL binary protocol, which Flowless does not speak; name an Astra DB database") as caught:
         await _rows(astra, models, "x", database_ref="10.0.0.5,10.0.0.6", table_name="t")
-    assert caught.value.code == "CONFIGURATION_ERROR"  # answered 422 by the service
+    from flowless.api.errors import engine_error_response
+
+    status, body = engine_error_response(caught.value)  # what /run answers
+    assert status == 422 and body["code"] == "CONFIGURATION_ERROR" and "CQL" in body["message"]
     with pytest.raises(ConfigurationError, match="time-to-live"):
         await _rows(astra, models, "x", table_name="t", ttl_seconds=60, ingest_data=[{"text": "a"}])
     with pytest.raises(ProviderError, match=r"Cassandra \(Astra DB\) failed while looking up Astra database .* \(HTTP 404\)"):

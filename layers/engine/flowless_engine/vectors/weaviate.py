@@ -2,7 +2,8 @@
 
 Objects as LangChain's Weaviate store writes them: one class (collection) per index, the text
 under `text_key`, each metadata key a property of its own, the vector given by the client (the
-class is created with `vectorizer: none`; further properties come from Weaviate's auto-schema).
+class is created with `vectorizer: none`; further properties come from Weaviate's auto-schema;
+metadata keys that are not valid property names, `[_A-Za-z][_0-9A-Za-z]*`, are left out).
 Searches are GraphQL `Get` queries: with a query vector a `hybrid` search (the query's words and
 its vector, Weaviate's default weighting) as LangChain's `similarity_search` makes, without one a
 `bm25` keyword search; `nearVector` when MMR needs candidates with their vectors. Scores are
