@@ -75,6 +75,7 @@ NEEDS: dict[str, str] = {
     "Weaviate": "weaviate",
     "Cassandra": "cassandra",
     "CassandraChatMemory": "cassandra",
+    "AstraDBCQLToolComponent": "cassandra",
     "mem0_chat_memory": "mem0",
     "ZepChatMemory": "zep",
     # web pages (the page routes of tests/support/search_server.py)
@@ -774,7 +775,7 @@ class WeaviateService(_LocalStoreService):
 
 
 class CassandraService(_LocalStoreService):
-    """tests/support/astra_tables_server.py: Cassandra nodes naming an Astra database (its ID, as
+    """tests/support/astra_tables_server.py: Cassandra nodes (and the Astra DB CQL tool) naming an Astra database (its ID, as
     the DevOps API resolves it, or one made up when the export left it empty); nodes naming CQL
     contact points keep them and fail as they must (Flowless does not speak CQL)."""
 
@@ -801,6 +802,16 @@ class CassandraService(_LocalStoreService):
 
         node = graph.vertices[node_id].fields
         out: dict[str, Any] = {"token": "AstraCS:conformance"}
+        if "tools_params" in node:  # the Astra DB CQL tool: the same tables through the REST API (an empty one
+            # with the tool's columns stands for the table the user has in Astra)
+            table = str((node.get("collection_name") or {}).get("value") or "conformance")
+            keyspace = str((node.get("keyspace") or {}).get("value") or "default_keyspace")
+            params = (node.get("tools_params") or {}).get("value") or []
+            columns = {"id": {"type": "text"}, **{str(p.get("field_name") or p.get("name")): {"type": "text"}
+                                                  for p in params if isinstance(p, dict) and (p.get("field_name") or p.get("name"))}}
+            self.server._createTable(keyspace, {"name": table, "definition": {"columns": columns, "primaryKey": "id"},
+                                                "options": {"ifNotExists": True}})
+            return {**out, "api_endpoint": self.server.base_url, "database_name": "conformance", "collection_name": table}
         ref = str((node.get("database_ref") or {}).get("value") or "").strip()
         if not ref:
             out["database_ref"] = self.DATABASE

@@ -43,6 +43,9 @@ FLOWS = {
     "cassandra by database id": lambda: _store("Cassandra", database_ref="5d1e0c2b-0000-4000-8000-00000000abcd"),
     "cassandra chat memory": lambda: _memory("CassandraChatMemory"),
     "zep": lambda: _memory("ZepChatMemory"),
+    "astra db cql tool": lambda: chat_flow(
+        component_node("CQL-1", "AstraDBCQLToolComponent", tool_name="t", tool_description="d", collection_name="orders"),
+        edges=[edge("CQL-1", "api_run_model", "ChatOutput-1", "input_value", output_types=("Data",), input_types=("Data",))]),
     "mem0": lambda: chat_flow(component_node("Mem0-1", "mem0_chat_memory", user_id="u1"),
                               edges=[edge("ChatInput-1", "message", "Mem0-1", "ingest_message"),
                                      edge("Mem0-1", "search_results", "ChatOutput-1", "input_value", output_types=("Data",), input_types=("Data",))]),

@@ -19,6 +19,10 @@ of Astra's DevOps API that tells a database's endpoint, written from the public 
   on map columns), map columns by `$in` / `$nin` / `$all` of `[key, value]` entries, or
   `{"$keys"|"$values": {...}}`; `$match` on a text-indexed column (every word of the query held).
 - Errors as the Data API sends them (HTTP 200, `{"errors": [{"errorCode", "message", ...}]}`).
+- The same tables through Astra's REST API (Stargate v2): `GET /api/rest/v2/keyspaces/<ks>/<table>/`
+  with `X-Cassandra-Token`, `where` (JSON: `$eq $ne $lt $lte $gt $gte $in $exists $contains`),
+  `page-size` (20 by default), `fields` (comma-separated) → `{"count", "pageState", "data": [rows]}`;
+  errors `{"description", "code"}` (400 bad request, 401, 404 unknown table).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ class AstraTablesServer(AstraServer):
         parts = [p for p in request.path.split("/") if p]
         if parts[:2] == ["v2", "databases"] and request.method == "GET" and len(parts) == 3:
             return self._devops(parts[2], request)
+        if parts[:4] == ["api", "rest", "v2", "keyspaces"] and request.method == "GET" and len(parts) == 6:
+            return self._rest_rows(parts[4], parts[5], request)
         body = request.body
         if (request.method == "POST" and parts[:3] == ["api", "json", "v1"] and len(parts) in (4, 5) and isinstance(body, dict)
                 and len(body) == 1 and parts[3] in self.data):
@@ -85,10 +91,50 @@ class AstraTablesServer(AstraServer):
                               "datacenters": [{"region": region, "cloudProvider": "AWS"}]},
                      "dataEndpointUrl": f"{self.base_url}/api/rest", "graphqlUrl": f"{self.base_url}/api/graphql"}
 
+    # ---- REST v2 -----------------------------------------------------------------------------
+
+    def _rest_rows(self, keyspace: str, name: str, request: Request) -> tuple[int, Any]:
+        import json
+
+        token = request.headers.get("x-cassandra-token", "")
+        if not token or (self.tokens is not None and token not in self.tokens):
+            return 401, {"description": "Role unauthorized for operation: Invalid token", "code": 401}
+        table = self.tables.get(keyspace, {}).get(name)
+        if table is None:
+            return 404, {"description": f"Table '{name}' not found in keyspace '{keyspace}'", "code": 404}
+        try:
+            where = json.loads((request.query.get("where") or ["{}"])[0])
+        except ValueError:
+            return 400, {"description": "Bad request: where is not valid JSON", "code": 400}
+        rows = []
+        for row in table["rows"].values():
+            ok = True
+            for column, condition in where.items():
+                if column not in table["columns"]:
+                    return 400, {"description": f"Bad request: unknown field name '{column}'", "code": 400}
+                for op, operand in (condition.items() if isinstance(condition, dict) else [("$eq", condition)]):
+                    value = row.get(column)
+                    if op not in ("$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$exists", "$contains"):
+                        return 400, {"description": f"Bad request: operation '{op}' is not supported", "code": 400}
+                    ok = ok and {
+                        "$eq": lambda: value == operand, "$ne": lambda: value != operand, "$in": lambda: value in operand,
+                        "$exists": lambda: (value is not None) == bool(operand),
+                        "$contains": lambda: isinstance(value, (list, dict)) and operand in value,
+                        "$lt": lambda: value is not None and value < operand, "$lte": lambda: value is not None and value <= operand,
+                        "$gt": lambda: value is not None and value > operand, "$gte": lambda: value is not None and value >= operand,
+                    }[op]()
+            if ok:
+                rows.append(row)
+        rows = rows[: int((request.query.get("page-size") or ["20"])[0])]
+        fields = [f for f in (request.query.get("fields") or [""])[0].split(",") if f]
+        if fields:
+            rows = [{f: r.get(f) for f in fields} for r in rows]
+        return 200, {"count": len(rows), "pageState": None, "data": rows}
+
     # ---- keyspace commands -----------------------------------------------------------------
 
     def _listTables(self, keyspace: str, payload: dict[str, Any]) -> dict[str, Any]:
-        tables = self.tables[keyspace]
+        tables = self.tables.setdefault(keyspace, {})
         if (payload.get("options") or {}).get("explain"):
             return {"status": {"tables": [{"name": n, "definition": {"columns": t["columns"], "primaryKey": t["primaryKey"]}}
                                           for n, t in tables.items()]}}
@@ -111,7 +157,8 @@ class AstraTablesServer(AstraServer):
         key = _key_columns(definition.get("primaryKey"))
         if not key or any(c not in columns for c in key):
             return _fail("INVALID_REQUEST", "Request invalid: the primary key must name columns of the table")
-        if name in self.tables[keyspace] or name in self.data[keyspace]:
+        self.tables.setdefault(keyspace, {})
+        if name in self.tables[keyspace] or name in self.data.get(keyspace, {}):
             if (payload.get("options") or {}).get("ifNotExists") and name in self.tables[keyspace]:
                 return {"status": {"ok": 1}}
             return _fail("CANNOT_ADD_EXISTING_TABLE", f"Table '{name}' already exists")

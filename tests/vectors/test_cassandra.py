@@ -145,3 +145,43 @@ async def test_cassandra_chat_memory_keeps_cassios_chat_table(servers: tuple[Ast
                                       edge("Memory-1", "messages_text", "ChatOutput-1", "input_value")])
     with pytest.raises(ConfigurationError, match="CQL binary protocol"):
         await run(contact_points, "hi", variables=variables, settings=SETTINGS)
+
+
+async def test_the_astra_cql_tool_reads_a_table_through_the_rest_api(servers: tuple[AstraTablesServer, ModelServer]) -> None:
+    from tests.support.engine_kit import FakeChatModel, tool_call
+
+    astra, _ = servers
+    astra._createTable("default_keyspace", {"name": "orders", "definition": {"columns": {
+        "customer": {"type": "text"}, "order_id": {"type": "int"}, "status": {"type": "text"}, "placed": {"type": "text"}},
+        "primaryKey": {"partitionBy": ["customer"], "partitionSort": {"order_id": 1}}}})
+    rows = astra.tables["default_keyspace"]["orders"]["rows"]
+    for customer, order_id, status, placed in (("ann", 1, "shipped", "2026-01-02T00:00:00.000Z"), ("ann", 2, "open", "2026-02-01T00:00:00.000Z"),
+                                               ("bob", 3, "open", "2026-02-03T00:00:00.000Z")):
+        rows[(customer, str(order_id))] = {"customer": customer, "order_id": order_id, "status": status, "placed": placed}
+    tool = component_node("CQL-1", "AstraDBCQLToolComponent", api_endpoint=astra.base_url, token="ASTRA_TOKEN", collection_name="orders", database_name="db",
+                          tool_name="orders", tool_description="Orders of a customer", projection_fields="order_id, status",
+                          static_filters={"status": "open"}, tools_params=[
+                              {"name": "customer", "field_name": "", "description": "The customer", "mandatory": True, "is_timestamp": False,
+                               "operator": "$eq"},
+                              {"name": "since", "field_name": "placed", "description": "Orders since", "mandatory": False,
+                               "is_timestamp": True, "operator": "$gte"},
+                              {"name": "status", "field_name": "", "description": "Status", "mandatory": False, "is_timestamp": False,
+                               "operator": "$eq"}])
+    tool["data"]["node"]["template"]["token"]["load_from_db"] = True
+    agent_model = FakeChatModel([tool_call("orders", {"customer": "ann", "since": "2026-01-15"}), "Ann has order 2 open."])
+    exported = chat_flow(tool, component_node("Agent-1", "Agent"),
+                         edges=[edge("ChatInput-1", "message", "Agent-1", "input_value"),
+                                edge("CQL-1", "api_build_tool", "Agent-1", "tools", output_types=("Tool",), input_types=("Tool",)),
+                                edge("Agent-1", "response", "ChatOutput-1", "input_value")])
+    ran = await run(exported, "what does ann have open?", model=agent_model, variables=VARIABLES, settings=SETTINGS)
+    assert ran.text() == "Ann has order 2 open."
+    offered = agent_model.calls[0]["tools"][0]
+    assert offered.name == "orders" and set(offered.parameters["properties"]) == {"customer", "since"}  # status is static
+    assert offered.parameters["required"] == ["customer"]
+    request = next(r for r in reversed(astra.requests) if r.path.startswith("/api/rest/v2/"))
+    assert request.path == "/api/rest/v2/keyspaces/default_keyspace/orders/" and request.headers["x-cassandra-token"] == TOKEN
+    assert json.loads(request.query["where"][0]) == {"customer": {"$eq": "ann"}, "placed": {"$gte": "2026-01-15T00:00:00.000Z"},
+                                                     "status": {"$eq": "open"}}
+    assert request.query["fields"] == ["order_id,status"] and request.query["page-size"] == ["5"]
+    result = next(m for m in agent_model.calls[1]["messages"] if m.role == "tool")
+    assert json.loads(result.content) == [{"order_id": 2, "status": "open"}]
