@@ -104,3 +104,15 @@ def test_graphql_literals_and_where_filters() -> None:
         {"path": ["tag"], "operator": "Equal", "valueText": "a"}, {"path": ["year"], "operator": "Equal", "valueNumber": 2026}]}
     written = where_filter({"path": "year", "operator": "GreaterThan", "valueNumber": 2000})
     assert isinstance(written["operator"], Enum) and written["path"] == ["year"]
+
+
+async def test_running_again_embeds_and_sends_only_new_documents(servers: tuple[WeaviateServer, ModelServer]) -> None:
+    weaviate, models = servers
+    await _rows(weaviate, models, "", index_name="Again", ingest_data=DOCS)
+    start, embedded = len(weaviate.requests), len(models.requests)
+    await _rows(weaviate, models, "", index_name="Again", ingest_data=[*DOCS, {"text": "Birds sing at dawn", "kind": "bird"}])
+    batch = [r.body for r in weaviate.requests[start:] if r.path == "/v1/batch/objects"]
+    assert [[o["properties"]["text"] for o in b["objects"]] for b in batch] == [["Birds sing at dawn"]]
+    inputs = [r.body.get("input") for r in models.requests[embedded:] if r.path.endswith("/embeddings")]
+    assert inputs == [["Birds sing at dawn"]]
+    assert len(weaviate.objects("Again")) == 3

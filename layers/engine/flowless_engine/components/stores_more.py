@@ -68,6 +68,10 @@ class WeaviateComponent(StoreComponent):
         if not collection.exists:
             await collection.create()
 
+    async def to_store(self, collection: Any, documents: list[Document]) -> list[Document]:
+        held = await collection.held(documents)  # what an earlier run stored is not embedded again
+        return [d for d in documents if d.id not in held]
+
     async def _ranked(self, collection: Any, text: str, k: int, where: dict[str, Any], search_type: str) -> list[Any]:
         if await self.embedding() is None:  # no embedding wired: Weaviate's keyword (BM25) search, as Langflow's node does
             return (await collection.search(vector=None, text=text, k=k, filter=where or None, with_vectors=False)).hits
@@ -171,6 +175,10 @@ class CassandraComponent(StoreComponent):
         if to_text(self.param("setup_mode", "Sync")) == "Off":
             raise ConfigurationError(f"Component '{self.name}': table '{collection.name}' does not exist and Setup Mode is Off")
         await collection.create_for(len(documents[0].vector or ()))
+
+    async def to_store(self, collection: Any, documents: list[Document]) -> list[Document]:
+        held = await collection.held(documents)  # what an earlier run stored is not embedded again
+        return [d for d in documents if d.id not in held]
 
 
 class CassandraChatMemoryComponent(Component):

@@ -161,6 +161,19 @@ class CassandraVectorTable(AstraTable):
                                                 "options": {"analyzer": "STANDARD"}}, "options": {"ifNotExists": True}}})
         await self.create(columns, "row_id", indexes)
 
+    async def held(self, documents: Sequence[Document]) -> set[str]:
+        """The ids of `documents` the table already holds."""
+        if not self.exists or not documents:
+            return set()
+        found: set[str] = set()
+        ids = [d.id for d in documents]
+        for start in range(0, len(ids), 100):
+            part = ids[start:start + 100]
+            rows = await self.find({"filter": {"row_id": {"$in": part}}, "projection": {"row_id": True}, "options": {"limit": len(part)}},
+                                   f"reading table '{self.name}'")
+            found.update(str(r.get("row_id")) for r in rows)
+        return found
+
     async def add(self, documents: Sequence[Document]) -> int:
         rows = [{"row_id": d.id, "body_blob": d.text, "vector": list(d.vector or ()),
                  "metadata_s": {str(k): metadata_text(v) for k, v in d.metadata.items()}} for d in documents]

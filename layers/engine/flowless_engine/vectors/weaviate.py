@@ -104,6 +104,22 @@ class WeaviateClass(RestStore):
                         {"class": self.name, "vectorizer": "none", "properties": [{"name": self.text_key, "dataType": ["text"]}]})
         self.exists = True
 
+    async def held(self, documents: Sequence[Document]) -> set[str]:
+        """The ids (content ids) of `documents` the class already holds."""
+        if not self.exists or not documents:
+            return set()
+        by_uuid = {uuid_of(d.id): d.id for d in documents}
+        found: set[str] = set()
+        uuids = list(by_uuid)
+        for start in range(0, len(uuids), BATCH):
+            part = uuids[start:start + BATCH]
+            where = {"path": ["id"], "operator": Enum("ContainsAny"), "valueText": part}
+            for obj in await self.query({"limit": len(part), "where": where}, ["id"], f"reading class '{self.name}'"):
+                object_id = str((obj.get("_additional") or {}).get("id") or "")
+                if object_id in by_uuid:
+                    found.add(by_uuid[object_id])
+        return found
+
     async def add(self, documents: Sequence[Document]) -> int:
         action = f"storing objects in class '{self.name}'"
         for start in range(0, len(documents), BATCH):
