@@ -58,14 +58,17 @@ async def test_ingest_sends_schema_batch_and_a_hybrid_graphql_query(servers: tup
 async def test_a_langchain_class_without_an_embedding_is_searched_by_keywords(servers: tuple[WeaviateServer, ModelServer]) -> None:
     weaviate, _ = servers
     weaviate.classes["Notes"] = {"schema": {"class": "Notes", "vectorizer": "none", "properties": [
-        {"name": "page", "dataType": ["text"]}, {"name": "source", "dataType": ["text"]}]}, "objects": {}}
+        {"name": "page", "dataType": ["text"]}, {"name": "source", "dataType": ["text"]},
+        {"name": "owner", "dataType": ["Person"]}, {"name": "place", "dataType": ["geoCoordinates"]}]}, "objects": {}}
     for i, text in enumerate(["Invoices go out monthly", "Refunds take fourteen days"]):
         object_id = f"00000000-0000-0000-0000-00000000000{i}"
         weaviate.classes["Notes"]["objects"][object_id] = {"class": "Notes", "id": object_id, "vector": embed(text),
                                                           "properties": {"page": text, "source": f"{i}.md"}}
     rows = await _rows(weaviate, None, "refunds", embedding=False, index_name="Notes", text_key="page")
     assert rows == [{"text": "Refunds take fourteen days", "source": "1.md", "_score": rows[0]["_score"]}] and rows[0]["_score"] > 0
-    assert "bm25: {query: \"refunds\"}" in weaviate.requests[-1].body["query"]
+    query = weaviate.requests[-1].body["query"]
+    assert "bm25: {query: \"refunds\"}" in query
+    assert "{ page source _additional" in query  # a cross-reference or geo property needs a sub-selection: not asked
 
 
 async def test_langflows_capitalized_index_name_rule(servers: tuple[WeaviateServer, ModelServer]) -> None:

@@ -25,6 +25,7 @@ from flowless_engine.errors import ProviderError
 from flowless_engine.vectors.external import Document, Hit, RestStore, SearchResult, uuid_of
 
 BATCH = 100
+_SCALARS = {"text", "string", "int", "number", "boolean", "date", "uuid"}
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 
@@ -97,7 +98,9 @@ class WeaviateClass(RestStore):
     async def load(self) -> None:
         schema = await self.call("GET", f"/v1/schema/{quote(self.name, safe='')}", f"reading the schema of class '{self.name}'", missing_ok=True)
         self.exists = isinstance(schema, dict) and bool(schema)
-        self.properties = [str(p.get("name")) for p in (schema or {}).get("properties") or [] if isinstance(p, dict) and p.get("name")]
+        # Scalar properties only: objects, geo coordinates, blobs and cross-references need sub-selections.
+        self.properties = [str(p.get("name")) for p in (schema or {}).get("properties") or []
+                           if isinstance(p, dict) and p.get("name") and str((p.get("dataType") or ["text"])[0]).rstrip("[]") in _SCALARS]
 
     async def create(self) -> None:
         await self.call("POST", "/v1/schema", f"creating class '{self.name}'",
