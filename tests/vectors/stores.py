@@ -226,6 +226,32 @@ def milvus() -> Iterator[Backend]:
                       {"label": "Milvus", "from_variables": ["password"]})
 
 
+BACKENDS: dict[str, Callable[[], Any]] = {"milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+# What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
+# "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
+# "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
+# own store), "server" (a local server whose failures can be injected).
+FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "credentials", "server", "network"},
+                                 "chroma": {"mmr", "network"},
+                                 "faiss": {"tenant"},
+                                 "hcd": {"filter", "search_type", "mmr", "credentials", "server", "network"},
+                                 "opensearch": {"filter", "credentials", "server", "network"},
+                                 "pinecone": {"credentials", "server", "network"},
+                                 "qdrant": {"credentials", "server", "network"},
+                                 "pgvector": {"credentials", "network"},
+                                 "elasticsearch": {"mmr", "credentials", "server", "network"},
+                                 "upstash": {"filter", "credentials", "server", "network"},
+                                 "supabase": {"credentials", "server", "network"},
+                                 "milvus": {"credentials", "server", "network"}}
+
+
+def having(feature: str) -> list[str]:
+    return sorted(name for name, features in FEATURES.items() if feature in features)
+
+
+# ---- h25: Weaviate, and Cassandra on an Astra database ----------------------------------------
+
+
 @contextmanager
 def weaviate() -> Iterator[Backend]:
     from tests.support.weaviate_server import WeaviateServer
@@ -256,26 +282,6 @@ def cassandra() -> Iterator[Backend]:
                       {"label": "Cassandra (Astra DB)", "from_variables": ["token"], "secrets": ["ASTRA_TOKEN"], "filter_field": "search_filter"})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"cassandra": cassandra, "weaviate": weaviate, "milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
-# What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
-# "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
-# "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
-# own store), "server" (a local server whose failures can be injected).
-FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "credentials", "server", "network"},
-                                 "chroma": {"mmr", "network"},
-                                 "faiss": {"tenant"},
-                                 "hcd": {"filter", "search_type", "mmr", "credentials", "server", "network"},
-                                 "opensearch": {"filter", "credentials", "server", "network"},
-                                 "pinecone": {"credentials", "server", "network"},
-                                 "qdrant": {"credentials", "server", "network"},
-                                 "pgvector": {"credentials", "network"},
-                                 "elasticsearch": {"mmr", "credentials", "server", "network"},
-                                 "upstash": {"filter", "credentials", "server", "network"},
-                                 "supabase": {"credentials", "server", "network"},
-                                 "milvus": {"credentials", "server", "network"},
-                                 "cassandra": {"filter", "search_type", "mmr", "credentials", "server", "network"},
-                                 "weaviate": {"filter", "mmr", "credentials", "server", "network"}}
-
-
-def having(feature: str) -> list[str]:
-    return sorted(name for name, features in FEATURES.items() if feature in features)
+BACKENDS.update({"weaviate": weaviate, "cassandra": cassandra})
+FEATURES.update({"weaviate": {"filter", "mmr", "credentials", "server", "network"},
+                 "cassandra": {"filter", "search_type", "mmr", "credentials", "server", "network"}})
