@@ -72,12 +72,6 @@ NEEDS: dict[str, str] = {
     "Upstash": "upstash",
     "SupabaseVectorStore": "supabase",
     "MemoryBase": "memory base",
-    "Weaviate": "weaviate",
-    "Cassandra": "cassandra",
-    "CassandraChatMemory": "cassandra",
-    "AstraDBCQLToolComponent": "cassandra",
-    "mem0_chat_memory": "mem0",
-    "ZepChatMemory": "zep",
     # web pages (the page routes of tests/support/search_server.py)
     "URLComponent": "web pages",
     "URL": "web pages",
@@ -117,7 +111,7 @@ NEEDS.update(_provider_types())
 ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",),
                                           **{store: ("model server",) for store in (
                                               "astra db", "memory base", "opensearch", "qdrant", "pinecone", "elasticsearch",
-                                              "milvus", "upstash", "supabase", "weaviate", "cassandra")}}
+                                              "milvus", "upstash", "supabase")}}
 
 
 @dataclass
@@ -756,6 +750,34 @@ class MemoryBaseService(Service):
                 setup.tweak(node_id, "memory_base", "conformance")
 
 
+KIT: dict[str, type[Service]] = {
+    ProviderServersService.name: ProviderServersService,
+    McpServerService.name: McpServerService,
+    SearchService.name: SearchService,
+    WebPagesService.name: WebPagesService,
+    HttpApiService.name: HttpApiService,
+    FirecrawlService.name: FirecrawlService,
+    AssemblyAIService.name: AssemblyAIService,
+    ComposioService.name: ComposioService,
+    DatabaseService.name: DatabaseService,
+    ModelServerService.name: ModelServerService,
+    FilesService.name: FilesService,
+    KnowledgeBaseService.name: KnowledgeBaseService,
+    AstraService.name: AstraService,
+    MemoryBaseService.name: MemoryBaseService,
+    OpenSearchService.name: OpenSearchService,
+    QdrantService.name: QdrantService,
+    PineconeService.name: PineconeService,
+    ElasticsearchService.name: ElasticsearchService,
+    MilvusService.name: MilvusService,
+    UpstashService.name: UpstashService,
+    SupabaseService.name: SupabaseService,
+}
+
+
+# ---- h25: Weaviate, Cassandra / Astra DB CQL tool on an Astra database, Mem0, Zep ---------------
+
+
 class WeaviateService(_LocalStoreService):
     name = "weaviate"
 
@@ -861,30 +883,7 @@ class ZepService(_LocalStoreService):
         return {"url": self.server.base_url, "api_key": "zep-conformance"}
 
 
-KIT: dict[str, type[Service]] = {
-    ProviderServersService.name: ProviderServersService,
-    McpServerService.name: McpServerService,
-    SearchService.name: SearchService,
-    WebPagesService.name: WebPagesService,
-    HttpApiService.name: HttpApiService,
-    FirecrawlService.name: FirecrawlService,
-    AssemblyAIService.name: AssemblyAIService,
-    ComposioService.name: ComposioService,
-    DatabaseService.name: DatabaseService,
-    ModelServerService.name: ModelServerService,
-    FilesService.name: FilesService,
-    KnowledgeBaseService.name: KnowledgeBaseService,
-    AstraService.name: AstraService,
-    MemoryBaseService.name: MemoryBaseService,
-    OpenSearchService.name: OpenSearchService,
-    QdrantService.name: QdrantService,
-    PineconeService.name: PineconeService,
-    ElasticsearchService.name: ElasticsearchService,
-    MilvusService.name: MilvusService,
-    UpstashService.name: UpstashService,
-    SupabaseService.name: SupabaseService,
-    WeaviateService.name: WeaviateService,
-    CassandraService.name: CassandraService,
-    Mem0Service.name: Mem0Service,
-    ZepService.name: ZepService,
-}
+NEEDS.update({"Weaviate": "weaviate", "Cassandra": "cassandra", "CassandraChatMemory": "cassandra", "AstraDBCQLToolComponent": "cassandra",
+              "mem0_chat_memory": "mem0", "ZepChatMemory": "zep"})
+ALSO_NEEDS.update({"weaviate": ("model server",), "cassandra": ("model server",)})
+KIT.update({service.name: service for service in (WeaviateService, CassandraService, Mem0Service, ZepService)})
