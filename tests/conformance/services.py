@@ -884,6 +884,6 @@ class ZepService(_LocalStoreService):
 
 
 NEEDS.update({"Weaviate": "weaviate", "Cassandra": "cassandra", "CassandraChatMemory": "cassandra", "AstraDBCQLToolComponent": "cassandra",
-              "mem0_chat_memory": "mem0", "ZepChatMemory": "zep"})
+              "AstraDBDataAPI": "astra db", "mem0_chat_memory": "mem0", "ZepChatMemory": "zep"})
 ALSO_NEEDS.update({"weaviate": ("model server",), "cassandra": ("model server",)})
 KIT.update({service.name: service for service in (WeaviateService, CassandraService, Mem0Service, ZepService)})

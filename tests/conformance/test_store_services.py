@@ -1,4 +1,4 @@
-"""The conformance kit's services for Weaviate, Cassandra (Astra), Mem0 and Zep: a flow as an
+"""The conformance kit's services for Weaviate, Cassandra (Astra), the Astra DB CQL tool and Data API, Mem0 and Zep: a flow as an
 export leaves these nodes (no server, no credentials) runs end to end once the kit points them
 at its local servers; Cassandra contact points fail naming CQL."""
 
@@ -43,6 +43,9 @@ FLOWS = {
     "cassandra by database id": lambda: _store("Cassandra", database_ref="5d1e0c2b-0000-4000-8000-00000000abcd"),
     "cassandra chat memory": lambda: _memory("CassandraChatMemory"),
     "zep": lambda: _memory("ZepChatMemory"),
+    "astra db data api": lambda: chat_flow(
+        component_node("DataAPI-1", "AstraDBDataAPI", operation="Count Documents"),
+        edges=[edge("DataAPI-1", "data", "ChatOutput-1", "input_value", output_types=("Data",), input_types=("Data",))]),
     "astra db cql tool": lambda: chat_flow(
         component_node("CQL-1", "AstraDBCQLToolComponent", tool_name="t", tool_description="d", collection_name="orders"),
         edges=[edge("CQL-1", "api_run_model", "ChatOutput-1", "input_value", output_types=("Data",), input_types=("Data",))]),

@@ -7,7 +7,9 @@ reference, for tests and conformance runs.
 - `POST /api/json/v1/<keyspace>/<collection>`: `insertOne`, `insertMany` (`options.ordered`,
   at most 100 documents), `find` (`filter`, `sort` by `$vector` or `$vectorize`, `projection`,
   `options.limit` / `includeSimilarity` / `includeSortVector`), `findOne`, `countDocuments`,
-  `deleteMany`, `deleteOne`.
+  `deleteMany`, `deleteOne`; and (h25) `updateOne` / `updateMany` (`$set $unset $inc $push`,
+  `options.upsert`), `estimatedDocumentCount`, a sort by fields (1 / -1) with `options.skip`
+  (a skip needs a sort), `countDocuments` answering `moreData` past 1000 documents.
 - Filters: implicit equality on dotted paths (an array matches when it holds the value; EJSON
   dates `{"$date": ms}` compare by their milliseconds),
   `$eq $ne $in $nin $exists $gt $gte $lt $lte $all $size`, `$and $or $not`.
@@ -96,7 +98,9 @@ class AstraServer(JsonServer):
             return 200, {"errors": [_error("COLLECTION_NOT_EXIST", f"Collection does not exist, collection name: {parts[4]}", "SCHEMA")]}
         handler = {"insertOne": self._insert_one, "insertMany": self._insert_many, "find": self._find, "findOne": self._find_one,
                    "findAndRerank": self._find_and_rerank,
-                   "countDocuments": self._count, "deleteMany": self._delete_many, "deleteOne": self._delete_one}.get(name)
+                   "countDocuments": self._count, "deleteMany": self._delete_many, "deleteOne": self._delete_one,
+                   "updateOne": self._update_one, "updateMany": self._update_many,
+                   "estimatedDocumentCount": lambda c, p: {"status": {"count": len(c["documents"])}}}.get(name)
         return (200, handler(collection, payload)) if handler else self._unknown(name)
 
     @staticmethod
@@ -242,6 +246,13 @@ class AstraServer(JsonServer):
             if options.get("includeSortVector"):
                 status["sortVector"] = query
         else:
+            if options.get("skip") and not sort:
+                return {"errors": [_error("INVALID_REQUEST", "Request invalid: 'skip' needs a 'sort'", "REQUEST")]}
+            for key, direction in reversed(list(sort.items())):  # a field sort, last key first
+                present = [d for d in found if get_path(d, key) is not MISSING]
+                absent = [d for d in found if get_path(d, key) is MISSING]
+                found = sorted(present, key=lambda d: (str(type(get_path(d, key))), get_path(d, key)), reverse=direction == -1) + absent
+            found = found[int(options.get("skip") or 0):]
             limit = int(options.get("limit") or DEFAULT_PAGE)
             found = found[:min(limit, DEFAULT_PAGE) if not options.get("limit") else limit]
         documents = [project(d, payload.get("projection")) for d in found]
@@ -293,7 +304,36 @@ class AstraServer(JsonServer):
         return {"data": {"document": documents[0] if documents else None}}
 
     def _count(self, collection: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-        return {"status": {"count": len(self._matching(collection, payload.get("filter")))}}
+        count = len(self._matching(collection, payload.get("filter")))
+        return {"status": {"count": 1000, "moreData": True}} if count > 1000 else {"status": {"count": count}}
+
+    def _update_one(self, collection: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        return self._update(collection, payload, many=False)
+
+    def _update_many(self, collection: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        return self._update(collection, payload, many=True)
+
+    def _update(self, collection: dict[str, Any], payload: dict[str, Any], *, many: bool) -> dict[str, Any]:
+        update = payload.get("update") or {}
+        unknown = [k for k in update if k not in ("$set", "$unset", "$inc", "$push", "$setOnInsert")]
+        if not update or unknown:
+            return {"errors": [_error("UNSUPPORTED_UPDATE_OPERATION", f"Unsupported update operator(s): {unknown or 'none given'}", "DOCUMENT")]}
+        found = self._matching(collection, payload.get("filter"))
+        if not many:
+            found = found[:1]
+        modified = 0
+        for document in found:
+            before = dict(document)
+            _apply_update(document, update, inserting=False)
+            modified += document != before
+        status: dict[str, Any] = {"matchedCount": len(found), "modifiedCount": modified}
+        if not found and (payload.get("options") or {}).get("upsert"):
+            seed = {k: v for k, v in (payload.get("filter") or {}).items() if not k.startswith("$") and not isinstance(v, dict)}
+            document = {"_id": str(uuid.uuid4()), **seed}
+            _apply_update(document, update, inserting=True)
+            collection["documents"][document["_id"]] = document
+            status["upsertedId"] = document["_id"]
+        return {"status": status}
 
     def _delete_many(self, collection: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         doomed = [d["_id"] for d in self._matching(collection, payload.get("filter"))]
@@ -309,6 +349,20 @@ class AstraServer(JsonServer):
 
 
 # ---- the filter language and projections -------------------------------------------------------
+
+
+def _apply_update(document: dict[str, Any], update: dict[str, Any], *, inserting: bool) -> None:
+    for key, value in (update.get("$set") or {}).items():
+        document[key] = value
+    if inserting:
+        for key, value in (update.get("$setOnInsert") or {}).items():
+            document[key] = value
+    for key in update.get("$unset") or {}:
+        document.pop(key, None)
+    for key, value in (update.get("$inc") or {}).items():
+        document[key] = (document.get(key) or 0) + value
+    for key, value in (update.get("$push") or {}).items():
+        document[key] = [*(document.get(key) or []), value]
 
 
 def _words(text: str) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from flowless_engine.components.base import Component, Input, Output, to_int, to_text
 from flowless_engine.components.datastax import ASTRA_CONNECTION_INPUTS
+from flowless_engine.components.toolmode import ToolModeMixin
 from flowless_engine.components.store_base import CACHE_INPUT, INGEST_INPUT, QUERY_INPUT, SEARCH_OUTPUTS, StoreComponent
 from flowless_engine.errors import ConfigurationError
 from flowless_engine.vectors.external import Document
@@ -350,3 +351,195 @@ class AstraDBCQLToolComponent(Component):
 
         return Tool(name=name, description=description, parameters=self.schema(), run=run, source_id=self.id)
 
+
+
+# ---- Astra DB Data API (1.13) ---------------------------------------------------------------
+
+OPERATIONS = ("Find", "Find One", "Insert One", "Insert Many", "Update One", "Update Many", "Delete One", "Delete Many",
+              "Count Documents", "Estimated Count")
+COUNT_UPPER_BOUND = 1000
+FIND_LIMIT = 100
+
+
+def _mapping(component: Any, name: str, *, required: bool) -> dict[str, Any]:
+    import json
+
+    value = component.params.get(name)
+    if isinstance(value, str) and value.strip():
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ConfigurationError(f"Component '{component.name}': field '{name}' must be a JSON object") from exc
+    if value in (None, "", {}):
+        if required:
+            raise ConfigurationError(f"Component '{component.name}': field '{name}' is required for this operation")
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"Component '{component.name}': field '{name}' must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _id_text(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+class AstraDBDataAPIComponent(ToolModeMixin, Component):
+    """Astra DB Data API (beta in 1.13): one operation — find, insert, update, delete, count — on a
+    collection, answered as Data rows (documents, or one summary row), a Table, or the raw result.
+    In tool mode the model picks the operation, filter, limit, documents and update."""
+
+    type_name = "AstraDBDataAPI"
+    display_name = "Astra DB Data API"
+    description = "Run Data API operations (find, filter, insert, update, delete, count) against an Astra DB collection using astrapy directly."
+    category = "vectorstores"
+    icon = "AstraDB"
+    first_param = StoreComponent.first_param
+    inputs = (
+        *ASTRA_CONNECTION_INPUTS,
+        Input("operation", "Operation", "str", "Find", options=OPERATIONS, input_kind="DropdownInput",
+              info="Data API operation to run against the selected collection."),
+        Input("filter_query", "Filter", "NestedDict", {}, input_kind="NestedDictInput",
+              info='MongoDB-style filter, e.g. {"status": "active", "age": {"$gte": 18}}.'),
+        Input("projection", "Projection", "NestedDict", {}, advanced=True, input_kind="NestedDictInput"),
+        Input("sort", "Sort", "NestedDict", {}, advanced=True, input_kind="NestedDictInput",
+              info='1 ascending, -1 descending; {"$vector": [...]} or {"$vectorize": "text"} for a vector search.'),
+        Input("limit", "Limit", "int", FIND_LIMIT, input_kind="IntInput", info="Maximum number of documents to return."),
+        Input("skip", "Skip", "int", 0, advanced=True, input_kind="IntInput", info="Number of documents to skip."),
+        Input("include_similarity", "Include Similarity", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("document", "Document", "NestedDict", {}, input_kind="NestedDictInput"),
+        Input("documents", "Documents", "NestedDict", {}, input_kind="NestedDictInput"),
+        Input("ordered", "Ordered Insert", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("update", "Update", "NestedDict", {}, input_kind="NestedDictInput",
+              info='Update operator document, e.g. {"$set": {"status": "archived"}}.'),
+        Input("upsert", "Upsert", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("upper_bound", "Count Upper Bound", "int", COUNT_UPPER_BOUND, advanced=True, input_kind="IntInput"),
+    )
+    outputs = (
+        Output("data", "run_operation", ("Data",), "Data"),
+        Output("dataframe", "as_dataframe", ("DataFrame",), "Table"),
+        Output("raw", "raw_result", ("Data",), "Raw Result"),
+    )
+    tool_fields = {
+        "operation": ("string", "One of: " + ", ".join(OPERATIONS)),
+        "filter_query": ("object", "MongoDB-style filter of the documents"),
+        "limit": ("integer", "Maximum number of documents to return"),
+        "document": ("object", "The document to insert (Insert One)"),
+        "documents": ("array", "The documents to insert (Insert Many)"),
+        "update": ("object", 'Update operators, e.g. {"$set": {...}} (Update One / Update Many)'),
+    }
+
+    _done: tuple[str, Any] | None = None
+
+    async def _dispatch(self) -> dict[str, Any]:
+        """The operation's raw result (computed once per set of parameters: a write wired to
+        several outputs runs once)."""
+        import json
+
+        key = json.dumps({k: self.params.get(k) for k in ("operation", *self.tool_fields, "sort", "projection", "skip", "upsert")},
+                         sort_keys=True, default=str)
+        if self._done is None or self._done[0] != key:
+            self._done = (key, await self._run())
+        return self._done[1]
+
+    async def _run(self) -> dict[str, Any]:
+        from flowless_engine.components.base import to_bool
+        from flowless_engine.components.datastax import astra_collection
+
+        operation = to_text(self.param("operation", "Find")) or "Find"
+        if operation not in OPERATIONS:
+            raise ConfigurationError(f"Component '{self.name}': unsupported operation '{operation}'")
+        collection = await astra_collection(self)
+        action = f"running {operation} on collection '{collection.name}'"
+
+        async def command(payload: dict[str, Any]) -> dict[str, Any]:
+            body = await collection.command(payload, action=action)
+            collection.raise_errors(body, action)
+            return body
+
+        if operation in ("Find", "Find One"):
+            find: dict[str, Any] = {"filter": _mapping(self, "filter_query", required=False)}
+            for name in ("projection", "sort"):
+                value = _mapping(self, name, required=False)
+                if value:
+                    find[name] = value
+            options: dict[str, Any] = {}
+            if to_bool(self.param("include_similarity", False)):
+                options["includeSimilarity"] = True
+            if operation == "Find One":
+                body = await command({"findOne": {**find, **({"options": options} if options else {})}})
+                document = (body.get("data") or {}).get("document")
+                return {"document": document}
+            limit = max(0, to_int(self.param("limit", FIND_LIMIT), FIND_LIMIT))
+            skip = max(0, to_int(self.param("skip", 0), 0))
+            if skip:
+                options["skip"] = skip
+            documents: list[dict[str, Any]] = []
+            page_state = None
+            while True:  # the Data API answers page by page
+                page_options = {**options, **({"limit": limit} if limit else {}), **({"pageState": page_state} if page_state else {})}
+                body = await command({"find": {**find, **({"options": page_options} if page_options else {})}})
+                data = body.get("data") or {}
+                documents.extend(d for d in data.get("documents") or [] if isinstance(d, dict))
+                page_state = data.get("nextPageState")
+                if not page_state or (limit and len(documents) >= limit):
+                    break
+            return {"count": len(documents[:limit] if limit else documents), "documents": documents[:limit] if limit else documents}
+        if operation == "Insert One":
+            body = await command({"insertOne": {"document": _mapping(self, "document", required=True)}})
+            return {"inserted_id": _id_text(((body.get("status") or {}).get("insertedIds") or [None])[0])}
+        if operation == "Insert Many":
+            raw = self.params.get("documents")
+            documents = [raw] if isinstance(raw, dict) and raw else raw if isinstance(raw, list) else []
+            if not documents or not all(isinstance(d, dict) for d in documents):
+                raise ConfigurationError(f"Component '{self.name}': Insert Many requires a non-empty list of JSON objects in `documents`")
+            ordered = to_bool(self.param("ordered", False))
+            inserted: list[Any] = []
+            for start in range(0, len(documents), 100):  # the Data API takes up to 100 documents per call
+                body = await command({"insertMany": {"documents": documents[start:start + 100], "options": {"ordered": ordered}}})
+                inserted.extend((body.get("status") or {}).get("insertedIds") or [])
+            return {"inserted_ids": [_id_text(i) for i in inserted], "inserted_count": len(inserted)}
+        if operation in ("Update One", "Update Many"):
+            payload = {"filter": _mapping(self, "filter_query", required=True), "update": _mapping(self, "update", required=True)}
+            if to_bool(self.param("upsert", False)):
+                payload["options"] = {"upsert": True}
+            status = (await command({"updateOne" if operation == "Update One" else "updateMany": payload})).get("status") or {}
+            return {"matched_count": status.get("matchedCount"), "modified_count": status.get("modifiedCount"),
+                    "upserted_id": _id_text(status.get("upsertedId"))}
+        if operation in ("Delete One", "Delete Many"):
+            name = "deleteOne" if operation == "Delete One" else "deleteMany"
+            status = (await command({name: {"filter": _mapping(self, "filter_query", required=True)}})).get("status") or {}
+            return {"deleted_count": status.get("deletedCount")}
+        if operation == "Count Documents":
+            upper_bound = to_int(self.param("upper_bound", COUNT_UPPER_BOUND), COUNT_UPPER_BOUND) or COUNT_UPPER_BOUND
+            status = (await command({"countDocuments": {"filter": _mapping(self, "filter_query", required=False)}})).get("status") or {}
+            count = int(status.get("count") or 0)
+            if status.get("moreData") or count > upper_bound:
+                raise ConfigurationError(f"Component '{self.name}': more than {min(count, upper_bound)} documents match; "
+                                         "raise `upper_bound` (the Data API counts up to 1000) or narrow the filter")
+            return {"count": count, "upper_bound": upper_bound}
+        status = (await command({"estimatedDocumentCount": {}})).get("status") or {}
+        return {"estimated_count": status.get("count")}
+
+    async def run_operation(self) -> list[Any]:
+        from flowless_engine.schema import Data
+
+        raw = await self._dispatch()
+        operation = to_text(self.param("operation", "Find")) or "Find"
+        if operation == "Find":
+            rows = [Data(data=d) for d in raw["documents"]]
+        elif operation == "Find One":
+            rows = [Data(data=raw["document"])] if raw.get("document") else []
+        else:
+            rows = [Data(data=raw)]
+        self.status = rows
+        return rows
+
+    async def as_dataframe(self) -> Any:
+        from flowless_engine.schema import DataFrame
+
+        return DataFrame(rows=[dict(d.data) for d in await self.run_operation()])
+
+    async def raw_result(self) -> Any:
+        from flowless_engine.schema import Data
+
+        return Data(data=await self._dispatch())

@@ -5,6 +5,7 @@ TYPES: dict[str, str] = {
     "Cassandra": "stores_more:CassandraComponent",
     "CassandraChatMemory": "stores_more:CassandraChatMemoryComponent",
     "AstraDBCQLToolComponent": "stores_more:AstraDBCQLToolComponent",
+    "AstraDBDataAPI": "stores_more:AstraDBDataAPIComponent",
     "mem0_chat_memory": "chat_memories:Mem0ChatMemoryComponent",
     "ZepChatMemory": "chat_memories:ZepChatMemoryComponent",
 }
