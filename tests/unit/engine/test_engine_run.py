@@ -496,7 +496,7 @@ async def test_a_huge_flow_is_refused_before_any_deep_work() -> None:
 
 
 async def test_unsupported_components_are_refused_by_a_run() -> None:
-    nodes = [component_node("ChatInput-1", "ChatInput"), raw_node("Weaviate-1", "Weaviate")]  # a store Flowless does not run
+    nodes = [component_node("ChatInput-1", "ChatInput"), raw_node("Frobnicator-1", "Frobnicator")]  # a type no component serves
     with pytest.raises(UnsupportedComponentsError):
         await run(flow(nodes), "hi")
 

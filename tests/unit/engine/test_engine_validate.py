@@ -122,19 +122,19 @@ def test_validate_can_skip_required_checks() -> None:
 def test_unsupported_types_are_listed_in_one_error_with_node_ids() -> None:
     nodes = [
         component_node("ChatInput-1", "ChatInput"),
-        raw_node("Weaviate-a", "Weaviate"),
+        raw_node("Zorblax-a", "Zorblax"),
         raw_node("Widget-ca", "LegacyMagicWidget"),
-        raw_node("Weaviate-b", "Weaviate"),
+        raw_node("Zorblax-b", "Zorblax"),
     ]
     with pytest.raises(UnsupportedComponentsError) as caught:
         validate(load_graph(flow(nodes)))
     error = caught.value
-    assert error.unsupported == {"LegacyMagicWidget": ["Widget-ca"], "Weaviate": ["Weaviate-a", "Weaviate-b"]}
+    assert error.unsupported == {"LegacyMagicWidget": ["Widget-ca"], "Zorblax": ["Zorblax-a", "Zorblax-b"]}
     assert error.code == "UNSUPPORTED_COMPONENTS"
-    assert "Weaviate (Weaviate-a, Weaviate-b)" in error.message and "LegacyMagicWidget (Widget-ca)" in error.message
+    assert "Zorblax (Zorblax-a, Zorblax-b)" in error.message and "LegacyMagicWidget (Widget-ca)" in error.message
     assert error.to_dict()["unsupported"] == [
         {"type": "LegacyMagicWidget", "node_ids": ["Widget-ca"]},
-        {"type": "Weaviate", "node_ids": ["Weaviate-a", "Weaviate-b"]},
+        {"type": "Zorblax", "node_ids": ["Zorblax-a", "Zorblax-b"]},
     ]
 
 
