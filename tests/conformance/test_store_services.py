@@ -18,9 +18,12 @@ EMBEDDINGS = {"output_types": ("Embeddings",), "input_types": ("Embeddings",)}
 
 @pytest.fixture(scope="module")
 def kit() -> Iterator[Kit]:
+    from concurrent.futures import ThreadPoolExecutor
+
     kit = Kit()
     yield kit
-    kit.stop()
+    with ThreadPoolExecutor(8) as pool:  # each server's shutdown waits out its poll interval: stop them together
+        list(pool.map(lambda service: service.stop(), kit.started.values()))
 
 
 def _store(type_name: str, **values: Any) -> dict[str, Any]:
