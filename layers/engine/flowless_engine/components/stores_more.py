@@ -1,6 +1,7 @@
-"""More vector stores reached over HTTP (lfx-bundles, lfx-datastax): Weaviate, and Cassandra (its
-vector store and chat memory) when the node names an Astra DB database. Each node maps its fields
-to a `vectors/<store>.py` client; ingestion, search and outputs are store_base's."""
+"""More stores reached over HTTP (lfx-bundles, lfx-datastax): Weaviate; Cassandra (its vector store
+and chat memory) when the node names an Astra DB database; the Astra DB CQL tool (Astra's REST
+API) and 1.13's Astra DB Data API node. The vector stores map their fields to a
+`vectors/<store>.py` client; ingestion, search and outputs are store_base's."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 from flowless_engine.components.base import Component, Input, Output, to_int, to_text
 from flowless_engine.components.datastax import ASTRA_CONNECTION_INPUTS
-from flowless_engine.components.toolmode import ToolModeMixin
 from flowless_engine.components.store_base import CACHE_INPUT, INGEST_INPUT, QUERY_INPUT, SEARCH_OUTPUTS, StoreComponent
+from flowless_engine.components.toolmode import ToolModeMixin
 from flowless_engine.errors import ConfigurationError
 from flowless_engine.vectors.external import Document
 
