@@ -9,7 +9,8 @@ reference, for tests and conformance runs.
   `options.limit` / `includeSimilarity` / `includeSortVector`), `findOne`, `countDocuments`,
   `deleteMany`, `deleteOne`; and (h25) `updateOne` / `updateMany` (`$set $unset $inc $push`,
   `options.upsert`), `estimatedDocumentCount`, a sort by fields (1 / -1) with `options.skip`
-  (a skip needs a sort), `countDocuments` answering `moreData` past 1000 documents.
+  (a skip needs a sort), `countDocuments` answering `moreData` past 1000 documents; a find without
+  a vector sort answers pages of 20 documents (`nextPageState`, given back as `options.pageState`).
 - Filters: implicit equality on dotted paths (an array matches when it holds the value; EJSON
   dates `{"$date": ms}` compare by their milliseconds),
   `$eq $ne $in $nin $exists $gt $gte $lt $lte $all $size`, `$and $or $not`.
@@ -218,6 +219,7 @@ class AstraServer(JsonServer):
         sort = payload.get("sort") or {}
         found = self._matching(collection, payload.get("filter"))
         status: dict[str, Any] = {}
+        next_page = None
         if "$vector" in sort or "$vectorize" in sort:
             vector_options = self._vector_options(collection)
             if not vector_options:
@@ -253,10 +255,13 @@ class AstraServer(JsonServer):
                 absent = [d for d in found if get_path(d, key) is MISSING]
                 found = sorted(present, key=lambda d: (str(type(get_path(d, key))), get_path(d, key)), reverse=direction == -1) + absent
             found = found[int(options.get("skip") or 0):]
-            limit = int(options.get("limit") or DEFAULT_PAGE)
-            found = found[:min(limit, DEFAULT_PAGE) if not options.get("limit") else limit]
+            if options.get("limit"):  # the limit caps the whole result; it comes a page of 20 at a time
+                found = found[:int(options["limit"])]
+            start = int(options.get("pageState") or 0)
+            next_page = str(start + DEFAULT_PAGE) if start + DEFAULT_PAGE < len(found) else None
+            found = found[start:start + DEFAULT_PAGE]
         documents = [project(d, payload.get("projection")) for d in found]
-        answer: dict[str, Any] = {"data": {"documents": documents, "nextPageState": None}}
+        answer: dict[str, Any] = {"data": {"documents": documents, "nextPageState": next_page}}
         if status:
             answer["status"] = status
         return answer

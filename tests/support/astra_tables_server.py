@@ -14,7 +14,8 @@ of Astra's DevOps API that tells a database's endpoint, written from the public 
   columns, a missing primary key or a vector of the wrong size are errors) → `status.insertedIds`
   (each a list of primary-key values) and `primaryKeySchema`; `find` (`filter`, `sort` by a vector
   column — it needs a vector index —, `projection`, `options.limit` / `includeSimilarity`) →
-  `data.documents` and `status.projectionSchema`; `deleteMany` (a filter on the primary key only).
+  `data.documents` (without a vector sort, pages of 20 rows: `nextPageState` / `options.pageState`)
+  and `status.projectionSchema`; `deleteMany` (a filter on the primary key only).
 - Table filters: equality / `$eq $ne $in $nin $gt $gte $lt $lte` on scalar columns (`$eq` is refused
   on map columns), map columns by `$in` / `$nin` / `$all` of `[key, value]` entries, or
   `{"$keys"|"$values": {...}}`; `$match` on a text-indexed column (every word of the query held).
@@ -241,14 +242,20 @@ class AstraTablesServer(AstraServer):
             found = sorted(scored, key=lambda r: -r["$similarity"])
             if not options.get("includeSimilarity"):
                 found = [{k: v for k, v in r.items() if k != "$similarity"} for r in found]
-        found = found[: int(options.get("limit") or 20)]
+        if options.get("limit"):
+            found = found[: int(options["limit"])]
+        next_page = None
+        if not sort:  # without a vector sort, pages of 20 rows
+            start = int(options.get("pageState") or 0)
+            next_page = str(start + 20) if start + 20 < len(found) else None
+            found = found[start:start + 20]
         projection = payload.get("projection") or {}
         excluded = {k for k, v in projection.items() if v in (0, False)}
         included = {k for k, v in projection.items() if v in (1, True)}
         documents = [{k: v for k, v in r.items() if k not in excluded and (not included or k in included or k == "$similarity")
                       and v is not None} for r in found]
         schema = {c: s for c, s in table["columns"].items() if c not in excluded and (not included or c in included)}
-        return {"data": {"documents": documents, "nextPageState": None}, "status": {"projectionSchema": schema}}
+        return {"data": {"documents": documents, "nextPageState": next_page}, "status": {"projectionSchema": schema}}
 
     def _delete_rows(self, table: dict[str, Any], payload: dict[str, Any], command: str) -> dict[str, Any]:
         where = payload.get("filter") or {}

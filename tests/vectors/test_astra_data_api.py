@@ -91,3 +91,26 @@ async def test_the_node_as_an_agent_tool(astra: AstraServer) -> None:
     assert {"run_operation", "as_dataframe", "raw_result"} <= {t.name for t in model.calls[0]["tools"]}
     result = next(m for m in model.calls[1]["messages"] if m.role == "tool")
     assert '"name": "Grace"' in result.content and "Alan" not in result.content
+
+
+async def test_every_page_is_read(astra: AstraServer) -> None:
+    """The Data API answers a find without a vector sort 20 documents at a time: a long chat
+    history and a large Find are read page by page."""
+    import json
+    import time
+
+    astra.data["default_keyspace"]["history"] = {"options": {}, "documents": {
+        f"m{i:02d}": {"_id": f"m{i:02d}", "session_id": "s-long", "timestamp": time.time() - 100 + i,
+                      "body_blob": json.dumps({"type": "human", "data": {"content": f"message {i}", "type": "human"}})} for i in range(25)}}
+    memory = component_node("AstraMem-1", "AstraDBChatMemory", api_endpoint=astra.api_endpoint, collection_name="history", database_name="db",
+                            token="ASTRA_TOKEN")
+    memory["data"]["node"]["template"]["token"]["load_from_db"] = True
+    recall = chat_flow(memory, component_node("Memory-1", "Memory", n_messages=100),
+                       edges=[edge("AstraMem-1", "memory", "Memory-1", "memory", output_types=("Memory",), input_types=("Memory",)),
+                              edge("Memory-1", "messages_text", "ChatOutput-1", "input_value")])
+    ran = await run(recall, "what did I say?", variables={"ASTRA_TOKEN": TOKEN}, settings=SETTINGS, session_id="s-long")
+    assert ran.text().splitlines() == [f"User: message {i}" for i in range(25)]
+    astra.data["default_keyspace"]["people"]["documents"] = {f"p{i}": {"_id": f"p{i}", "n": i} for i in range(45)}
+    found = await _run(astra, operation="Find", limit=30)
+    assert len(found["data"]) == 30
+    assert len((await _run(astra, operation="Find", limit=0))["data"]) == 45

@@ -251,10 +251,7 @@ class AstraCollection:
         find: dict[str, Any] = {"filter": self.translate_filter(filter), "options": {"limit": max(1, min(k, MAX_LIMIT))}}
         if self.embeds_server_side:
             find["projection"] = {"*": 1}
-        action = f"reading collection '{self.name}'"
-        body = await self.command({"find": find}, action=action)
-        self.raise_errors(body, action)
-        hits = [self.decode(d) for d in (body.get("data") or {}).get("documents") or [] if isinstance(d, dict)]
+        hits = [self.decode(d) for d in await self._pages(find, f"reading collection '{self.name}'")]
         for hit in hits:
             hit.vector = None
         return hits
@@ -267,10 +264,23 @@ class AstraCollection:
             find["sort"] = sort
         if projection:
             find["projection"] = projection
-        action = f"reading collection '{self.name}'"
-        body = await self.command({"find": find}, action=action)
-        self.raise_errors(body, action)
-        return [d for d in (body.get("data") or {}).get("documents") or [] if isinstance(d, dict)]
+        return await self._pages(find, f"reading collection '{self.name}'")
+
+    async def _pages(self, find: dict[str, Any], action: str) -> list[dict[str, Any]]:
+        """Every document a `find` answers: without a vector sort the Data API answers 20 at a
+        time, the next page asked with the `nextPageState` it gave (up to the find's limit)."""
+        documents: list[dict[str, Any]] = []
+        page_state = None
+        while True:
+            options = {**(find.get("options") or {}), **({"pageState": page_state} if page_state else {})}
+            body = await self.command({"find": {**find, "options": options}}, action=action)
+            self.raise_errors(body, action)
+            data = body.get("data") or {}
+            documents.extend(d for d in data.get("documents") or [] if isinstance(d, dict))
+            page_state = data.get("nextPageState")
+            limit = int(options.get("limit") or 0)
+            if not page_state or (limit and len(documents) >= limit):
+                return documents[:limit] if limit else documents
 
     async def delete_where(self, key: str, values: Sequence[Any]) -> int:
         action = f"deleting documents from collection '{self.name}'"

@@ -135,8 +135,18 @@ class AstraTable:
         return inserted
 
     async def find(self, find: dict[str, Any], action: str) -> list[dict[str, Any]]:
-        body = await self.run({"find": find}, action)
-        return [d for d in (body.get("data") or {}).get("documents") or [] if isinstance(d, dict)]
+        """Every row a `find` answers, page after page (`nextPageState`), up to its limit."""
+        rows: list[dict[str, Any]] = []
+        page_state = None
+        while True:
+            options = {**(find.get("options") or {}), **({"pageState": page_state} if page_state else {})}
+            body = await self.run({"find": {**find, "options": options}}, action)
+            data = body.get("data") or {}
+            rows.extend(d for d in data.get("documents") or [] if isinstance(d, dict))
+            page_state = data.get("nextPageState")
+            limit = int(options.get("limit") or 0)
+            if not page_state or (limit and len(rows) >= limit):
+                return rows[:limit] if limit else rows
 
 
 class CassandraVectorTable(AstraTable):
