@@ -1,0 +1,11 @@
+"""Helpers and legacy nodes (components/helpers.py), LangChain splitters and link extraction
+(components/splitters.py), model selection and Smart Transform (components/llm_selection.py)."""
+
+TYPES: dict[str, str] = {
+    "DataConditionalRouter": "helpers:DataConditionalRouterComponent",
+    "IDGenerator": "helpers:IDGeneratorComponent",
+    "OutputParser": "helpers:OutputParserComponent",
+    "DynamicCreateData": "helpers:DynamicCreateDataComponent",
+    "MockDataGenerator": "helpers:MockDataGeneratorComponent",
+    "CalculatorTool": "helpers:CalculatorToolComponent",
+}
