@@ -8,4 +8,7 @@ TYPES: dict[str, str] = {
     "DynamicCreateData": "helpers:DynamicCreateDataComponent",
     "MockDataGenerator": "helpers:MockDataGeneratorComponent",
     "CalculatorTool": "helpers:CalculatorToolComponent",
+    "LanguageRecursiveTextSplitter": "splitters:LanguageRecursiveTextSplitterComponent",
+    "NaturalLanguageTextSplitter": "splitters:NaturalLanguageTextSplitterComponent",
+    "HtmlLinkExtractor": "splitters:HtmlLinkExtractorComponent",
 }
