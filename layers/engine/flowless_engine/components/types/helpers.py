@@ -11,4 +11,6 @@ TYPES: dict[str, str] = {
     "LanguageRecursiveTextSplitter": "splitters:LanguageRecursiveTextSplitterComponent",
     "NaturalLanguageTextSplitter": "splitters:NaturalLanguageTextSplitterComponent",
     "HtmlLinkExtractor": "splitters:HtmlLinkExtractorComponent",
+    "LLMSelectorComponent": "llm_selection:LLMSelectorComponent",
+    "Smart Transform": "llm_selection:SmartTransformComponent",
 }
