@@ -57,3 +57,20 @@ def test_streamed_run_reports_the_tool_and_its_answer(client, api_env):
     final = frames[-1]["data"]["result"]["outputs"][0]["outputs"][0]["results"]["message"]["text"]
     assert final.startswith("The answer is The answer is") and "5" in final
     assert len(chats(server)) == 4
+
+
+def test_a_playground_build_runs_the_specialist_through_the_manager(client, api_env):
+    exported = team_flow()
+    flow_id = store_flow("acme", exported)
+    server = api_env["server"]
+    server.script([{"tool_calls": [{"name": "Call_Agent", "arguments": {"input_value": "What is 3 * 5?"}}]}])
+    response = client.post(f"/api/v1/build/{flow_id}/flow", json={"inputs": {"input_value": "Ask."}}, headers={"x-api-key": api_env["key"]},
+                           params={"event_delivery": "direct"})
+    assert response.status_code == 200, response.text
+    events = stream_frames(response.text)
+    assert events[-1]["event"] == "end"
+    built = {e["data"]["build_data"]["id"]: e["data"]["build_data"] for e in events if e["event"] == "end_vertex"}
+    assert built["Agent-s1"]["valid"] and built["Agent-a2"]["valid"]
+    answer = built["ChatOutput-a3"]["data"]["results"]["message"]["text"]
+    assert answer.startswith("The answer is The answer is") and "15" in answer
+    assert len(chats(server)) == 4
