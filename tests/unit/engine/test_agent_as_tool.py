@@ -155,3 +155,14 @@ async def test_a_streaming_manager_counts_the_specialists_usage() -> None:
     assert ran.text() == "final answer"
     total = model.calls[0]["result"].usage.add(model.calls[1]["result"].usage).add(model.calls[2]["result"].usage)
     assert ran.vertex("Agent-manager").usage == total
+
+
+async def test_same_named_tools_of_other_components_are_all_offered() -> None:
+    exported = team()
+    exported["data"]["nodes"] += [component_node("TestRowCount-1", "TestRowCount"), component_node("TestRowCount-2", "TestRowCount")]
+    exported["data"]["edges"] += [edge(f"TestRowCount-{i}", "component_as_tool", "Agent-manager", "tools", **TOOL_EDGE) for i in (1, 2)]
+    model = FakeChatModel([tool_call("count_rows_2", {"table": "t"}), "done"])
+    ran = await run(exported, "count", model=model)
+    assert [t.name for t in model.calls[0]["tools"]] == ["count_rows", "count_rows_2"]
+    around = [e["data"]["id"] for e in ran.events if e["event"] == "build_start" and e["data"]]
+    assert around == ["TestRowCount-2"]

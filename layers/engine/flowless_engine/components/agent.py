@@ -153,6 +153,8 @@ class AgentComponent(Component):
     def as_tools(self) -> list[Tool]:
         from flowless_engine.components.toolmode import _tool_name
 
+        if "message_response" not in {o.method for o in self.outputs}:  # crews answer through other outputs
+            return super().as_tools()
         name, description = self.tool_metadata(AGENT_TOOL_NAME, self._tool_description())
         schema = {
             "type": "object",
