@@ -13,4 +13,5 @@ TYPES: dict[str, str] = {
     "HtmlLinkExtractor": "splitters:HtmlLinkExtractorComponent",
     "LLMSelectorComponent": "llm_selection:LLMSelectorComponent",
     "Smart Transform": "llm_selection:SmartTransformComponent",
+    "Operations": "operations:OperationsComponent",
 }
