@@ -1,5 +1,6 @@
 """Helpers and legacy nodes (components/helpers.py), LangChain splitters and link extraction
-(components/splitters.py), model selection and Smart Transform (components/llm_selection.py)."""
+(components/splitters.py), model selection and Smart Transform (components/llm_selection.py),
+Data Operations (components/operations.py) and Guardrails (Legacy) (components/guardrails.py)."""
 
 TYPES: dict[str, str] = {
     "DataConditionalRouter": "helpers:DataConditionalRouterComponent",
@@ -14,4 +15,5 @@ TYPES: dict[str, str] = {
     "LLMSelectorComponent": "llm_selection:LLMSelectorComponent",
     "Smart Transform": "llm_selection:SmartTransformComponent",
     "Operations": "operations:OperationsComponent",
+    "GuardrailValidator": "guardrails:GuardrailValidatorComponent",
 }
