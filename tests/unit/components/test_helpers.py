@@ -148,3 +148,12 @@ async def test_calculator_tool_runs_and_serves_an_agent() -> None:
     assert tool.name == "calculator" and tool.parameters["required"] == ["expression"]
     assert json.loads(model.calls[1]["messages"][-1].content) == [{"result": "42"}]
     assert ran.text() == "42 it is"
+
+
+async def test_merge_flows_runs_after_everything_wired_into_it() -> None:
+    exported = flow("merge", [node("TextInput-a", "TextInput", {"input_value": "a"}), node("IDGenerator-b", "IDGenerator"),
+                              node("MergeFlows-m", "MergeFlows")],
+                    [edge("TextInput-a", "text", "MergeFlows-m", "inputs"), edge("IDGenerator-b", "id", "MergeFlows-m", "inputs")])
+    result = await run_flow(exported)
+    assert value(result, "MergeFlows-m").text == "Merged 2 flows"
+    assert list(result.all_results).index("MergeFlows-m") > list(result.all_results).index("TextInput-a")

@@ -367,3 +367,26 @@ class CalculatorToolComponent(Component):
                       "required": ["expression"]}
         return [Tool(name=name, description=description, parameters=parameters, run=run, source_id=self.id)]
 
+
+
+# ---- Merge Flows -----------------------------------------------------------------------------------
+
+
+class MergeFlowsComponent(Component):
+    """A join point: everything wired into `inputs` runs first; the answer counts them."""
+
+    type_name = "MergeFlows"
+    display_name = "Merge Flows"
+    description = "Merges multiple flows into one. Running this triggers all connected upstream flows."
+    category = "files_ingestion"
+    icon = "git-merge"
+    inputs = (
+        Input("inputs", "Inputs", "other", "", input_types=("Data", "DataFrame", "Message", "Tool", "JSON", "Table"), is_list=True,
+              info="Connect any upstream component outputs here. All will run when this component executes.", input_kind="HandleInput"),
+    )
+    outputs = (Output("done", "run", ("Message",), "Done"),)
+
+    async def run(self) -> Message:
+        value = self.params.get("inputs")
+        count = len(value) if isinstance(value, list) else (1 if value not in (None, "") else 0)
+        return Message(text=f"Merged {count} flows")

@@ -9,6 +9,7 @@ TYPES: dict[str, str] = {
     "DynamicCreateData": "helpers:DynamicCreateDataComponent",
     "MockDataGenerator": "helpers:MockDataGeneratorComponent",
     "CalculatorTool": "helpers:CalculatorToolComponent",
+    "MergeFlows": "helpers:MergeFlowsComponent",
     "LanguageRecursiveTextSplitter": "splitters:LanguageRecursiveTextSplitterComponent",
     "NaturalLanguageTextSplitter": "splitters:NaturalLanguageTextSplitterComponent",
     "HtmlLinkExtractor": "splitters:HtmlLinkExtractorComponent",
