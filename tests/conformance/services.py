@@ -176,9 +176,13 @@ class ModelServerService(Service):
             for name in self.URL_FIELDS:
                 if (fields.get(name) or {}).get("value"):  # an explicit endpoint: ours instead
                     setup.tweak(node_id, name, server.url if name == "ollama_base_url" else server.base_url)
-            for spec in fields.values():  # credentials the node reads from variables: fake ones
-                if isinstance(spec, dict) and spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
+            for name, spec in fields.items():  # credentials the node reads from variables: fake ones
+                if not isinstance(spec, dict):
+                    continue
+                if spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
                     setup.variables.setdefault(spec["value"], "test")
+                elif spec.get("password") and spec.get("required") and not spec.get("value"):
+                    setup.tweak(node_id, name, "test")  # a key the export left out (Langflow's export drops them), as a user's tweak
 
 
 class FilesService(Service):
