@@ -1,0 +1,6 @@
+"""Stores reached over their own wire protocols (h22): MongoDB Atlas (pymongo, connectors layer)
+and Redis (RESP, the engine's own client)."""
+
+TYPES: dict[str, str] = {
+    "MongoDBAtlasVector": "mongodb:MongoDBAtlasComponent",
+}
