@@ -112,10 +112,11 @@ class MongoTarget:
             parsed = await asyncio.to_thread(parse_uri, self.uri, connect_timeout=SERVER_SELECTION_MS / 1000)
         except (InvalidURI, MongoConfigurationError, ValueError) as exc:
             raise ConfigurationError(f"{LABEL}: the cluster URI is not valid: {_scrub(str(exc), self.uri)}") from exc
-        nodes = [(str(h), int(p)) for h, p in parsed["nodelist"]]
-        for host, port in nodes:
-            if host.endswith(".sock") or host.startswith("/"):
+        for host, _ in parsed["nodelist"]:
+            if str(host).endswith(".sock") or str(host).startswith("/"):
                 raise BlockedURLError(f"Refusing to connect to the Unix socket '{host}'")
+        nodes = [(str(h), int(p or 27017)) for h, p in parsed["nodelist"]]
+        for host, port in nodes:
             try:
                 await resolve_vetted(host, port, allow_private=self.allow_private, allow_loopback=self.allow_loopback)
             except socket.gaierror as exc:
@@ -327,3 +328,12 @@ def mongo_filter(where: dict[str, Any]) -> dict[str, Any]:
 
 def _is_hex(text: str) -> bool:
     return len(text) == 24 and all(c in "0123456789abcdef" for c in text.lower())
+
+
+def close_clients() -> None:
+    """Close the kept clients (tests; a container that is shutting down)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()

@@ -1,0 +1,184 @@
+"""MongoDB Atlas beyond the store contract: a collection LangChain filled (ObjectId ids, `text`,
+`embedding`, metadata at the top level) and an index Langflow created are searched as they are;
+the index Flowless creates follows the node's fields; insert mode overwrite; `$vectorSearch`
+filters; Atlas's errors as the engine's named errors (and their HTTP status); the network guard on
+mongodb+srv seeds and on every socket pymongo opens; TLS file options refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from bson import ObjectId
+
+from flowless_engine.errors import BlockedURLError, ConfigurationError, InvalidFlowError, ProviderAuthError, ProviderError
+from flowless_engine.settings import EngineSettings
+from flowless_engine.vectors import mongodb
+from tests.support.engine_kit import component_node, edge, flow, run
+from tests.support.model_server import ModelServer, embed
+from tests.support.mongodb_server import MongoServer
+
+SETTINGS = EngineSettings(allow_loopback=True, http_retries=0)
+USER, PASSWORD = "atlas-user", "p@ss:w0rd/x"
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[MongoServer, ModelServer]]:
+    with MongoServer(users={USER: PASSWORD}) as mongo, ModelServer() as models:
+        yield mongo, models
+    mongodb.close_clients()
+
+
+def atlas_flow(models: ModelServer, **fields: Any) -> dict[str, Any]:
+    node = component_node("Mongo-1", "MongoDBAtlasVector", **{"mongodb_atlas_cluster_uri": "MONGODB_URI", "db_name": "shop",
+                                                              "number_dimensions": 64, **fields})
+    node["data"]["node"]["template"]["mongodb_atlas_cluster_uri"]["load_from_db"] = True
+    return flow(
+        [component_node("ChatInput-1", "ChatInput"), component_node("OpenAIEmbeddings-1", "OpenAIEmbeddings", openai_api_base=models.base_url), node],
+        [edge("ChatInput-1", "message", "Mongo-1", "search_query"),
+         edge("OpenAIEmbeddings-1", "embeddings", "Mongo-1", "embedding", output_types=("Embeddings",), input_types=("Embeddings",))],
+    )
+
+
+async def search(servers: tuple[MongoServer, ModelServer], query: str, *, uri: str | None = None, settings: EngineSettings = SETTINGS,
+                 **fields: Any) -> list[dict[str, Any]]:
+    mongo, models = servers
+    ran = await run(atlas_flow(models, **fields), query, settings=settings,
+                    variables={"OPENAI_API_KEY": "sk-test", "MONGODB_URI": uri or mongo.uri(USER, PASSWORD)})
+    return [d.data for d in ran.vertex("Mongo-1").values["search_results"]]
+
+
+async def test_a_collection_langchain_filled_is_searched_as_it_is(servers) -> None:
+    mongo, _ = servers
+    ids = [ObjectId(), ObjectId()]
+    mongo.data.setdefault("shop", {})["lc"] = [
+        {"_id": ids[0], "text": "Refunds are paid within fourteen days", "embedding": embed("Refunds are paid within fourteen days"),
+         "source": "faq.md", "page": 2},
+        {"_id": ids[1], "text": "Parrots can talk", "embedding": embed("Parrots can talk"), "source": "pets.md", "page": 1},
+    ]
+    mongo.search_indexes[("shop", "lc")] = [{"id": "1", "name": "vector_index", "type": "vectorSearch", "status": "READY", "queryable": True,
+                                             "latestDefinition": {"fields": [{"type": "vector", "path": "embedding", "numDimensions": 64,
+                                                                              "similarity": "cosine"}]}}]
+    mongo.requests.clear()
+    rows = await search(servers, "when are refunds paid", collection_name="lc", index_name="vector_index", number_of_results=1)
+    assert rows == [{"_id": str(ids[0]), "source": "faq.md", "page": 2, "text": "Refunds are paid within fourteen days", "_score": rows[0]["_score"]}]
+    assert 0.5 < rows[0]["_score"] <= 1.0  # Atlas's normalised cosine
+    (aggregate,) = [r["body"] for r in mongo.requests if r["command"] == "aggregate" and "$vectorSearch" in r["body"]["pipeline"][0]]
+    stage = aggregate["pipeline"][0]["$vectorSearch"]
+    assert (stage["index"], stage["path"], stage["limit"], stage["numCandidates"], len(stage["queryVector"])) == ("vector_index", "embedding", 1, 10, 64)
+    assert aggregate["pipeline"][1:] == [{"$set": {"score": {"$meta": "vectorSearchScore"}}}, {"$project": {"embedding": 0}}]
+    assert not any(r["command"] == "createSearchIndexes" for r in mongo.requests)  # the index exists: left as it is
+
+
+async def test_the_index_follows_the_node_and_documents_keep_langchains_shape(servers) -> None:
+    mongo, _ = servers
+    docs = [{"text": "Invoices go out monthly", "tag": "billing"}, {"text": "Parrots can talk", "tag": "animals"}]
+    rows = await search(servers, "Parrots can talk", collection_name="idx", index_name="vi", ingest_data=docs, index_field="vec", filter_field="tag",
+                        similarity="euclidean", quantization="scalar", number_of_results=2)
+    (index,) = mongo.search_indexes[("shop", "idx")]
+    assert (index["name"], index["type"]) == ("vi", "vectorSearch")
+    assert index["latestDefinition"] == {"fields": [{"type": "vector", "path": "vec", "numDimensions": 64, "similarity": "euclidean",
+                                                     "quantization": "scalar"}, {"type": "filter", "path": "tag"}]}
+    stored = mongo.documents("shop", "idx")
+    assert {d["text"] for d in stored} == {"Invoices go out monthly", "Parrots can talk"}
+    assert all(isinstance(d["_id"], ObjectId) and len(d["vec"]) == 64 and "tag" in d for d in stored)
+    assert rows[0]["text"] == "Parrots can talk" and rows[0]["_score"] == pytest.approx(1.0)  # euclidean: 1 / (1 + 0)
+    assert 0 < rows[1]["_score"] < rows[0]["_score"]
+
+    # A $vectorSearch filter on the index's filter field (the Collection the node opens).
+    collection = mongodb.MongoCollection(mongodb.MongoTarget(mongo.uri(USER, PASSWORD), allow_private=False, allow_loopback=True),
+                                         "shop", "idx", "vi", vector_field="vec", filter_field="tag", dimensions=64, similarity="euclidean")
+    await collection.target.vet()
+    found = await collection.search(vector=embed("parrots"), text=None, k=2, filter={"tag": "billing"}, with_vectors=False)
+    assert [h.text for h in found.hits] == ["Invoices go out monthly"] and found.hits[0].metadata["tag"] == "billing"
+    with pytest.raises(ProviderError, match="needs to be indexed as filter"):  # Atlas refuses a filter on a field the index lacks
+        await collection.search(vector=embed("parrots"), text=None, k=2, filter={"year": 2026}, with_vectors=False)
+    assert [h.text for h in await collection.scan(5, {"tag": ["animals"]})] == ["Parrots can talk"]
+    assert mongodb.mongo_filter({"tag": "a", "year": {"$gte": 2025}, "kind": ["x", "y"]}) == {
+        "tag": {"$eq": "a"}, "year": {"$gte": 2025}, "kind": {"$in": ["x", "y"]}}
+
+
+async def test_insert_mode_overwrite_replaces_the_collection(servers) -> None:
+    mongo, _ = servers
+    await search(servers, "", collection_name="ow", index_name="ow_vi", ingest_data=[{"text": "old one"}, {"text": "old two"}])
+    await search(servers, "", collection_name="ow", index_name="ow_vi", ingest_data=[{"text": "new"}])
+    assert len(mongo.documents("shop", "ow")) == 3  # append (the default)
+    await search(servers, "", collection_name="ow", index_name="ow_vi", ingest_data=[{"text": "only this"}], insert_mode="overwrite")
+    assert [d["text"] for d in mongo.documents("shop", "ow")] == ["only this"]
+
+
+async def test_a_dimension_mismatch_is_a_configuration_error(servers) -> None:
+    with pytest.raises(ConfigurationError, match="Number of Dimensions is 1536 but the embedding model gives vectors of 64"):
+        await search(servers, "x", collection_name="dims", index_name="dims_vi", ingest_data=[{"text": "a"}], number_dimensions=1536)
+
+
+async def test_atlas_errors_are_named_and_answered_as_the_service_does(servers) -> None:
+    from flowless.api.errors import engine_error_response
+
+    mongo, _ = servers
+    await search(servers, "", collection_name="err", index_name="err_vi", ingest_data=[{"text": "a"}])
+    with pytest.raises(ProviderAuthError) as refused:
+        await search(servers, "a", collection_name="err", index_name="err_vi", uri=mongo.uri(USER, "wrong-password"))
+    assert refused.value.provider == "MongoDB Atlas" and "Authentication failed" in refused.value.message
+    assert engine_error_response(refused.value)[0] == 422 and "wrong-password" not in refused.value.message
+
+    mongo.search_indexes[("shop", "err")][0]["latestDefinition"]["fields"][0]["numDimensions"] = 32  # an index for another model
+    with pytest.raises(ProviderError) as failed:
+        await search(servers, "a", collection_name="err", index_name="err_vi")
+    assert "MongoDB Atlas failed while searching 'shop.err'" in failed.value.message and "indexed with 32 dimensions" in failed.value.message
+    status, detail = engine_error_response(failed.value)
+    assert status == 502 and detail["provider"] == "MongoDB Atlas" and PASSWORD not in str(detail)
+
+    mongo.fail_next(1, 91)  # a retryable error: pymongo retries the read once
+    await search(servers, "a", collection_name="err2", index_name="err_vi2")
+    mongo.fail_next(2, 91)
+    with pytest.raises(ProviderError, match="ShutdownInProgress"):
+        await search(servers, "a", collection_name="err2", index_name="err_vi2")
+    mongo._failures.clear()
+
+    with pytest.raises(ConfigurationError, match="mongodb://"):
+        await search(servers, "a", collection_name="err", index_name="err_vi", uri="postgresql://x@y/z")
+    with pytest.raises(InvalidFlowError, match="missing required input 'db_name'"):
+        await search(servers, "a", collection_name="err", index_name="err_vi", db_name="")
+
+
+async def test_tls_file_options_and_unix_sockets_are_refused(servers) -> None:
+    mongo, _ = servers
+    with pytest.raises(ConfigurationError, match="tlscafile"):
+        await search(servers, "a", collection_name="c", index_name="i", uri=mongo.uri(USER, PASSWORD) + "&tlsCAFile=/etc/passwd")
+    with pytest.raises(BlockedURLError, match="Unix socket"):
+        await search(servers, "a", collection_name="c", index_name="i", uri="mongodb://%2Ftmp%2Fmongodb-27017.sock")
+
+
+async def test_srv_seeds_are_vetted_before_any_connection(servers, monkeypatch) -> None:
+    """mongodb+srv://: the hosts the SRV record names are what the guard vets (here loopback)."""
+    from pymongo.synchronous.srv_resolver import _SrvResolver
+
+    mongo, _ = servers
+    monkeypatch.setattr(_SrvResolver, "get_hosts", lambda self: [(mongo.host, mongo.port)])  # the SRV answer; no DNS leaves the machine
+    monkeypatch.setattr(_SrvResolver, "get_hosts_and_min_ttl", lambda self: ([(mongo.host, mongo.port)], 60))
+    monkeypatch.setattr(_SrvResolver, "get_options", lambda self: None)
+    uri = f"mongodb+srv://{USER}:p%40ss%3Aw0rd%2Fx@cluster0.example.mongodb.net/?tls=false&serverSelectionTimeoutMS=3000"
+    before = len(mongo.requests)
+    with pytest.raises(BlockedURLError, match="127.0.0.1"):
+        await search(servers, "a", collection_name="srv", index_name="srv_vi", uri=uri, settings=EngineSettings(http_retries=0))
+    assert len(mongo.requests) == before  # refused before connecting
+    rows = await search(servers, "hello", collection_name="srv", index_name="srv_vi", uri=uri, ingest_data=[{"text": "hello there"}])
+    assert rows[0]["text"] == "hello there"
+
+
+def test_every_pymongo_socket_goes_to_a_vetted_address(servers) -> None:
+    """A host pymongo learns from a server (a replica-set member) is held to the strict policy."""
+    from pymongo import pool_shared
+    from pymongo.pool_options import PoolOptions
+
+    mongo, _ = servers
+    mongodb._install_guard()
+    mongodb._policies.pop(("localhost", mongo.port), None)
+    with pytest.raises(BlockedURLError, match="loopback"):
+        pool_shared._create_connection(("localhost", mongo.port), PoolOptions(connect_timeout=2))
+    with pytest.raises(BlockedURLError, match="metadata"):
+        pool_shared._create_connection(("169.254.169.254", 27017), PoolOptions(connect_timeout=2))
+    mongodb._policies[("localhost", mongo.port)] = (False, True)  # vetted as a seed with loopback allowed
+    pool_shared._create_connection(("localhost", mongo.port), PoolOptions(connect_timeout=2)).close()
