@@ -242,7 +242,21 @@ def mongodb() -> Iterator[Backend]:
                        "wrong": {"MONGODB_URI": server.uri("atlas-user", "nope")}})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"mongodb": mongodb, "milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def redis() -> Iterator[Backend]:
+    """A real Redis with its query engine (Redis Stack 7.4 from PyPI, tests/support/redis_server.py)."""
+    from tests.support.redis_server import RedisServer
+
+    with RedisServer(password="r3dis-s3cret") as server:
+        def count(collection: str) -> int:
+            return len(server.keys(f"doc:{collection}:*"))
+
+        yield Backend("redis", "Redis", lambda collection: {"redis_server_url": "REDIS_URL", "redis_index_name": collection},
+                      {"REDIS_URL": server.url()}, count, server,
+                      {"label": "Redis", "from_variables": ["redis_server_url"], "wrong": {"REDIS_URL": server.url("nope")}})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"mongodb": mongodb, "redis": redis, "milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -259,7 +273,8 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "upstash": {"filter", "credentials", "server", "network"},
                                  "supabase": {"credentials", "server", "network"},
                                  "milvus": {"credentials", "server", "network"},
-                                 "mongodb": {"credentials", "network"}}
+                                 "mongodb": {"credentials", "network"},
+                                 "redis": {"credentials", "network"}}
 
 
 def having(feature: str) -> list[str]:

@@ -3,4 +3,8 @@ and Redis (RESP, the engine's own client)."""
 
 TYPES: dict[str, str] = {
     "MongoDBAtlasVector": "mongodb:MongoDBAtlasComponent",
+    "Redis": "redis:RedisVectorStoreComponent",
+    "RedisVectorStoreComponent": "redis:RedisVectorStoreComponent",
+    "RedisChatMemory": "redis:RedisChatMemoryComponent",
+    "RedisIndexChatMemory": "redis:RedisChatMemoryComponent",
 }
