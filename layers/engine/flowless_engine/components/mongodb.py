@@ -64,7 +64,8 @@ class MongoDBAtlasComponent(StoreComponent):
         from flowless_engine.vectors.mongodb import MongoCollection, MongoTarget
 
         uri = to_text(await self.secret("mongodb_atlas_cluster_uri") or "").strip()
-        names = {n: to_text(self.param(n, "")).strip() for n in ("db_name", "collection_name", "index_name")}
+        # Any field may name a tenant variable (load_from_db), as in Langflow.
+        names = {n: to_text(await self.secret(n) or "").strip() for n in ("db_name", "collection_name", "index_name")}
         if not uri or not all(names.values()):
             missing = [n for n in ("mongodb_atlas_cluster_uri", *names) if not (uri if n == "mongodb_atlas_cluster_uri" else names[n])]
             raise ConfigurationError(f"Component '{self.name}' needs {', '.join(missing)} to reach MongoDB Atlas")

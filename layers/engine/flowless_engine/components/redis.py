@@ -52,7 +52,7 @@ class RedisVectorStoreComponent(StoreComponent):
         from flowless_engine.vectors.redis import RedisIndex, RedisTarget
 
         url = to_text(await self.secret("redis_server_url") or "").strip()
-        name = to_text(self.param("redis_index_name", "")).strip()
+        name = to_text(await self.secret("redis_index_name") or "").strip()  # may name a tenant variable (load_from_db)
         if not url or not name:
             raise ConfigurationError(f"Component '{self.name}' needs the Redis server connection string and the Redis Index name")
         index = RedisIndex(_client(self, RedisTarget.parse(url)), name)
@@ -92,13 +92,13 @@ class RedisChatMemoryComponent(Component):
     async def build_message_history(self) -> Any:
         from flowless_engine.vectors.redis import RedisChatHistory, RedisTarget
 
-        host = to_text(self.param("host", "")).strip()
+        host = to_text(await self.secret("host") or "").strip()  # fields may name tenant variables (load_from_db)
         if not host:
             raise ConfigurationError(f"Component '{self.name}' needs the Redis host name")
-        database = to_text(self.param("database", "0")).strip() or "0"
+        database = to_text(await self.secret("database") or "0").strip() or "0"
         if not database.isdigit():
             raise ConfigurationError(f"Component '{self.name}': the Redis database must be a number")
-        target = RedisTarget(host, to_int(self.param("port", 6379), 6379), to_text(self.param("username", "")).strip(),
+        target = RedisTarget(host, to_int(self.param("port", 6379), 6379), to_text(await self.secret("username") or "").strip(),
                              to_text(await self.secret("password") or ""), int(database))
         ttl_minutes = getattr(self.ctx.messages, "session_ttl_minutes", None)
         return RedisChatHistory(_client(self, target), to_text(self.param("session_id", "")).strip() or self.ctx.session_id,

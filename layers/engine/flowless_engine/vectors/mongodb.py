@@ -163,6 +163,8 @@ def failure(exc: BaseException, action: str, uri: str = "") -> Exception:
 
     if isinstance(exc, (BlockedURLError, ConfigurationError, ProviderError)):
         return exc
+    if isinstance(exc, errors.InvalidName):
+        return ConfigurationError(f"{LABEL}: {exc}")
     if isinstance(exc, errors.OperationFailure):
         details = exc.details or {}
         message = str(details.get("errmsg") or exc)
