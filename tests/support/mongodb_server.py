@@ -16,7 +16,8 @@ A missing index gives no results (as Atlas does).
 
 `MongoServer(users={"name": "password"})` requires authentication; `.uri` is the connection
 string; `.requests` lists every command received; `.data[db][collection]` the documents;
-`.search_indexes[(db, collection)]` the search indexes; `fail_next(n, code)` makes the next n
+`.search_indexes[(db, collection)]` the search indexes (createSearchIndexes needs the collection
+to exist, as on Atlas); `fail_next(n, code)` makes the next n
 data commands fail with that error code.
 """
 
@@ -446,6 +447,8 @@ class MongoServer:
 
     def cmd_createSearchIndexes(self, command: dict[str, Any], db: str, state: dict[str, Any]) -> dict[str, Any]:
         name = command["createSearchIndexes"]
+        if name not in self.data.get(db, {}):
+            raise CommandError(26, f"Collection '{db}.{name}' does not exist.")
         indexes = self.search_indexes.setdefault((db, name), [])
         created = []
         for spec in command.get("indexes", []):
@@ -465,7 +468,6 @@ class MongoServer:
                      "latestDefinition": spec.get("definition") or {}}
             indexes.append(index)
             created.append({"id": index["id"], "name": index_name})
-        self._collection(db, name, create=True)
         return {"indexesCreated": created}
 
     def cmd_dropDatabase(self, command: dict[str, Any], db: str, state: dict[str, Any]) -> dict[str, Any]:

@@ -163,7 +163,7 @@ async def test_srv_seeds_are_vetted_before_any_connection(servers, monkeypatch) 
     before = len(mongo.requests)
     with pytest.raises(BlockedURLError, match="127.0.0.1"):
         await search(servers, "a", collection_name="srv", index_name="srv_vi", uri=uri, settings=EngineSettings(http_retries=0))
-    assert len(mongo.requests) == before  # refused before connecting
+    assert [r for r in mongo.requests[before:] if r["command"] not in ("hello", "ismaster")] == []  # refused before connecting (other clients' heartbeats aside)
     rows = await search(servers, "hello", collection_name="srv", index_name="srv_vi", uri=uri, ingest_data=[{"text": "hello there"}])
     assert rows[0]["text"] == "hello there"
 
@@ -182,3 +182,23 @@ def test_every_pymongo_socket_goes_to_a_vetted_address(servers) -> None:
         pool_shared._create_connection(("169.254.169.254", 27017), PoolOptions(connect_timeout=2))
     mongodb._policies[("localhost", mongo.port)] = (False, True)  # vetted as a seed with loopback allowed
     pool_shared._create_connection(("localhost", mongo.port), PoolOptions(connect_timeout=2)).close()
+
+
+def test_a_client_pymongo_points_at_an_unvetted_host_connects_nowhere(servers) -> None:
+    """The guard in pymongo's own connection path: a client whose host was not vetted as a seed
+    (here localhost, loopback) fails server selection with the guard's refusal, named as such."""
+    import pymongo
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    mongo, _ = servers
+    mongodb._install_guard()
+    mongodb._policies.pop(("localhost", mongo.port), None)
+    client = pymongo.MongoClient(f"mongodb://localhost:{mongo.port}/?serverSelectionTimeoutMS=300&appname=unvetted")
+    try:
+        with pytest.raises(ServerSelectionTimeoutError) as caught:
+            client.admin.command("ping")
+    finally:
+        client.close()
+    assert not [r for r in mongo.requests if ((r["body"].get("client") or {}).get("application") or {}).get("name") == "unvetted"]
+    blocked = mongodb.failure(caught.value, "pinging")
+    assert isinstance(blocked, BlockedURLError) and "Refusing to connect to 'localhost'" in blocked.message

@@ -90,13 +90,14 @@ class MongoDBAtlasComponent(StoreComponent):
         return collection
 
     async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
+        """Before storing: refuse vectors the index about to be created could not hold (the index
+        itself is created once the documents are stored: Atlas indexes existing collections)."""
         length = len(documents[0].vector or ())
         if length and length != collection.dimensions:
             indexes = await collection._run("reading the search indexes", lambda c: list(c.list_search_indexes(collection.index_name)))
             if not indexes:
                 raise ConfigurationError(f"Component '{self.name}': Number of Dimensions is {collection.dimensions} but the embedding "
                                          f"model gives vectors of {length}; set Number of Dimensions to {length}")
-        await collection.ensure_index()
 
     async def _certificate_file(self) -> str | None:
         """The mTLS client certificate (key + certificate, PEM) in a private temp file named by

@@ -233,16 +233,19 @@ class MongoCollection:
             fields.append({"type": "filter", "path": self.filter_field})
         return {"fields": fields}
 
-    async def ensure_index(self) -> None:
+    async def ensure_index(self) -> bool:
         """Create the vector search index when the collection has none by that name, then wait
-        (bounded) until Atlas reports it queryable."""
+        (bounded) until Atlas reports it queryable. Atlas creates indexes on existing collections
+        only: with no document stored yet, nothing is created (False)."""
         if self._index_checked:
-            return
+            return True
         from pymongo.operations import SearchIndexModel
 
         label = f"reading the search indexes of '{self.database}.{self.name}'"
         indexes = await self._run(label, lambda c: list(c.list_search_indexes()))
         if not any(i.get("name") == self.index_name for i in indexes):
+            if await self._run(f"reading '{self.database}.{self.name}'", lambda c: c.find_one({}, {"_id": 1})) is None:
+                return False
             model = SearchIndexModel(definition=self.index_definition(), name=self.index_name, type="vectorSearch")
             await self._run(f"creating the vector search index '{self.index_name}'", lambda c: c.create_search_index(model))
             deadline = time.monotonic() + INDEX_READY_WAIT_S
@@ -252,6 +255,7 @@ class MongoCollection:
                     break
                 await asyncio.sleep(1.0)
         self._index_checked = True
+        return True
 
     # ---- Collection protocol ----
 
@@ -274,7 +278,9 @@ class MongoCollection:
                 collection.insert_many(new, ordered=False)
             return len(new)
 
-        return await self._run(f"storing documents in '{self.database}.{self.name}'", insert)
+        added = await self._run(f"storing documents in '{self.database}.{self.name}'", insert)
+        await self.ensure_index()  # the collection exists now
+        return added
 
     def _hit(self, record: dict[str, Any], with_vectors: bool) -> Hit:
         from bson import ObjectId
@@ -289,9 +295,8 @@ class MongoCollection:
 
     async def search(self, *, vector: Sequence[float] | None, text: str | None, k: int, filter: dict[str, Any] | None,
                      with_vectors: bool) -> SearchResult:
-        if vector is None:
+        if vector is None or not await self.ensure_index():
             return SearchResult([])
-        await self.ensure_index()
         stage: dict[str, Any] = {"index": self.index_name, "path": self.vector_field, "queryVector": [float(v) for v in vector],
                                  "numCandidates": k * CANDIDATES_FACTOR, "limit": k}
         if filter:
