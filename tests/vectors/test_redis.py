@@ -84,6 +84,16 @@ async def test_new_metadata_fields_are_indexed_and_filter(servers) -> None:
         await index.scan(5, {"colour": "red"})
 
 
+async def test_long_documents_are_split_as_langflow_splits_them(servers) -> None:
+    redis, _ = servers
+    long_text = "\n\n".join(f"Paragraph {n}: " + "word " * 60 for n in range(12))  # ~3,900 characters
+    await search(servers, "", redis_index_name="long", ingest_data=[{"text": long_text, "source": "book.md"}])
+    chunks = [redis.call("HGET", key, "content").decode() for key in redis.keys("doc:long:*")]
+    assert len(chunks) == 4 and all(len(c) <= 1000 for c in chunks)
+    assert sorted(chunks, key=lambda c: int(c.split(":")[0].split()[1])) == [
+        "\n\n".join(long_text.split("\n\n")[i:i + 3]).strip() for i in (0, 3, 6, 9)]
+
+
 def memory_flow(node: str = "StoreMessage", **memory_fields: Any) -> dict[str, Any]:
     """Message Store writing the user's message to Redis, or Message History reading the session."""
     memory = {"host": "127.0.0.1", "database": "2", **memory_fields}

@@ -59,6 +59,23 @@ class RedisVectorStoreComponent(StoreComponent):
         await index.load()
         return index
 
+    def documents(self) -> list[Document]:
+        """The flow's documents, split as Langflow's Redis node splits them before storing
+        (LangChain's CharacterTextSplitter: 1000 characters, no overlap, on blank lines)."""
+        import json
+
+        from flowless_engine.components.knowledge import content_id
+        from flowless_engine.components.processing import CharacterSplitter
+
+        splitter = CharacterSplitter(1000, 0, "\n\n")
+        out: dict[str, Document] = {}
+        for document in super().documents():
+            chunks = splitter.split(document.text) if len(document.text) > 1000 else [document.text]
+            for chunk in chunks:
+                doc_id = content_id(chunk, json.dumps(document.metadata, sort_keys=True, default=str))[:32]
+                out.setdefault(doc_id, Document(chunk, dict(document.metadata), doc_id))
+        return list(out.values())
+
     async def to_store(self, collection: Any, documents: list[Document]) -> list[Document]:
         return await collection.missing(documents)  # embed only what the index lacks
 
