@@ -18,7 +18,7 @@ A missing index gives no results (as Atlas does).
 string; `.requests` lists every command received; `.data[db][collection]` the documents;
 `.search_indexes[(db, collection)]` the search indexes (createSearchIndexes needs the collection
 to exist, as on Atlas); `fail_next(n, code)` makes the next n
-data commands fail with that error code.
+data commands fail with that error code. No TLS: a TLS handshake is recorded and the connection closed.
 """
 
 from __future__ import annotations
@@ -216,6 +216,13 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         state: dict[str, Any] = {"authenticated": not self.server.owner.users}
         sock = self.request
+        try:
+            first = sock.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return
+        if first == b"\x16":  # a TLS ClientHello: this server speaks plain TCP only; recorded, then closed
+            self.server.owner.requests.append({"command": "<TLS handshake>", "db": "", "body": {}})
+            return
         while True:
             header = _read(sock, 16)
             if header is None:

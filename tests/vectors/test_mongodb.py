@@ -202,3 +202,40 @@ def test_a_client_pymongo_points_at_an_unvetted_host_connects_nowhere(servers) -
     assert not [r for r in mongo.requests if ((r["body"].get("client") or {}).get("application") or {}).get("name") == "unvetted"]
     blocked = mongodb.failure(caught.value, "pinging")
     assert isinstance(blocked, BlockedURLError) and "Refusing to connect to 'localhost'" in blocked.message
+
+
+async def test_mtls_uses_the_client_certificate_even_pasted_on_one_line(servers) -> None:
+    """Enable mTLS: the combined key + certificate goes to a private file pymongo loads, and the
+    connection is TLS (the plain test server cannot complete the handshake: unreachable, named)."""
+    import datetime
+    import os
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from flowless_engine.components.mongodb import pem_text
+    from flowless_engine.errors import ProviderTimeoutError
+
+    mongo, _ = servers
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flowless-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(1)
+                   .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    pem = (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+           + certificate.public_bytes(serialization.Encoding.PEM).decode()).strip()
+    one_line = pem.replace("\n", " ")
+    assert pem_text(one_line) == pem and pem_text(pem) == pem
+
+    uri = mongo.uri(USER, PASSWORD).replace("serverSelectionTimeoutMS=3000", "serverSelectionTimeoutMS=400")
+    with pytest.raises(ProviderTimeoutError, match="MongoDB Atlas could not be reached") as caught:
+        await search(servers, "a", collection_name="tls", index_name="tls_vi", uri=uri, enable_mtls=True, mongodb_atlas_client_cert=one_line)
+    assert "SSL handshake failed" in caught.value.message and any(r["command"] == "<TLS handshake>" for r in mongo.requests)
+    folder = tempfile.gettempdir()
+    (written,) = [p for p in os.listdir(folder) if p.startswith("flowless-mongo-") and open(os.path.join(folder, p)).read().strip() == pem]
+    assert os.stat(os.path.join(folder, written)).st_mode & 0o777 == 0o600
+    with pytest.raises(ConfigurationError, match="combined client certificate"):
+        await search(servers, "a", collection_name="tls", index_name="tls_vi", enable_mtls=True, mongodb_atlas_client_cert="not a pem")

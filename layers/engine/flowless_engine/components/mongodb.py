@@ -107,12 +107,19 @@ class MongoDBAtlasComponent(StoreComponent):
         pem = to_text(await self.secret("mongodb_atlas_client_cert") or "").strip()
         if "-----BEGIN" not in pem:
             raise ConfigurationError(f"Component '{self.name}': Enable mTLS needs the combined client certificate (PEM)")
-        if "\n" not in pem:  # pasted on one line: the PEM's line breaks became spaces
-            blocks = re.findall(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", pem, re.S)
-            pem = "\n".join(f"-----BEGIN {label}-----\n" + "\n".join(body.split()) + f"\n-----END {label}-----" for label, body in blocks)
+        pem = pem_text(pem)
         path = os.path.join(tempfile.gettempdir(), f"flowless-mongo-{hashlib.sha256(pem.encode()).hexdigest()[:24]}.pem")
         if not os.path.exists(path):
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(pem + "\n")
         return path
+
+
+def pem_text(pem: str) -> str:
+    """A PEM pasted on one line (its line breaks became spaces, as a single-line secret field
+    keeps it) with its line breaks back; a PEM with line breaks as it is."""
+    if "\n" in pem:
+        return pem
+    blocks = re.findall(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", pem, re.S)
+    return "\n".join(f"-----BEGIN {label}-----\n" + "\n".join(body.split()) + f"\n-----END {label}-----" for label, body in blocks)

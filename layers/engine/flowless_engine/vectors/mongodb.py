@@ -139,6 +139,12 @@ class MongoTarget:
                     kwargs.pop("serverSelectionTimeoutMS")
                 if certificate_file:
                     kwargs.update(tls=True, tlsCertificateKeyFile=certificate_file)
+                    try:
+                        import certifi
+
+                        kwargs["tlsCAFile"] = certifi.where()  # as Langflow does
+                    except ImportError:  # the system's CA store
+                        pass
                 found = pymongo.MongoClient(self.uri, **kwargs)
                 _clients[key] = found
             return found
