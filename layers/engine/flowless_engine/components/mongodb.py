@@ -94,8 +94,7 @@ class MongoDBAtlasComponent(StoreComponent):
         itself is created once the documents are stored: Atlas indexes existing collections)."""
         length = len(documents[0].vector or ())
         if length and length != collection.dimensions:
-            indexes = await collection._run("reading the search indexes", lambda c: list(c.list_search_indexes(collection.index_name)))
-            if not indexes:
+            if not await collection.index_exists():
                 raise ConfigurationError(f"Component '{self.name}': Number of Dimensions is {collection.dimensions} but the embedding "
                                          f"model gives vectors of {length}; set Number of Dimensions to {length}")
 

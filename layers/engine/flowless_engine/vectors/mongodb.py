@@ -239,6 +239,11 @@ class MongoCollection:
             fields.append({"type": "filter", "path": self.filter_field})
         return {"fields": fields}
 
+    async def index_exists(self) -> bool:
+        indexes = await self._run(f"reading the search indexes of '{self.database}.{self.name}'",
+                                  lambda c: list(c.list_search_indexes(self.index_name)))
+        return bool(indexes)
+
     async def ensure_index(self) -> bool:
         """Create the vector search index when the collection has none by that name, then wait
         (bounded) until Atlas reports it queryable. Atlas creates indexes on existing collections
