@@ -3,8 +3,9 @@ engine's own RESP client (no driver: a few commands, asyncio streams).
 
 Network guard: the host is resolved and vetted by the engine's guard, and the connection goes to
 the vetted address (TLS, `rediss://`, still verifies the host name). Unix sockets and Sentinel
-URLs are refused. Connections are kept per warm container and event loop, keyed by address,
-user, password digest, database and TLS; one command at a time per connection.
+URLs are refused. Connections are kept per warm container, keyed by address, user, password
+digest, database and TLS (one per target; a connection an earlier event loop opened is replaced);
+one command at a time per connection.
 
 Vector store, as LangChain's Redis store (what Langflow uses) lays it out, so each reads the
 other's indexes: one hash per document under the index's prefix (`doc:<index>:<id>`) with
@@ -123,6 +124,13 @@ class _Connection:
 _connections: dict[tuple[Any, ...], _Connection] = {}
 
 
+def _discard(connection: _Connection) -> None:
+    try:
+        connection.writer.transport.abort()
+    except Exception:  # noqa: BLE001 - its loop may be closed already; the socket is dropped anyway
+        pass
+
+
 class RedisClient:
     def __init__(self, target: RedisTarget, *, allow_private: bool, allow_loopback: bool, timeout: float = 60.0) -> None:
         self.target = target
@@ -132,7 +140,7 @@ class RedisClient:
 
     def _key(self) -> tuple[Any, ...]:
         t = self.target
-        return (id(asyncio.get_running_loop()), self.address, t.port, t.username, hashlib.sha256(t.password.encode()).hexdigest(), t.db, t.tls)
+        return (self.address, t.port, t.username, hashlib.sha256(t.password.encode()).hexdigest(), t.db, t.tls)
 
     async def _connect(self) -> _Connection:
         import socket
@@ -148,8 +156,10 @@ class RedisClient:
             self.address = addresses[0]
         key = self._key()
         found = _connections.get(key)
-        if found is not None and found.loop is asyncio.get_running_loop() and not found.writer.is_closing():
-            return found
+        if found is not None:
+            if found.loop is asyncio.get_running_loop() and not found.writer.is_closing():
+                return found
+            _discard(found)  # closed, or opened by the loop of an earlier invocation
         context = ssl.create_default_context() if self.target.tls else None
         try:
             reader, writer = await asyncio.wait_for(
