@@ -807,20 +807,20 @@ class RedisService(Service):
         self.server.__exit__()
 
     def reset(self) -> None:
-        self.server.call("FLUSHALL")
         for index in self.server.call("FT._LIST") or []:
             self.server.call("FT.DROPINDEX", index)
+        self.server.call("FLUSHALL")
 
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
         for node_id in node_ids:
             vertex = graph.vertices[node_id]
-            if "redis_server_url" in vertex.fields:
-                values: dict[str, Any] = {"redis_server_url": self.server.url()}
-                if not (vertex.fields.get("redis_index_name") or {}).get("value"):
-                    values["redis_index_name"] = "conformance"
-            else:
-                values = {"host": self.server.host, "port": self.server.port, "password": "conformance", "username": ""}
+            values: dict[str, Any] = {"redis_server_url": self.server.url(), "redis_url": self.server.url(),  # vector store (or a user's node)
+                                      "host": self.server.host, "port": self.server.port, "password": "conformance", "username": ""}
+            if not (vertex.fields.get("redis_index_name") or {}).get("value"):
+                values["redis_index_name"] = "conformance"
             for name, value in values.items():
+                if name not in vertex.fields:
+                    continue
                 spec = vertex.fields.get(name) or {}
                 if spec.get("load_from_db") and spec.get("value"):
                     setup.variables[spec["value"]] = str(value)
