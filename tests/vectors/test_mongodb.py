@@ -239,3 +239,23 @@ async def test_mtls_uses_the_client_certificate_even_pasted_on_one_line(servers)
     assert os.stat(os.path.join(folder, written)).st_mode & 0o777 == 0o600
     with pytest.raises(ConfigurationError, match="combined client certificate"):
         await search(servers, "a", collection_name="tls", index_name="tls_vi", enable_mtls=True, mongodb_atlas_client_cert="not a pem")
+
+
+async def test_an_index_created_meanwhile_is_used(servers, monkeypatch) -> None:
+    """Another run (or another node of this one) may create the index between our listing and our
+    creation: Atlas's IndexAlreadyExists then means the index is there."""
+    mongo, _ = servers
+    await search(servers, "", collection_name="race", index_name="race_vi", ingest_data=[{"text": "first document"}])
+    listing, stale = mongo.cmd_aggregate, [True]
+
+    def stale_listing(command: dict, db: str, state: dict) -> dict:  # the first listing predates the other creation
+        if stale and command["aggregate"] == "race" and "$listSearchIndexes" in command["pipeline"][0]:
+            stale.clear()
+            return {"cursor": {"firstBatch": [], "id": 0, "ns": f"{db}.race"}}
+        return listing(command, db, state)
+
+    monkeypatch.setattr(mongo, "cmd_aggregate", stale_listing)
+    mongo.requests.clear()
+    rows = await search(servers, "first document", collection_name="race", index_name="race_vi")
+    assert [r["command"] for r in mongo.requests].count("createSearchIndexes") == 1  # refused: it exists
+    assert rows[0]["text"] == "first document" and len(mongo.search_indexes[("shop", "race")]) == 1

@@ -39,6 +39,7 @@ SERVER_SELECTION_MS = 10_000
 INDEX_READY_WAIT_S = 30.0
 FILE_OPTIONS = {"tlscafile", "tlscertificatekeyfile", "tlscrlfile", "tlscertificatekeyfilepassword"}
 AUTH_CODES = {18, 13}  # AuthenticationFailed, Unauthorized
+INDEX_EXISTS = 68  # IndexAlreadyExists
 
 _clients: dict[tuple[str, bool, bool], Any] = {}
 _clients_lock = threading.Lock()
@@ -258,7 +259,11 @@ class MongoCollection:
             if await self._run(f"reading '{self.database}.{self.name}'", lambda c: c.find_one({}, {"_id": 1})) is None:
                 return False
             model = SearchIndexModel(definition=self.index_definition(), name=self.index_name, type="vectorSearch")
-            await self._run(f"creating the vector search index '{self.index_name}'", lambda c: c.create_search_index(model))
+            try:
+                await self._run(f"creating the vector search index '{self.index_name}'", lambda c: c.create_search_index(model))
+            except ProviderError as exc:
+                if exc.status != INDEX_EXISTS:  # another run (or another node of this one) created it meanwhile: fine
+                    raise
             deadline = time.monotonic() + INDEX_READY_WAIT_S
             while time.monotonic() < deadline:
                 indexes = await self._run(label, lambda c: list(c.list_search_indexes(self.index_name)))
