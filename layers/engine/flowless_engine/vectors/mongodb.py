@@ -177,9 +177,9 @@ def failure(exc: BaseException, action: str, uri: str = "") -> Exception:
         message = str(details.get("errmsg") or exc)
         code_name = details.get("codeName") or ""
         text = f"{LABEL} failed while {action}: {_scrub(message, uri)}" + (f" ({code_name})" if code_name else "")
-        if exc.code in AUTH_CODES:
-            return ProviderAuthError(text, provider=LABEL, status=exc.code)
-        return ProviderError(text, provider=LABEL, status=exc.code)
+        if exc.code in AUTH_CODES:  # (no `status`: MongoDB's codes are not HTTP statuses; the code name says it)
+            return ProviderAuthError(text, provider=LABEL)
+        return ProviderError(text, provider=LABEL, retryable=exc.has_error_label("RetryableError"))
     if isinstance(exc, errors.ServerSelectionTimeoutError):
         cause = _blocked_cause(exc)
         if cause is not None:
@@ -262,7 +262,7 @@ class MongoCollection:
             try:
                 await self._run(f"creating the vector search index '{self.index_name}'", lambda c: c.create_search_index(model))
             except ProviderError as exc:
-                if exc.status != INDEX_EXISTS:  # another run (or another node of this one) created it meanwhile: fine
+                if getattr(exc.__cause__, "code", None) != INDEX_EXISTS:  # another run (or node) created it meanwhile: fine
                     raise
             deadline = time.monotonic() + INDEX_READY_WAIT_S
             while time.monotonic() < deadline:
