@@ -259,3 +259,16 @@ async def test_an_index_created_meanwhile_is_used(servers, monkeypatch) -> None:
     rows = await search(servers, "first document", collection_name="race", index_name="race_vi")
     assert [r["command"] for r in mongo.requests].count("createSearchIndexes") == 1  # refused: it exists
     assert rows[0]["text"] == "first document" and len(mongo.search_indexes[("shop", "race")]) == 1
+
+
+async def test_documents_a_concurrent_run_stored_meanwhile_are_not_an_error(servers, monkeypatch) -> None:
+    mongo, _ = servers
+    docs = [{"text": "alpha"}, {"text": "beta"}]
+    await search(servers, "", collection_name="dup", index_name="dup_vi", ingest_data=docs[:1])
+    lookup = mongo.cmd_find
+    monkeypatch.setattr(mongo, "cmd_find", lambda command, db, state: (  # the lookup predates the other run's insert
+        {"cursor": {"firstBatch": [], "id": 0, "ns": f"{db}.dup"}} if command["find"] == "dup" else lookup(command, db, state)))
+    ran = await run(atlas_flow(servers[1], collection_name="dup", index_name="dup_vi", ingest_data=docs), "",
+                    settings=SETTINGS, variables={"OPENAI_API_KEY": "k", "MONGODB_URI": mongo.uri(USER, PASSWORD)})
+    assert sorted(d["text"] for d in mongo.documents("shop", "dup")) == ["alpha", "beta"]
+    assert any("Added 1 documents" in str(log) for logs in ran.vertex("Mongo-1").logs.values() for log in logs)

@@ -40,6 +40,7 @@ INDEX_READY_WAIT_S = 30.0
 FILE_OPTIONS = {"tlscafile", "tlscertificatekeyfile", "tlscrlfile", "tlscertificatekeyfilepassword"}
 AUTH_CODES = {18, 13}  # AuthenticationFailed, Unauthorized
 INDEX_EXISTS = 68  # IndexAlreadyExists
+DUPLICATE_KEY = 11000
 
 _clients: dict[tuple[str, bool, bool], Any] = {}
 _clients_lock = threading.Lock()
@@ -290,8 +291,17 @@ class MongoCollection:
         def insert(collection: Any) -> int:
             known = {r["_id"] for r in collection.find({"_id": {"$in": [r["_id"] for r in records]}}, {"_id": 1})}
             new = [r for r in records if r["_id"] not in known]
-            if new:
+            if not new:
+                return 0
+            from pymongo.errors import BulkWriteError
+
+            try:
                 collection.insert_many(new, ordered=False)
+            except BulkWriteError as exc:  # stored meanwhile by a concurrent run (same content, same id): fine
+                errors = (exc.details or {}).get("writeErrors") or []
+                if not errors or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                return len(new) - len(errors)
             return len(new)
 
         added = await self._run(f"storing documents in '{self.database}.{self.name}'", insert)
