@@ -153,6 +153,8 @@ async def test_errors_and_urls(servers) -> None:
     status, detail = engine_error_response(failed.value)
     assert status == 502 and detail["provider"] == "Redis" and "searching index 'e2'" in detail["message"]
     assert "r3dis-s3cret" not in str(detail)
+    with pytest.raises(ConfigurationError, match="holds vectors of 8 dimensions; the embedding model gives 64"):
+        await search(servers, "", redis_index_name="e2", ingest_data=[{"text": "a"}])
     assert RedisTarget.parse("rediss://u:p%40ss@cache.example.com:6380/3") == RedisTarget("cache.example.com", 6380, "u", "p@ss", 3, True)
     with pytest.raises(BlockedURLError):
         RedisTarget.parse("unix:///tmp/redis.sock")

@@ -80,10 +80,15 @@ class RedisVectorStoreComponent(StoreComponent):
         return await collection.missing(documents)  # embed only what the index lacks
 
     async def ensure_collection(self, collection: Any, documents: list[Document]) -> None:
+        dimension = len(documents[0].vector or ())
         if not collection.exists:
-            await collection.create(len(documents[0].vector or ()), documents)
-        else:
-            await collection.extend(documents)
+            await collection.create(dimension, documents)
+            return
+        indexed = collection.dimension
+        if indexed and dimension and indexed != dimension:  # Redis would store them but never index them
+            raise ConfigurationError(f"Component '{self.name}': the Redis index '{collection.name}' holds vectors of {indexed} dimensions; "
+                                     f"the embedding model gives {dimension}")
+        await collection.extend(documents)
 
 
 class RedisChatMemoryComponent(Component):

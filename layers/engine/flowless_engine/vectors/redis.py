@@ -292,6 +292,14 @@ class RedisIndex:
         return found or _Field(VECTOR, VECTOR, "VECTOR", {"distance_metric": b"COSINE"})
 
     @property
+    def dimension(self) -> int | None:
+        value = self.vector_field.options.get("dim")
+        try:
+            return int(_text(value)) if value is not None else None
+        except ValueError:
+            return None
+
+    @property
     def content_field(self) -> str:
         return CONTENT if CONTENT in self.fields or not self.fields else next(
             (f.name for f in self.fields.values() if f.kind == "TEXT"), CONTENT)
