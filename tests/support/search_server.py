@@ -19,27 +19,16 @@ answers n requests with that status; `delay_next(s)` holds the next answer s sec
 from __future__ import annotations
 
 import json
-import threading
-import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
+
+from tests.support.stub_http import Answer, StubRequest, StubServer
 
 API_KEY = "test-key"
 SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "youtube", "google_search", "wikidata")
 
 
-@dataclass
-class SearchRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+SearchRequest = StubRequest  # the record of one request (method, path, query, headers, body)
 
 
 def _rss(title: str, n: int) -> str:
@@ -52,77 +41,11 @@ def _rss(title: str, n: int) -> str:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>{items}</channel></rss>'
 
 
-class SearchServer:
-    def __init__(self) -> None:
-        self.requests: list[SearchRequest] = []
-        self._fail: list[int] = []
-        self._delay = 0.0
-        self._lock = threading.Lock()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return None
-
-            def do_GET(self) -> None:  # noqa: N802
-                owner._handle(self, "GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                owner._handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def __enter__(self) -> "SearchServer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
+class SearchServer(StubServer):
     def service_urls(self) -> tuple[tuple[str, str], ...]:
         return tuple((name, self.base_url) for name in SERVICES) + (("exa", self.base_url + "/exa"),)
 
-    def fail_next(self, n: int, status: int = 500) -> None:
-        self._fail = [status] * n
-
-    def delay_next(self, seconds: float) -> None:
-        self._delay = seconds
-
-    def paths(self) -> list[str]:
-        return [r.path for r in self.requests]
-
-    # ---- dispatch ----
-
-    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
-        parts = urlsplit(h.path)
-        body = h.rfile.read(int(h.headers.get("content-length") or 0))
-        request = SearchRequest(method, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in h.headers.items()}, body)
-        with self._lock:
-            self.requests.append(request)
-            failure = self._fail.pop(0) if self._fail else None
-            delay, self._delay = self._delay, 0.0
-        if delay:
-            time.sleep(delay)
-        if failure is not None:
-            return self._send(h, failure, "application/json", json.dumps({"error": f"scripted failure {failure}"}))
-        status, content_type, payload = self._route(request)
-        self._send(h, status, content_type, payload)
-
-    @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, content_type: str, payload: str) -> None:
-        data = payload.encode()
-        try:
-            h.send_response(status)
-            h.send_header("Content-Type", content_type)
-            h.send_header("Content-Length", str(len(data)))
-            h.end_headers()
-            h.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def _route(self, r: SearchRequest) -> tuple[int, str, str]:
+    def route(self, r: StubRequest) -> Answer:
         q = {k: v[0] for k, v in r.query.items()}
         unauthorized = (401, "application/json", json.dumps({"error": "Unauthorized: missing or invalid API key."}))
         if r.path == "/html/":
