@@ -44,7 +44,10 @@ class StubRequest:
 
 
 class StubServer:
-    """Subclasses implement `route`; `failure_body(status)` shapes scripted failures."""
+    """Subclasses implement `route`; `failure_body(status)` shapes scripted failures, which carry
+    `Retry-After: <retry_after>` (0 by default, so the client's retries do not wait)."""
+
+    retry_after = "0"
 
     def __init__(self) -> None:
         self.requests: list[StubRequest] = []
@@ -111,7 +114,7 @@ class StubServer:
             time.sleep(delay)
         if failure is not None:
             content_type, payload = self.failure_body(failure)
-            return self._send(h, failure, content_type, payload, {})
+            return self._send(h, failure, content_type, payload, {"Retry-After": self.retry_after} if self.retry_after else {})
         answer = self.route(request)
         status, content_type, payload = answer[:3]
         extra = answer[3] if len(answer) > 3 else {}  # type: ignore[misc]

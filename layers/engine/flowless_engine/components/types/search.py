@@ -18,7 +18,6 @@ TYPES: dict[str, str] = {
     "WikipediaAPI": "search:WikipediaAPIComponent",
     "ExaSearch": "search:ExaSearchComponent",
     "WolframAlphaAPI": "search:WolframAlphaAPIComponent",
-    "YouTubeCommentsComponent": "search:YouTubeCommentsComponent",
     "GoogleSearchAPI": "search:GoogleSearchAPIComponent",
     "WikidataAPI": "search:WikidataAPIComponent",
     "SearXNGTool": "search:SearXNGToolComponent",
