@@ -147,7 +147,7 @@ class SearchServer(StubServer):
             return 200, "application/json", json.dumps({"query": q.get("q"), "results": hits})
         if r.path == "/w/api.php" and q.get("action") == "wbsearchentities":
             return 200, "application/json", json.dumps({"search": [{"id": "Q90", "label": "Paris", "description": "capital of France"},
-                                                                   {"id": "Q167646", "label": "Paris", "description": "Trojan prince"}] if q.get("search") else []})
+                                                                   {"id": "Q167646", "label": "Paris", "description": "Trojan prince"}] if q.get("search", "").strip() else []})
         if r.path == "/w/api.php":  # MediaWiki
             if q.get("list") == "search":
                 hits = [{"ns": 0, "title": f"{q['srsearch']} {i}", "pageid": 100 + i} for i in range(int(q.get("srlimit", 10)))]

@@ -746,7 +746,6 @@ class ArXivComponent(ToolModeMixin, Component):
 
 class WikipediaAPIComponent(ToolModeMixin, Component):
     type_name = "WikipediaAPI"
-    aliases = ("WikipediaComponent",)
     display_name = "Wikipedia API"
     description = "Call Wikipedia API."
     category = "tools"
@@ -986,6 +985,45 @@ class WikidataAPIComponent(ToolModeMixin, Component):
         rows = [Data(data={"text": hit.get("label", ""), **hit}) for hit in hits]
         self.status = rows
         return rows
+
+
+class WikipediaComponent(WikipediaAPIComponent):
+    """The current Wikipedia node: the same search (`list=search`) and page extracts, one Table."""
+
+    type_name = "WikipediaComponent"
+    display_name = "Wikipedia"
+    outputs = (Output("dataframe", "fetch_content_dataframe", ("Table",), "Table"),)
+    tool_outputs = ("dataframe",)
+
+
+class WikidataComponent(ToolModeMixin, Component):
+    """`wbsearchentities` on Wikidata's action API: one row per entity (label, id, url,
+    description, concept URI), `text` = "label: description"."""
+
+    type_name = "WikidataComponent"
+    display_name = "Wikidata"
+    description = "Performs a search using the Wikidata API."
+    category = "wikipedia"
+    icon = "Wikipedia"
+    inputs = (Input("query", "Query", "str", "", input_types=_MSG, required=True, multiline=True, info="The text query for similarity search on Wikidata.",
+                    input_kind="MultilineInput"),)
+    outputs = (Output("dataframe", "fetch_content_dataframe", ("Table",), "Table"),)
+    tool_fields = {"query": ("string", "The text query for similarity search on Wikidata.")}
+
+    async def fetch_content(self) -> list[Data]:
+        base = service_url(self, "wikidata", "https://www.wikidata.org")
+        result = await call_json(self, "Wikidata", "GET", f"{base}/w/api.php",
+                                 params={"action": "wbsearchentities", "format": "json", "search": to_text(self.params.get("query")), "language": "en"})
+        hits = result.get("search") or []
+        if not hits:
+            return [Data(data={"error": "No search results found for the given query."})]
+        rows = [Data(data={"text": f"{hit.get('label', '')}: {hit.get('description', '')}", "label": hit.get("label", ""), "id": hit.get("id"),
+                           "url": hit.get("url"), "description": hit.get("description", ""), "concepturi": hit.get("concepturi")}) for hit in hits]
+        self.status = rows
+        return rows
+
+    async def fetch_content_dataframe(self) -> DataFrame:
+        return DataFrame(rows=[d.data for d in await self.fetch_content()])
 
 
 class SearXNGToolComponent(ToolModeMixin, Component):

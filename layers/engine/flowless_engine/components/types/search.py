@@ -20,5 +20,8 @@ TYPES: dict[str, str] = {
     "WolframAlphaAPI": "search:WolframAlphaAPIComponent",
     "GoogleSearchAPI": "search:GoogleSearchAPIComponent",
     "WikidataAPI": "search:WikidataAPIComponent",
+    "WikipediaComponent": "search:WikipediaComponent",
+    "WikidataComponent": "search:WikidataComponent",
+    "WebSearchNoAPI": "search:UnifiedWebSearchComponent",  # Langflow 1.4–1.5's Web Search (query, timeout → results)
     "SearXNGTool": "search:SearXNGToolComponent",
 }
