@@ -1,0 +1,6 @@
+"""Docling Serve and DoclingDocument export (components/docling.py)."""
+
+TYPES: dict[str, str] = {
+    "DoclingRemote": "docling:DoclingRemoteComponent",
+    "ExportDoclingDocument": "docling:ExportDoclingDocumentComponent",
+}
