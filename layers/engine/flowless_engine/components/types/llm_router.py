@@ -1,0 +1,5 @@
+"""LLM Router (components/llm_router.py)."""
+
+TYPES: dict[str, str] = {
+    "LLMRouterComponent": "llm_router:LLMRouterComponent",
+}
