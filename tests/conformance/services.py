@@ -80,7 +80,8 @@ NEEDS: dict[str, str] = {
         "UnifiedWebSearch", "NewsSearch", "RSSReaderSimple", "DuckDuckGoSearchComponent", "DuckDuckGoSearch",
         "TavilySearchComponent", "TavilyAISearch", "TavilySearch", "TavilyExtractComponent", "SerpAPI", "SearchAPI",
         "GoogleSerperAPI", "GoogleSerperAPICore", "ArXivComponent", "WikipediaAPI", "ExaSearch", "WolframAlphaAPI", "GoogleSearchAPI", "WikidataAPI",
-        "WikipediaComponent", "WikidataComponent", "WebSearchNoAPI")},
+        "WikipediaComponent", "WikidataComponent", "WebSearchNoAPI", "BingSearchAPI", "GoogleSearchAPICore", "GleanSearchAPIComponent",
+        "Serp", "SearchComponent")},
     # any HTTP API (tests/support/echo_server.py)
     "APIRequest": "http api",
     # Firecrawl and AssemblyAI (tests/support/firecrawl_server.py, assemblyai_server.py)
@@ -413,6 +414,8 @@ class SearchService(Service):
         _credentials(graph, node_ids, setup, API_KEY)
         for node_id in node_ids:
             fields = graph.vertices[node_id].fields
+            if "glean_api_url" in fields:
+                setup.tweak(node_id, "glean_api_url", f"{self.server.base_url}/rest/api/v1")
             if (fields.get("search_mode") or {}).get("value") == "RSS" or "rss_url" in fields:
                 setup.tweak(node_id, "rss_url" if "rss_url" in fields else "query", f"{self.server.base_url}/feeds/conformance")
 

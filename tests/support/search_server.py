@@ -25,7 +25,7 @@ from urllib.parse import quote
 from tests.support.stub_http import Answer, StubRequest, StubServer
 
 API_KEY = "test-key"
-SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "youtube", "google_search", "wikidata")
+SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "youtube", "google_search", "wikidata", "bing")
 
 
 SearchRequest = StubRequest  # the record of one request (method, path, query, headers, body)
@@ -137,6 +137,21 @@ class SearchServer(StubServer):
                 for i in range(min(n, 5))
             )
             return 200, "application/atom+xml", f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'
+        if r.path == "/v7.0/search":  # Bing Web Search v7
+            if r.headers.get("ocp-apim-subscription-key") != API_KEY:
+                return 401, "application/json", json.dumps({"error": {"code": "401", "message": "Access denied due to invalid subscription key."}})
+            pages = [{"id": f"b{i}", "name": f"{q.get('q')} {i}", "url": f"https://bing.example/{i}", "snippet": f"<b>Snippet</b> {i}"}
+                     for i in range(int(q.get("count", 10)) + 2)]
+            return 200, "application/json", json.dumps({"_type": "SearchResponse", "webPages": {"value": pages}})
+        if r.path == "/rest/api/v1/search" and r.method == "POST":  # Glean
+            if r.headers.get("authorization") != f"Bearer {API_KEY}":
+                return 401, "application/json", json.dumps({"message": "Not allowed"})
+            payload = r.json()
+            if payload["query"] == "nothing":
+                return 200, "application/json", json.dumps({"results": []})
+            hits = [{"title": f"Doc {i}", "url": f"https://glean.example/{i}", "snippets": [{"snippet": {"text": ""}, "text": f"Hit {i}"}] if i else []}
+                    for i in range(min(3, payload.get("pageSize", 10)))]
+            return 200, "application/json", json.dumps({"results": hits, "requestID": "r1"})
         if r.path == "/customsearch/v1":
             if q.get("key") != API_KEY:
                 return 400, "application/json", json.dumps({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key."}})
