@@ -130,3 +130,16 @@ def google_error(exc: Exception) -> tuple[str, str]:
         return str(error), ""
     reasons = [e.get("reason", "") for e in error.get("errors") or [] if isinstance(e, dict)]
     return str(error.get("message") or ""), (reasons[0] if reasons else str(error.get("status") or ""))
+
+
+class FetchedRows:
+    """Mix into a search node whose `fetch_content()` answers its rows (a list of Data): Langflow's
+    `fetch_content_dataframe` (the Table output) and the older `run_model` (the JSON output)."""
+
+    async def fetch_content_dataframe(self) -> "Any":
+        from flowless_engine.schema import DataFrame
+
+        return DataFrame(rows=[d.data for d in await self.fetch_content()])  # type: ignore[attr-defined]
+
+    async def run_model(self) -> "Any":
+        return await self.fetch_content()  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
 
-from flowless_engine.components.apis import api_key, call_api, call_json, service_url
+from flowless_engine.components.apis import FetchedRows, api_key, call_api, call_json, service_url
 from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
 from flowless_engine.components.toolmode import ToolModeMixin
 from flowless_engine.errors import BlockedURLError, ConfigurationError, FlowError
@@ -355,7 +355,7 @@ class RSSReaderComponent(ToolModeMixin, _NewsMixin, Component):
         return await self._rss(to_text(self.param("rss_url", "")).strip(), None, None)
 
 
-class DuckDuckGoSearchComponent(ToolModeMixin, Component):
+class DuckDuckGoSearchComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "DuckDuckGoSearchComponent"
     aliases = ("DuckDuckGoSearch",)
     display_name = "DuckDuckGo Search"
@@ -396,12 +396,6 @@ class DuckDuckGoSearchComponent(ToolModeMixin, Component):
         self.status = rows
         return rows
 
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
 
 # ---- hosted search APIs -----------------------------------------------------------------------
 
@@ -422,7 +416,7 @@ def dict_param(value: Any) -> dict[str, Any]:
     return merged
 
 
-class TavilySearchComponent(ToolModeMixin, Component):
+class TavilySearchComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "TavilySearchComponent"
     aliases = ("TavilyAISearch", "TavilySearch")
     display_name = "Tavily Search API"
@@ -491,14 +485,8 @@ class TavilySearchComponent(ToolModeMixin, Component):
         self.status = rows
         return rows
 
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
 
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
-
-class TavilyExtractComponent(ToolModeMixin, Component):
+class TavilyExtractComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "TavilyExtractComponent"
     display_name = "Tavily Extract API"
     description = "**Tavily Extract** extract raw content from URLs."
@@ -530,9 +518,6 @@ class TavilyExtractComponent(ToolModeMixin, Component):
         self.status = rows
         return rows
 
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
-
 
 def _organic(result: dict[str, Any], key: str, max_results: int, snippet_len: int) -> list[Data]:
     rows = []
@@ -543,7 +528,7 @@ def _organic(result: dict[str, Any], key: str, max_results: int, snippet_len: in
     return rows
 
 
-class _OrganicSearch(ToolModeMixin, Component):
+class _OrganicSearch(ToolModeMixin, FetchedRows, Component):
     """The SerpAPI / SearchAPI shape: input_value, search_params, max_results, max_snippet_length."""
 
     category = "tools"
@@ -560,12 +545,6 @@ class _OrganicSearch(ToolModeMixin, Component):
         rows = _organic(result, "organic_results", to_int(self.param("max_results", 5), 5), to_int(self.param("max_snippet_length", 100), 100))
         self.status = rows
         return rows
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
 
     async def fetch_content_text(self) -> Message:
         rows = await self.fetch_content()
@@ -629,7 +608,7 @@ class SearchAPIComponent(_OrganicSearch):
         return await call_json(self, "SearchAPI", "GET", f"{base}/api/v1/search", params=params, headers={"Authorization": f"Bearer {key}"})
 
 
-class GoogleSerperAPIComponent(ToolModeMixin, Component):
+class GoogleSerperAPIComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "GoogleSerperAPI"
     display_name = "Google Serper API [DEPRECATED]"
     description = "Call the Serper.dev Google Search API."
@@ -668,9 +647,6 @@ class GoogleSerperAPIComponent(ToolModeMixin, Component):
                                    "snippet": hit.get("snippet", ""), **({"date": hit["date"], "source": hit.get("source")} if "date" in hit else {})}))
         self.status = rows
         return rows
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
 
     async def search_serper(self) -> DataFrame:
         return DataFrame(rows=[d.data for d in await self.fetch_content()])
@@ -744,7 +720,7 @@ class ArXivComponent(ToolModeMixin, Component):
         return DataFrame(rows=[d.data for d in await self.search_papers()])
 
 
-class WikipediaAPIComponent(ToolModeMixin, Component):
+class WikipediaAPIComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "WikipediaAPI"
     display_name = "Wikipedia API"
     description = "Call Wikipedia API."
@@ -790,12 +766,6 @@ class WikipediaAPIComponent(ToolModeMixin, Component):
             rows.append(Data(data=data))
         self.status = rows
         return rows
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
 
 
 class ExaSearchComponent(Component):
@@ -881,7 +851,7 @@ class ExaSearchComponent(Component):
         ]
 
 
-class WolframAlphaAPIComponent(ToolModeMixin, Component):
+class WolframAlphaAPIComponent(ToolModeMixin, FetchedRows, Component):
     """Wolfram|Alpha's Full Results API (`/v2/query`, JSON): the input interpretation and the
     primary result, as LangChain's wrapper reports them."""
 
@@ -925,12 +895,6 @@ class WolframAlphaAPIComponent(ToolModeMixin, Component):
         rows = [Data(data={"text": text})]
         self.status = rows
         return rows
-
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
 
 
 class GoogleSearchAPIComponent(ToolModeMixin, Component):
@@ -996,7 +960,7 @@ class WikipediaComponent(WikipediaAPIComponent):
     tool_outputs = ("dataframe",)
 
 
-class WikidataComponent(ToolModeMixin, Component):
+class WikidataComponent(ToolModeMixin, FetchedRows, Component):
     """`wbsearchentities` on Wikidata's action API: one row per entity (label, id, url,
     description, concept URI), `text` = "label: description"."""
 
@@ -1021,9 +985,6 @@ class WikidataComponent(ToolModeMixin, Component):
                            "url": hit.get("url"), "description": hit.get("description", ""), "concepturi": hit.get("concepturi")}) for hit in hits]
         self.status = rows
         return rows
-
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
 
 
 class SearXNGToolComponent(ToolModeMixin, Component):

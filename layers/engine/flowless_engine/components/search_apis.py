@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowless_engine.components.apis import api_key, call_json, service_url
+from flowless_engine.components.apis import FetchedRows, api_key, call_json, service_url
 from flowless_engine.components.base import Component, Input, Output, to_int, to_text
 from flowless_engine.components.search import SearchAPIComponent, SerpAPIComponent
 from flowless_engine.components.toolmode import ToolModeMixin
@@ -22,19 +22,10 @@ from flowless_engine.schema import Data, DataFrame, Message
 _MSG = ("Message",)
 
 
-class _Rows(ToolModeMixin, Component):
+class _Rows(ToolModeMixin, FetchedRows, Component):
     """A search node whose rows come from `fetch_content` (list of Data), offered as a Table."""
 
     category = "tools"
-
-    async def fetch_content(self) -> list[Data]:  # pragma: no cover - every node overrides it
-        raise NotImplementedError
-
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
-
-    async def run_model(self) -> DataFrame:
-        return await self.fetch_content_dataframe()
 
 
 class BingSearchAPIComponent(_Rows):
