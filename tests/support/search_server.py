@@ -3,10 +3,10 @@ references: DuckDuckGo's HTML endpoint (`/html/`), Google News RSS (`/rss/...`),
 (`POST /search`, `POST /extract`, Bearer key), SerpAPI (`GET /search?api_key=`), searchapi.io
 (`GET /api/v1/search`, Bearer key), Serper (`POST /search|/news`, `X-API-KEY`), arXiv
 (`GET /api/query`, Atom), the MediaWiki action API (`GET /w/api.php`), Exa (`POST /exa/search`,
-`/exa/contents`, `x-api-key`) and Wolfram|Alpha's Full Results API (`GET /v2/query`), YouTube Data API v3 comment threads
-(`GET /youtube/v3/commentThreads`, 3 threads a page, `nextPageToken`; video `gone` → 404), Google
-Custom Search (`GET /customsearch/v1`), Wikidata (`wbsearchentities`) and a SearXNG instance
-(`GET /search?format=json`), plus plain pages
+`/exa/contents`, `x-api-key`) and Wolfram|Alpha's Full Results API (`GET /v2/query`), Google
+Custom Search (`GET /customsearch/v1`), Wikidata (`wbsearchentities`), a SearXNG instance
+(`GET /search?format=json`), Bing Web Search v7 (`GET /v7.0/search`, `Ocp-Apim-Subscription-Key`)
+and Glean (`POST /rest/api/v1/search`, Bearer token), plus plain pages
 and feeds under `/pages/` and `/feeds/`.
 
     with SearchServer() as server:
@@ -25,7 +25,7 @@ from urllib.parse import quote
 from tests.support.stub_http import Answer, StubRequest, StubServer
 
 API_KEY = "test-key"
-SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "youtube", "google_search", "wikidata", "bing")
+SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "google_search", "wikidata", "bing")
 
 
 SearchRequest = StubRequest  # the record of one request (method, path, query, headers, body)
@@ -72,22 +72,6 @@ class SearchServer(StubServer):
             pods = [{"title": "Input interpretation", "id": "Input", "subpods": [{"plaintext": f"{q.get('input')} (interpreted)"}]},
                     {"title": "Result", "id": "Result", "primary": True, "subpods": [{"plaintext": "42"}]}]
             return 200, "application/json", json.dumps({"queryresult": {"success": True, "error": False, "pods": pods}})
-        if r.path == "/youtube/v3/commentThreads":
-            if q.get("key") != API_KEY:
-                return 400, "application/json", json.dumps({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key."}})
-            if q.get("videoId") == "gone":
-                return 404, "application/json", json.dumps({"error": {"code": 404, "message": "The video identified by the videoId parameter could not be found."}})
-            start = int(q.get("pageToken") or 0)
-            items = []
-            for i in range(start, min(start + 3, 8, start + int(q.get("maxResults", 20)))):
-                top = {"id": f"c{i}", "snippet": {"authorDisplayName": f"user{i}", "textDisplay": f"comment {i}", "publishedAt": "2026-01-01T00:00:00Z",
-                                                  "updatedAt": "2026-01-01T00:00:00Z", "likeCount": i}}
-                replies = {"comments": [{"id": f"c{i}.r", "snippet": {"authorDisplayName": "replier", "textDisplay": f"reply to {i}", "likeCount": 1}}]}
-                items.append({"id": f"t{i}", "snippet": {"topLevelComment": top, "totalReplyCount": 1}, "replies": replies})
-            answer: dict[str, Any] = {"items": items}
-            if start + 3 < 8:
-                answer["nextPageToken"] = str(start + 3)
-            return 200, "application/json", json.dumps(answer)
         if r.path.startswith("/pages/"):
             n = r.path.rsplit("/", 1)[-1]
             return 200, "text/html", f"<html><head><title>Page {n}</title><script>x=1</script></head><body><h1>Page {n}</h1><p>{'Long content. ' * 300}</p></body></html>"

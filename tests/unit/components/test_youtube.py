@@ -157,3 +157,18 @@ async def test_transcripts_as_an_agent_tool(server: YouTubeServer, settings: Eng
     assert {t.name for t in model.calls[0]["tools"]} == {"get_dataframe_output", "get_message_output", "get_data_output"}
     reply = next(m for m in model.calls[1]["messages"] if m.role == "tool").content
     assert reply == "Hello & welcome to the show part two the end"
+
+
+async def test_comments_follow_pages(server: YouTubeServer, settings: EngineSettings) -> None:
+    """(moved from test_search.py with the component, assertions unchanged)"""
+    frame = await run_one("YouTubeCommentsComponent", {**KEY, "video_url": "https://youtu.be/abc123?t=3", "max_results": 7, "include_replies": True}, settings)
+    rows = frame.rows
+    top = [r for r in rows if not r["is_reply"]]
+    assert [r["comment_id"] for r in top] == [f"c{i}" for i in range(7)] and len(rows) == 14
+    assert rows[1] == {"video_id": "abc123", "video_url": "https://youtu.be/abc123?t=3", "comment_id": "c0.r", "parent_comment_id": "c0",
+                       "is_reply": True, "author": "replier", "author_channel_url": "", "text": "reply to 0", "published_at": "", "updated_at": "",
+                       "like_count": 1, "reply_count": 0}
+    pages = [r.query.get("pageToken") for r in server.requests if r.path == "/youtube/v3/commentThreads"]
+    assert pages == [None, ["3"], ["6"]]
+    with pytest.raises(ConfigurationError, match="YouTube rejected the request \\(400\\)"):
+        await run_one("YouTubeCommentsComponent", {**KEY, "video_url": "x"}, settings, variables={"YOUTUBE_API_KEY": "bad"})
