@@ -128,3 +128,23 @@ async def test_existing_task_id_and_a_table_without_the_doc_column(server: Docli
     rows = value(result, "DoclingRemote-d1", "dataframe").rows
     assert list(rows[0]) == ["doc"]  # no file path for a task polled by id
     assert value(result, "ExportDoclingDocument-e1", "data")[0].data["text"].startswith("# Notes")  # found in the `doc` column
+
+
+async def test_hierarchical_chunks_after_conversion(server: DoclingServer, store: LocalFileStore) -> None:
+    import json
+
+    nodes = [node("DoclingRemote-d1", "DoclingRemote", {"api_url": server.base_url, "path": ["flow1/report.pdf"], "api_headers": HEADERS}),
+             node("ChunkDoclingDocument-c1", "ChunkDoclingDocument", {"chunker": "HierarchicalChunker", "always_emit_headings": True})]
+    edges = [edge("DoclingRemote-d1", "dataframe", "ChunkDoclingDocument-c1", "data_inputs", output_types=["DataFrame"])]
+    rows = value(await run(flow("t", nodes, edges), store), "ChunkDoclingDocument-c1", "dataframe").rows
+    texts = [r["text"] for r in rows]
+    assert texts[0] == "Quarterly Report\nIntroduction\nDocling converts documents_with_underscores."
+    assert texts[1] == "Quarterly Report\nIntroduction\n- first point\n- second point"
+    assert texts[2] == "Quarterly Report\nIntroduction\n1. step one\n2. step two"
+    assert texts[3] == "Quarterly Report\nIntroduction\nTable 1: numbers\n\na, value = 1. b, value = 22"
+    assert texts[4] == "Quarterly Report\nIntroduction\nFigure 1: a chart"
+    assert rows[0]["document_id"] == "1234567890123" and json.loads(rows[1]["doc_items"]) == ["#/texts/4", "#/texts/5"]
+    assert len(rows) == 8  # + code, formula, the page-2 paragraph
+    with pytest.raises(ConfigurationError, match="HybridChunker counts tokens with a model tokenizer"):
+        nodes[1] = node("ChunkDoclingDocument-c1", "ChunkDoclingDocument", {})
+        await run(flow("t", nodes, edges), store)

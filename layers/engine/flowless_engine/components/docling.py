@@ -538,3 +538,123 @@ class ExportDoclingDocumentComponent(Component):
 
     async def as_dataframe(self) -> DataFrame:
         return DataFrame(rows=[d.data for d in await self.export_document()])
+
+
+def _triplets(grid: list[list[str]]) -> str:
+    """A table as Docling's chunking text: `row, column = value` for every body cell ('. ' joined)."""
+    if not grid or not grid[0]:
+        return ""
+    if len(grid[0]) == 1:
+        values = [row[0].strip() for row in grid[1:]]
+        return ". ".join(f"{grid[0][0].strip()} = {v}" for v in values) if values else grid[0][0].strip()
+    header = [c.strip() for c in grid[0]]
+    text = ". ".join(f"{row[0].strip()}, {header[j]} = {row[j].strip()}" for row in grid[1:] for j in range(1, len(header)))
+    return text or ". ".join(c.strip() for row in grid for c in row if c.strip())
+
+
+def hierarchical_chunks(doc: dict[str, Any], always_emit_headings: bool = False) -> list[dict[str, Any]]:
+    """Docling's hierarchical chunking: one chunk per paragraph, list, table, picture caption, code
+    or formula, carrying the headings in scope; `text` is the headings then the chunk, one per line."""
+    reader = DoclingReader(doc)
+    headings: dict[int, dict[str, Any]] = {}
+    emitted: set[str] = set()
+    chunks: list[tuple[str, list[str], list[str]]] = []  # (text, headings, item refs)
+
+    def scope() -> list[dict[str, Any]]:
+        return [headings[k] for k in sorted(headings)]
+
+    def emit_heading_only() -> None:
+        if always_emit_headings and headings and scope()[-1].get("self_ref") not in emitted:
+            chunks.append(("", [h.get("text", "") for h in scope()], [h.get("self_ref", "") for h in scope()]))
+            emitted.add(scope()[-1].get("self_ref", ""))
+
+    blocks = reader.blocks()
+    index = 0
+    while index < len(blocks):
+        kind, item, context = blocks[index]
+        index += 1
+        if kind in ("title", "heading"):
+            level = 0 if kind == "title" else int(item.get("level") or 1)
+            if any(k >= level for k in headings):
+                emit_heading_only()
+            for key in [k for k in headings if k >= level]:
+                headings.pop(key)
+            headings[level] = item
+            continue
+        refs = [str(item.get("self_ref", ""))]
+        if kind == "list_item":
+            parent = (item.get("parent") or {}).get("$ref")
+            lines = [f"{'1.' if item.get('enumerated') else '-'} {item.get('text', '')}"]
+            while index < len(blocks) and blocks[index][0] == "list_item" and (blocks[index][1].get("parent") or {}).get("$ref") == parent:
+                following = blocks[index][1]
+                lines.append(f"{str(len(lines) + 1) + '.' if following.get('enumerated') else '-'} {following.get('text', '')}")
+                refs.append(str(following.get("self_ref", "")))
+                index += 1
+            text = "\n".join(lines)
+        elif kind == "table":
+            text = "\n\n".join(p for p in (reader.caption(item), _triplets(reader.grid(item))) if p)
+        elif kind == "picture":
+            text = reader.caption(item)
+        elif kind == "code":
+            text = f"```\n{item.get('text', '')}\n```"
+        elif kind == "formula":
+            text = f"$${item.get('text', '')}$$" if item.get("text") else ""
+        else:
+            text = str(item.get("text") or "")
+        if not text:
+            continue
+        chunks.append((text, [h.get("text", "") for h in scope()], refs))
+        if headings:
+            emitted.add(scope()[-1].get("self_ref", ""))
+    emit_heading_only()
+    return [{"text": "\n".join([*heads, text]) if text else "\n".join(heads), "doc_items": refs} for text, heads, refs in chunks]
+
+
+class ChunkDoclingDocumentComponent(Component):
+    type_name = "ChunkDoclingDocument"
+    display_name = "Chunk DoclingDocument"
+    description = "Use DoclingDocument chunkers to split the document into chunks."
+    category = "docling"
+    icon = "Docling"
+    inputs = (
+        Input("data_inputs", "JSON or Table", "other", "", input_types=("Data", "JSON", "DataFrame", "Table"), required=True,
+              info="The data with documents to split in chunks.", input_kind="HandleInput"),
+        Input("chunker", "Chunker", "str", "HybridChunker", options=("HybridChunker", "HierarchicalChunker"),
+              info="Which chunker to use.", input_kind="DropdownInput"),
+        Input("provider", "Provider", "str", "Hugging Face", options=("Hugging Face", "OpenAI"), info="Which tokenizer provider.", input_kind="DropdownInput"),
+        Input("hf_model_name", "HF model name", "str", "sentence-transformers/all-MiniLM-L6-v2", advanced=True,
+              info="Model name of the tokenizer to use with the HybridChunker when Hugging Face is chosen as a tokenizer.", input_kind="StrInput"),
+        Input("openai_model_name", "OpenAI model name", "str", "gpt-4o", advanced=True,
+              info="Model name of the tokenizer to use with the HybridChunker when OpenAI is chosen as a tokenizer.", input_kind="StrInput"),
+        Input("max_tokens", "Maximum tokens", "int", None, advanced=True, info="Maximum number of tokens for the HybridChunker.", input_kind="IntInput"),
+        Input("merge_peers", "Merge peers", "bool", True, advanced=True, info="Merge undersized peer chunks (HybridChunker).", input_kind="BoolInput"),
+        Input("always_emit_headings", "Always emit headings", "bool", False, advanced=True,
+              info="Emit a chunk for headings that have no content of their own.", input_kind="BoolInput"),
+        Input("doc_key", "Doc Key", "str", "doc", input_types=("Message",), advanced=True, info="The key to use for the DoclingDocument column.",
+              input_kind="MessageTextInput"),
+    )
+    outputs = (Output("dataframe", "chunk_documents", ("Table",), "Table"),)
+
+    async def chunk_documents(self) -> DataFrame:
+        chunker = to_text(self.param("chunker", "HybridChunker")) or "HybridChunker"
+        if chunker == "HybridChunker":
+            raise ConfigurationError(
+                f"{self.name}: the HybridChunker counts tokens with a model tokenizer ({to_text(self.param('provider', 'Hugging Face'))}) "
+                "that Flowless does not load; choose the HierarchicalChunker, or split the exported text with a text splitter")
+        if chunker != "HierarchicalChunker":
+            raise ConfigurationError(f"{self.name}: Unknown chunker: {chunker}")
+        try:
+            documents, warning = docling_documents(self.params.get("data_inputs"), to_text(self.param("doc_key", "doc")) or "doc")
+        except ValueError as exc:
+            raise ConfigurationError(f"{self.name}: {exc}") from exc
+        if warning:
+            self.status = warning
+        rows = []
+        for doc in documents:
+            try:
+                chunks = hierarchical_chunks(doc, to_bool(self.param("always_emit_headings", False)))
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise ConfigurationError(f"{self.name}: Error splitting text: {exc}") from exc
+            document_id = str((doc.get("origin") or {}).get("binary_hash", "None"))
+            rows.extend({"text": c["text"], "document_id": document_id, "doc_items": json.dumps(c["doc_items"])} for c in chunks)
+        return DataFrame(rows=rows)

@@ -3,4 +3,5 @@
 TYPES: dict[str, str] = {
     "DoclingRemote": "docling:DoclingRemoteComponent",
     "ExportDoclingDocument": "docling:ExportDoclingDocumentComponent",
+    "ChunkDoclingDocument": "docling:ChunkDoclingDocumentComponent",
 }
