@@ -49,11 +49,12 @@ async def test_wikidata_component_rows(server: SearchServer, settings: EngineSet
     assert (await run_one("WikidataComponent", {"query": " "}, settings)).rows == [{"error": "No search results found for the given query."}]
 
 
-async def test_web_search_no_api_is_the_web_mode(server: SearchServer, settings: EngineSettings) -> None:
+async def test_web_search_no_api_is_the_web_mode_without_limits(server: SearchServer, settings: EngineSettings) -> None:
     frame = await run_one("WebSearchNoAPI", {"query": "kites", "timeout": 5}, settings)
-    assert len(frame.rows) == 5 and list(frame.rows[0]) == ["title", "link", "snippet", "content"]
+    assert len(frame.rows) == 8 and list(frame.rows[0]) == ["title", "link", "snippet", "content"]  # every result
     assert frame.rows[0]["title"] == "kites result 0" and frame.rows[0]["content"].startswith("Page 0")
-    assert server.paths()[0] == "/html/"
+    assert len(frame.rows[0]["content"]) > 4000 and not frame.rows[0]["content"].endswith("[truncated]")  # the full page text
+    assert server.paths()[0] == "/html/" and len(server.paths()) == 9
 
 
 async def test_bing_rows_and_a_refused_key(server: SearchServer, settings: EngineSettings) -> None:

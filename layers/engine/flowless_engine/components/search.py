@@ -321,6 +321,23 @@ class UnifiedWebSearchComponent(ToolModeMixin, _NewsMixin, Component):
         return DataFrame(rows=rows)
 
 
+class WebSearchNoAPIComponent(UnifiedWebSearchComponent):
+    """Langflow 1.4–1.5's Web Search (`WebSearchNoAPI`): DuckDuckGo only, every result, each page's
+    full text (the same web mode, without the later limits)."""
+
+    type_name = "WebSearchNoAPI"
+    description = "Performs a basic DuckDuckGo search (HTML scraping). May be subject to rate limits."
+    inputs = (
+        Input("query", "Search Query", "str", "", input_types=_MSG, required=True, info="Keywords to search for.", input_kind="MessageTextInput"),
+        Input("timeout", "Timeout", "int", 5, advanced=True, info="Timeout for the web search request.", input_kind="IntInput"),
+    )
+    outputs = (Output("results", "perform_search", ("Table",), "Search Results"),)
+    tool_fields = {"query": ("string", "Keywords to search for.")}
+
+    async def perform_search(self) -> DataFrame:
+        return await self._web(to_text(self.param("query", "")).strip(), None, None)
+
+
 class NewsSearchComponent(ToolModeMixin, _NewsMixin, Component):
     type_name = "NewsSearch"
     display_name = "News Search"

@@ -22,6 +22,6 @@ TYPES: dict[str, str] = {
     "WikidataAPI": "search:WikidataAPIComponent",
     "WikipediaComponent": "search:WikipediaComponent",
     "WikidataComponent": "search:WikidataComponent",
-    "WebSearchNoAPI": "search:UnifiedWebSearchComponent",  # Langflow 1.4–1.5's Web Search (query, timeout → results)
+    "WebSearchNoAPI": "search:WebSearchNoAPIComponent",  # Langflow 1.4–1.5's Web Search (query, timeout → results)
     "SearXNGTool": "search:SearXNGToolComponent",
 }
