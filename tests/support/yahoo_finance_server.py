@@ -20,6 +20,10 @@ CRUMB = "Xy7crumb.1"
 
 
 class YahooFinanceServer(StubServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stale_crumbs = 0  # quoteSummary calls answered 401 Invalid Crumb first
+
     def service_urls(self) -> tuple[tuple[str, str], ...]:
         return (("yahoo_finance_api", self.base_url), ("yahoo_finance", self.base_url), ("yahoo_cookie", self.base_url + "/fc"))
 
@@ -34,7 +38,8 @@ class YahooFinanceServer(StubServer):
             return (200, "text/plain", CRUMB) if COOKIE in r.headers.get("cookie", "") else (403, "text/plain", "Forbidden")
         if r.path.startswith("/v10/finance/quoteSummary/"):
             symbol = r.path.rsplit("/", 1)[-1]
-            if q.get("crumb") != CRUMB:
+            if q.get("crumb") != CRUMB or self.stale_crumbs > 0:
+                self.stale_crumbs -= 1
                 return 401, "application/json", {"finance": {"result": None, "error": {"code": "Unauthorized", "description": "Invalid Crumb"}}}
             if symbol == "NOPE":
                 return 404, "application/json", {"quoteSummary": {"result": None, "error": {"code": "Not Found", "description": "Quote not found for symbol: NOPE"}}}

@@ -70,6 +70,11 @@ async def test_unreadable_verdicts_and_no_specs(server: OpenRouterServer) -> Non
     assert "Specifications Source: Basic (Langflow model names only)" in value(result, "LLMRouterComponent-r1", "routing_decision").text
     result, _ = await route(server, ["7"])
     assert value(result, "LLMRouterComponent-r1", "output").text == "small answer"  # out of range → first
+    server.fail_next(1, 503)  # OpenRouter down: names alone, the routing goes on
+    result, fakes = await route(server, ["1"])
+    assert value(result, "LLMRouterComponent-r1", "output").text == "big answer"
+    assert "Specifications Source: Basic" in value(result, "LLMRouterComponent-r1", "routing_decision").text
+    assert '"description": "Specifications not available."' in fakes["judge-model"].calls[0]["messages"][-1].content
 
 
 async def test_a_failing_judge_falls_back_or_fails(server: OpenRouterServer) -> None:

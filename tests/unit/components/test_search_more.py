@@ -47,6 +47,11 @@ async def test_wikidata_component_rows(server: SearchServer, settings: EngineSet
                              "description": "capital of France", "concepturi": None}
     assert server.requests[-1].q == {"action": "wbsearchentities", "format": "json", "search": "Paris", "language": "en"}
     assert (await run_one("WikidataComponent", {"query": " "}, settings)).rows == [{"error": "No search results found for the given query."}]
+    server.fail_next(2, 429)  # rate limited, retried
+    assert len((await run_one("WikidataComponent", {"query": "Paris"}, settings)).rows) == 2
+    server.fail_next(3, 503)
+    with pytest.raises(ProviderError, match="Wikidata failed"):
+        await run_one("WikidataComponent", {"query": "Paris"}, settings)
 
 
 async def test_web_search_no_api_is_the_web_mode_without_limits(server: SearchServer, settings: EngineSettings) -> None:

@@ -66,6 +66,15 @@ async def test_chart_events_fast_info_and_statements(server: YahooFinanceServer,
     assert "'strongBuy': 10" in recs and server.requests[-1].q["modules"] == "recommendationTrend"
 
 
+async def test_a_stale_crumb_is_fetched_again_once(server: YahooFinanceServer, settings: EngineSettings) -> None:
+    server.stale_crumbs = 1
+    assert "'sector': 'Technology'" in (await run_one("YfinanceComponent", {"symbol": "MSFT", "method": "get_info"}, settings)).rows[0]["result"]
+    assert server.paths().count("/v1/test/getcrumb") == 2
+    server.stale_crumbs = 2
+    with pytest.raises(ProviderError, match="refused its session crumb twice: .*Invalid Crumb"):
+        await run_one("YfinanceComponent", {"symbol": "MSFT", "method": "get_info"}, settings)
+
+
 async def test_errors(server: YahooFinanceServer, settings: EngineSettings) -> None:
     with pytest.raises(ConfigurationError, match="Quote not found for symbol: NOPE"):
         await run_one("YfinanceComponent", {"symbol": "NOPE", "method": "get_info"}, settings)

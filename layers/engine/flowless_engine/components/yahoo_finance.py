@@ -101,10 +101,20 @@ class _YahooFinance(Component):
         return cookie, crumb
 
     async def _quote_summary(self, symbol: str, modules: tuple[str, ...]) -> dict[str, Any]:
-        cookie, crumb = await self._cookie_and_crumb()
-        answer = await call_json(self, PROVIDER, "GET", f"{self._api()}/v10/finance/quoteSummary/{quote(symbol)}",
-                                 params={"modules": ",".join(modules), "corsDomain": "finance.yahoo.com", "formatted": "false",
-                                         "symbol": symbol, "crumb": crumb}, headers={"Cookie": cookie} if cookie else None)
+        from flowless_engine.components.apis import refused_status
+
+        for attempt in (1, 2):  # a crumb Yahoo no longer honours (401 Invalid Crumb) is fetched anew, once
+            cookie, crumb = await self._cookie_and_crumb()
+            try:
+                answer = await call_json(self, PROVIDER, "GET", f"{self._api()}/v10/finance/quoteSummary/{quote(symbol)}",
+                                         params={"modules": ",".join(modules), "corsDomain": "finance.yahoo.com", "formatted": "false",
+                                                 "symbol": symbol, "crumb": crumb}, headers={"Cookie": cookie} if cookie else None)
+                break
+            except ConfigurationError as exc:
+                if refused_status(exc) != 401:
+                    raise
+                if attempt == 2:  # no user credential is involved: the service refused its own session
+                    raise ProviderError(f"Yahoo Finance refused its session crumb twice: {exc.message}", provider=PROVIDER, status=401) from exc
         body = answer.get("quoteSummary") or {}
         if body.get("error"):
             raise ConfigurationError(f"Yahoo Finance: {(body['error'] or {}).get('description') or body['error']}", provider=PROVIDER)
