@@ -86,7 +86,8 @@ NEEDS: dict[str, str] = {
     "APIRequest": "http api",
     # Firecrawl and AssemblyAI (tests/support/firecrawl_server.py, assemblyai_server.py)
     **{t: "firecrawl" for t in ("FirecrawlScrapeApi", "FirecrawlCrawlApi", "FirecrawlMapApi", "FirecrawlSearchApi")},
-    "AssemblyAITranscriber": "assemblyai",
+    **{t: "assemblyai" for t in ("AssemblyAITranscriber", "AssemblyAITranscriptionJobCreator", "AssemblyAITranscriptionJobPoller",
+                                 "AssemblyAIGetSubtitles", "AssemblyAIListTranscripts", "AssemblyAILeMUR")},
     "ComposioAPI": "composio",
     # YouTube, Yahoo! Finance, Docling Serve (tests/support/youtube_server.py, yahoo_finance_server.py, docling_server.py)
     **{t: "youtube" for t in ("YouTubeTranscripts", "YouTubeSearchComponent", "YouTubeVideoDetailsComponent", "YouTubeChannelComponent",
