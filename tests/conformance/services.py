@@ -39,6 +39,8 @@ NEEDS: dict[str, str] = {
     "StructuredOutput": "model server",
     "BatchRunComponent": "model server",
     "SmartRouter": "model server",
+    "LLMRouterComponent": "model server",
+    "LLMSelectorComponent": "model server",
     "EmbeddingModel": "model server",
     "OpenAIEmbeddings": "model server",
     # files a user uploads to the flow

@@ -23,11 +23,11 @@ def server() -> Iterator[OpenRouterServer]:
         yield s
 
 
-def router_flow(**values: object) -> dict:
+def router_flow(type_name: str = "LLMRouterComponent", **values: object) -> dict:
     nodes = [node("ChatInput-c1", "ChatInput"),
              node("OpenAIModel-a", "OpenAIModel", {"model_name": "gpt-4o-mini"}), node("OpenAIModel-b", "OpenAIModel", {"model_name": "gpt-4o"}),
              node("OpenAIModel-j", "OpenAIModel", {"model_name": "judge-model"}),
-             node("LLMRouterComponent-r1", "LLMRouterComponent", values),
+             node("LLMRouterComponent-r1", type_name, values),
              node("ChatOutput-o1", "ChatOutput"), node("ChatOutput-o2", "ChatOutput"), node("ChatOutput-o3", "ChatOutput")]
     model = {"output_types": ["LanguageModel"], "input_types": ["LanguageModel"]}
     edges = [edge("ChatInput-c1", "message", "LLMRouterComponent-r1", "input_value"),
@@ -40,10 +40,10 @@ def router_flow(**values: object) -> dict:
     return flow("t", nodes, edges)
 
 
-async def route(server: OpenRouterServer, judge: list, **values: object):
+async def route(server: OpenRouterServer, judge: list, type_name: str = "LLMRouterComponent", **values: object):
     fakes = {"gpt-4o-mini": FakeChatModel(["small answer"]), "gpt-4o": FakeChatModel(["big answer"]), "judge-model": FakeChatModel(judge)}
     settings = EngineSettings(allow_loopback=True, service_urls=(("openrouter", server.base_url),), http_retries=0)
-    result = await run_flow(router_flow(**values), "Prove Fermat's last theorem", settings=settings, variables={"OPENAI_API_KEY": "sk-test"},
+    result = await run_flow(router_flow(type_name, **values), "Prove Fermat's last theorem", settings=settings, variables={"OPENAI_API_KEY": "sk-test"},
                             model_factory=lambda config: fakes[config.model])
     return result, fakes
 
@@ -70,8 +70,8 @@ async def test_unreadable_verdicts_and_no_specs(server: OpenRouterServer) -> Non
     assert "Specifications Source: Basic (Langflow model names only)" in value(result, "LLMRouterComponent-r1", "routing_decision").text
     result, _ = await route(server, ["7"])
     assert value(result, "LLMRouterComponent-r1", "output").text == "small answer"  # out of range → first
-    server.fail_next(1, 503)  # OpenRouter down: names alone, the routing goes on
-    result, fakes = await route(server, ["1"])
+    server.fail_next(1, 503)  # OpenRouter down: names alone, the routing goes on (here as 1.13's LLM Selector)
+    result, fakes = await route(server, ["1"], "LLMSelectorComponent")
     assert value(result, "LLMRouterComponent-r1", "output").text == "big answer"
     assert "Specifications Source: Basic" in value(result, "LLMRouterComponent-r1", "routing_decision").text
     assert '"description": "Specifications not available."' in fakes["judge-model"].calls[0]["messages"][-1].content

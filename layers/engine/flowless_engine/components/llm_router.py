@@ -1,4 +1,5 @@
-"""LLM Router (Langflow 1.3–1.6's `LLMRouterComponent`): a judge model picks, from the connected
+"""LLM Selector / LLM Router (`LLMSelectorComponent` in Langflow 1.13, `LLMRouterComponent` before,
+with the same fields and outputs): a judge model picks, from the connected
 language models, the one best suited to the input; the chosen model answers.
 
 The judge reads each model's specification from OpenRouter's public model list
@@ -199,3 +200,11 @@ class LLMRouterComponent(Component):
     async def get_routing_decision(self) -> Message:
         await self._route()
         return Message(text=self._decision)
+
+
+class LLMSelectorComponent(LLMRouterComponent):
+    """Langflow 1.13's name for the same node (category LLM operations)."""
+
+    type_name = "LLMSelectorComponent"
+    display_name = "LLM Selector"
+    category = "llm_operations"

@@ -1,5 +1,6 @@
-"""LLM Router (components/llm_router.py)."""
+"""LLM Selector / LLM Router (components/llm_router.py)."""
 
 TYPES: dict[str, str] = {
     "LLMRouterComponent": "llm_router:LLMRouterComponent",
+    "LLMSelectorComponent": "llm_router:LLMSelectorComponent",
 }
