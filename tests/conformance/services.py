@@ -97,6 +97,7 @@ NEEDS: dict[str, str] = {
     "YouTubeCommentsComponent": "youtube",
     **{t: "yahoo finance" for t in ("YfinanceComponent", "YahooFinanceTool")},
     "DoclingRemote": "docling serve",
+    **{t: "scraping apis" for t in ("ScrapeGraphMarkdownifyApi", "ScrapeGraphSmartScraperApi", "ScrapeGraphSearchApi", "AgentQL")},
     # SQL databases (SQLite in a temporary folder)
     "SQLComponent": "database",
     "SQLAgent": "database",
@@ -488,6 +489,12 @@ class YahooFinanceService(YouTubeService):
         self.key = ""
 
 
+class ScrapingService(YouTubeService):
+    """tests/support/scraping_server.py: ScrapeGraph and AgentQL."""
+
+    name, module, server_class = "scraping apis", "scraping_server", "ScrapingServer"
+
+
 class DoclingService(_HostedApiService):
     """tests/support/docling_server.py; the node converts the files service's sample file."""
 
@@ -820,6 +827,7 @@ KIT: dict[str, type[Service]] = {
     YouTubeService.name: YouTubeService,
     YahooFinanceService.name: YahooFinanceService,
     DoclingService.name: DoclingService,
+    ScrapingService.name: ScrapingService,
     DatabaseService.name: DatabaseService,
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,

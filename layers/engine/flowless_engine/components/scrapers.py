@@ -1,0 +1,139 @@
+"""Hosted scraping APIs: ScrapeGraph (markdownify, smart scraper, search scraper: `POST
+https://api.scrapegraphai.com/v1/<service>` with the `SGAI-APIKEY` header; a request still
+`queued`/`processing` is followed at `GET /v1/<service>/<request_id>`) and AgentQL (`POST
+https://api.agentql.com/v1/query-data`, `X-API-Key`).
+
+Endpoints can be replaced (`EngineSettings.service_urls`: scrapegraph, agentql). A refused key
+is a clear 4xx naming the service, 429/5xx are retried then 502, no answer in time 504; the
+pages to scrape are fetched by the service, not by Flowless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from flowless_engine.components.apis import api_key, call_json, service_url
+from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
+from flowless_engine.components.toolmode import ToolModeMixin
+from flowless_engine.errors import ConfigurationError, ProviderError, ProviderTimeoutError
+from flowless_engine.schema import Data
+
+_MSG = ("Message",)
+SCRAPEGRAPH_WAIT_S = 300.0
+
+
+class _ScrapeGraph(ToolModeMixin, Component):
+    category = "scrapegraph"
+    icon = "ScrapeGraph"
+    service = ""
+    POLL_INTERVAL_S = 2.0
+
+    async def _run(self, body: dict[str, Any]) -> Data:
+        key = await api_key(self, "api_key", "ScrapeGraph")
+        base = service_url(self, "scrapegraph", "https://api.scrapegraphai.com")
+        headers = {"SGAI-APIKEY": key, "accept": "application/json"}
+        answer = await call_json(self, "ScrapeGraph", "POST", f"{base}/v1/{self.service}", json_body=body, headers=headers, timeout=120)
+        deadline = time.monotonic() + SCRAPEGRAPH_WAIT_S
+        while isinstance(answer, dict) and answer.get("status") in ("queued", "processing") and answer.get("request_id"):
+            if time.monotonic() >= deadline:
+                raise ProviderTimeoutError(f"ScrapeGraph request {answer['request_id']} did not finish within {SCRAPEGRAPH_WAIT_S:g}s", provider="ScrapeGraph")
+            await asyncio.sleep(self.POLL_INTERVAL_S)
+            answer = await call_json(self, "ScrapeGraph", "GET", f"{base}/v1/{self.service}/{answer['request_id']}", headers=headers)
+        if isinstance(answer, dict) and answer.get("status") == "failed":
+            raise ProviderError(f"ScrapeGraph {self.service} failed: {answer.get('error') or 'unknown error'}", provider="ScrapeGraph")
+        result = Data(data=answer if isinstance(answer, dict) else {"result": answer})
+        self.status = result
+        return result
+
+
+_SG_KEY = Input("api_key", "ScrapeGraph API Key", "str", "", required=True, password=True, load_from_db=True,
+                info="The API key to use ScrapeGraph API.", input_kind="SecretStrInput")
+
+
+class ScrapeGraphMarkdownifyApi(_ScrapeGraph):
+    type_name = "ScrapeGraphMarkdownifyApi"
+    display_name = "ScrapeGraph Markdownify API"
+    description = "Given a URL, it will return the markdownified content of the website."
+    service = "markdownify"
+    inputs = (_SG_KEY, Input("url", "URL", "str", "", input_types=_MSG, info="The URL to markdownify.", input_kind="MessageTextInput"))
+    outputs = (Output("data", "scrape", ("JSON",), "JSON"),)
+    tool_fields = {"url": ("string", "The URL to markdownify.")}
+
+    async def scrape(self) -> Data:
+        return await self._run({"website_url": to_text(self.params.get("url")).strip()})
+
+
+class ScrapeGraphSmartScraperApi(_ScrapeGraph):
+    type_name = "ScrapeGraphSmartScraperApi"
+    display_name = "ScrapeGraph Smart Scraper API"
+    description = "Given a URL, it will return the structured data of the website."
+    service = "smartscraper"
+    inputs = (
+        _SG_KEY,
+        Input("url", "URL", "str", "", input_types=_MSG, info="The URL to scrape.", input_kind="MessageTextInput"),
+        Input("prompt", "Prompt", "str", "", input_types=_MSG, info="The prompt to use for the smart scraper.", input_kind="MessageTextInput"),
+    )
+    outputs = (Output("data", "scrape", ("JSON",), "JSON"),)
+    tool_fields = {"url": ("string", "The URL to scrape."), "prompt": ("string", "What to extract from the page.")}
+
+    async def scrape(self) -> Data:
+        return await self._run({"website_url": to_text(self.params.get("url")).strip(), "user_prompt": to_text(self.params.get("prompt"))})
+
+
+class ScrapeGraphSearchApi(_ScrapeGraph):
+    type_name = "ScrapeGraphSearchApi"
+    display_name = "ScrapeGraph Search API"
+    description = "Given a search prompt, it will return search results using ScrapeGraph's search functionality."
+    service = "searchscraper"
+    inputs = (_SG_KEY, Input("user_prompt", "Search Prompt", "str", "", input_types=_MSG, info="The search prompt to use.", input_kind="MessageTextInput"))
+    outputs = (Output("data", "search", ("JSON",), "JSON"),)
+    tool_fields = {"user_prompt": ("string", "The search prompt.")}
+
+    async def search(self) -> Data:
+        return await self._run({"user_prompt": to_text(self.params.get("user_prompt"))})
+
+
+class AgentQLComponent(ToolModeMixin, Component):
+    type_name = "AgentQL"
+    display_name = "Extract Web Data"
+    description = "Extracts structured data from a web page using an AgentQL query or a Natural Language description."
+    category = "agentql"
+    icon = "AgentQL"
+    inputs = (
+        Input("api_key", "AgentQL API Key", "str", "", required=True, password=True, load_from_db=True, info="Your AgentQL API key from dev.agentql.com",
+              input_kind="SecretStrInput"),
+        Input("url", "URL", "str", "", input_types=_MSG, required=True, info="The URL of the public web page you want to extract data from.",
+              input_kind="MessageTextInput"),
+        Input("query", "AgentQL Query", "str", "", input_types=_MSG, multiline=True, info="The AgentQL query to execute.", input_kind="MultilineInput"),
+        Input("prompt", "Prompt", "str", "", input_types=_MSG, multiline=True,
+              info="A Natural Language description of the data to extract from the page. Alternative to AgentQL query.", input_kind="MultilineInput"),
+        Input("is_stealth_mode_enabled", "Enable Stealth Mode (Beta)", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("timeout", "Timeout", "int", 900, advanced=True, info="Seconds to wait for a request.", input_kind="IntInput"),
+        Input("mode", "Request Mode", "str", "fast", options=("fast", "standard"), advanced=True, input_kind="DropdownInput"),
+        Input("wait_for", "Wait For", "int", 0, advanced=True, info="Seconds to wait for the page to load before extracting data.", input_kind="IntInput"),
+        Input("is_scroll_to_bottom_enabled", "Enable scroll to bottom", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("is_screenshot_enabled", "Enable screenshot", "bool", False, advanced=True, input_kind="BoolInput"),
+    )
+    outputs = (Output("data", "build_output", ("JSON",), "Data"),)
+    tool_fields = {"url": ("string", "The URL of the page."), "prompt": ("string", "What data to extract, in natural language.")}
+
+    async def build_output(self) -> Data:
+        query, prompt = to_text(self.params.get("query")).strip(), to_text(self.params.get("prompt")).strip()
+        if not query and not prompt:
+            raise ConfigurationError(f"{self.name}: Either Query or Prompt must be provided.", provider="AgentQL")
+        if query and prompt:
+            raise ConfigurationError(f"{self.name}: Both Query and Prompt can't be provided at the same time.", provider="AgentQL")
+        key = await api_key(self, "api_key", "AgentQL")
+        base = service_url(self, "agentql", "https://api.agentql.com")
+        body = {"url": to_text(self.params.get("url")).strip(), "query": query or None, "prompt": prompt or None,
+                "params": {"mode": to_text(self.param("mode", "fast")) or "fast", "wait_for": to_int(self.param("wait_for", 0), 0),
+                           "is_scroll_to_bottom_enabled": to_bool(self.param("is_scroll_to_bottom_enabled", False)),
+                           "is_screenshot_enabled": to_bool(self.param("is_screenshot_enabled", False))},
+                "metadata": {"experimental_stealth_mode_enabled": to_bool(self.param("is_stealth_mode_enabled", False))}}
+        answer = await call_json(self, "AgentQL", "POST", f"{base}/v1/query-data", json_body=body, timeout=float(to_int(self.param("timeout", 900), 900) or 900),
+                                 headers={"X-API-Key": key, "X-TF-Request-Origin": "langflow"})
+        result = Data(data={"result": answer.get("data"), "metadata": answer.get("metadata")})
+        self.status = result
+        return result

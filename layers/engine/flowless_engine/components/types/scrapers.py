@@ -1,0 +1,8 @@
+"""ScrapeGraph and AgentQL (components/scrapers.py)."""
+
+TYPES: dict[str, str] = {
+    "ScrapeGraphMarkdownifyApi": "scrapers:ScrapeGraphMarkdownifyApi",
+    "ScrapeGraphSmartScraperApi": "scrapers:ScrapeGraphSmartScraperApi",
+    "ScrapeGraphSearchApi": "scrapers:ScrapeGraphSearchApi",
+    "AgentQL": "scrapers:AgentQLComponent",
+}

@@ -1,0 +1,48 @@
+"""Hosted scraping APIs on 127.0.0.1, from their public references: ScrapeGraph (`POST
+/v1/markdownify|smartscraper|searchscraper`, `SGAI-APIKEY` header → {request_id, status, result,
+error}; a `slow` request answers `processing` once, then `GET /v1/<service>/<id>` completes it;
+`broken` fails) and AgentQL (`POST /v1/query-data`, `X-API-Key` → {data, metadata}; 401 with
+`detail` for a wrong key). Both stand-ins share one server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.stub_http import Answer, StubRequest, StubServer
+
+API_KEY = "scrape-test"
+
+
+class ScrapingServer(StubServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[str, dict[str, Any]] = {}
+
+    def service_urls(self) -> tuple[tuple[str, str], ...]:
+        return (("scrapegraph", self.base_url), ("agentql", self.base_url))
+
+    def route(self, r: StubRequest) -> Answer:
+        if r.path == "/v1/query-data":
+            if r.headers.get("x-api-key") != API_KEY:
+                return 401, "application/json", {"detail": "Invalid API key"}
+            body = r.json()
+            return 200, "application/json", {"data": {"products": [{"name": "Kettle", "price": 20}], "asked": body.get("prompt") or body.get("query")},
+                                             "metadata": {"request_id": "aql-1"}}
+        if r.path.startswith("/v1/"):
+            if r.headers.get("sgai-apikey") != API_KEY:
+                return 401, "application/json", {"error": "Invalid API key"}
+            service = r.path.split("/")[2]
+            if r.method == "GET":
+                done = self.pending.pop(r.path.rsplit("/", 1)[-1], None)
+                return (200, "application/json", {**done, "status": "completed"}) if done else (404, "application/json", {"error": "Request not found"})
+            body = r.json()
+            target = body.get("website_url") or body.get("user_prompt", "")
+            answer = {"request_id": f"sg-{len(self.requests)}", "status": "completed", "website_url": body.get("website_url"), "error": "",
+                      "result": f"# Markdown of {target}" if service == "markdownify" else {"answer": f"{service}: {target}", "prompt": body.get("user_prompt")}}
+            if "broken" in target:
+                return 200, "application/json", {**answer, "status": "failed", "error": "Could not load the page", "result": None}
+            if "slow" in target:
+                self.pending[answer["request_id"]] = answer
+                return 200, "application/json", {**answer, "status": "processing", "result": None}
+            return 200, "application/json", answer
+        return 404, "application/json", {"error": "not found"}
