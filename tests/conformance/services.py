@@ -97,7 +97,8 @@ NEEDS: dict[str, str] = {
     "YouTubeCommentsComponent": "youtube",
     **{t: "yahoo finance" for t in ("YfinanceComponent", "YahooFinanceTool")},
     "DoclingRemote": "docling serve",
-    **{t: "scraping apis" for t in ("ScrapeGraphMarkdownifyApi", "ScrapeGraphSmartScraperApi", "ScrapeGraphSearchApi", "AgentQL")},
+    **{t: "scraping apis" for t in ("ScrapeGraphMarkdownifyApi", "ScrapeGraphSmartScraperApi", "ScrapeGraphSearchApi", "AgentQL",
+                                    "SpiderTool")},
     # SQL databases (SQLite in a temporary folder)
     "SQLComponent": "database",
     "SQLAgent": "database",

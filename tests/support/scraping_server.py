@@ -2,7 +2,8 @@
 /v1/markdownify|smartscraper|searchscraper`, `SGAI-APIKEY` header → {request_id, status, result,
 error}; a `slow` request answers `processing` once, then `GET /v1/<service>/<id>` completes it;
 `broken` fails) and AgentQL (`POST /v1/query-data`, `X-API-Key` → {data, metadata}; 401 with
-`detail` for a wrong key). Both stand-ins share one server."""
+`detail` for a wrong key) and Spider (`POST /crawl`, Bearer key → a list of pages {url, content,
+metadata}). The stand-ins share one server."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ class ScrapingServer(StubServer):
         self.pending: dict[str, dict[str, Any]] = {}
 
     def service_urls(self) -> tuple[tuple[str, str], ...]:
-        return (("scrapegraph", self.base_url), ("agentql", self.base_url))
+        return (("scrapegraph", self.base_url), ("agentql", self.base_url), ("spider", self.base_url))
 
     def route(self, r: StubRequest) -> Answer:
         if r.path == "/v1/query-data":
@@ -28,6 +29,13 @@ class ScrapingServer(StubServer):
             body = r.json()
             return 200, "application/json", {"data": {"products": [{"name": "Kettle", "price": 20}], "asked": body.get("prompt") or body.get("query")},
                                              "metadata": {"request_id": "aql-1"}}
+        if r.path == "/crawl" and r.method == "POST":  # Spider
+            if r.headers.get("authorization") != f"Bearer {API_KEY}":
+                return 401, "application/json", {"error": "Unauthorized"}
+            body = r.json()
+            pages = [{"url": body["url"] + (f"/p{i}" if i else ""), "content": f"# Page {i} of {body['url']}", "status": 200, "error": None,
+                      "metadata": {"title": f"Page {i}"}} for i in range(min(body.get("limit") or 3, 3))]
+            return 200, "application/json", pages
         if r.path.startswith("/v1/"):
             if r.headers.get("sgai-apikey") != API_KEY:
                 return 401, "application/json", {"error": "Invalid API key"}

@@ -77,3 +77,20 @@ async def test_smart_scraper_as_an_agent_tool(server: ScrapingServer, settings: 
     assert value(result, "Agent-a1", "response").text == "done"
     reply = json.loads(next(m for m in model.calls[1]["messages"] if m.role == "tool").content)
     assert reply["result"] == {"answer": "smartscraper: https://news.example", "prompt": "headlines"}
+
+
+async def test_spider_scrape_and_crawl(server: ScrapingServer, settings: EngineSettings) -> None:
+    async def spider(values: dict, key: str = API_KEY):
+        n = node("SpiderTool-n", "SpiderTool", {"spider_api_key": "K", "url": "https://site.example", **values})
+        return value(await run_flow(flow("t", [n], []), settings=settings, variables={"K": key}), "SpiderTool-n")
+
+    rows = await spider({"mode": "scrape", "limit": 9})
+    assert [d.data for d in rows] == [{"content": "# Page 0 of https://site.example", "url": "https://site.example"}]
+    assert server.requests[-1].json() == {"url": "https://site.example", "limit": 1, "depth": None, "blacklist": None, "whitelist": None,
+                                          "readability": False, "request_timeout": None, "metadata": False, "return_format": "markdown"}
+    rows = await spider({"mode": "crawl", "metadata": True, "depth": 2})
+    assert len(rows) == 3 and rows[2].data["metadata"] == {"title": "Page 2"}
+    await spider({"mode": "crawl", "params": {"limit": 2, "return_format": "text"}})
+    assert server.requests[-1].json() == {"url": "https://site.example", "limit": 2, "return_format": "text"}  # the dict replaces the fields
+    with pytest.raises(ConfigurationError, match=r"Spider refused the credentials \(401\)"):
+        await spider({"mode": "scrape"}, key="nope")
