@@ -55,7 +55,9 @@ def zip_of(files: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, content in files.items():
-            archive.writestr(name, content if isinstance(content, (str, bytes)) else json.dumps(content))
+            # A fixed date: the same bytes in every process (test ids must match across xdist workers).
+            entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            archive.writestr(entry, content if isinstance(content, (str, bytes)) else json.dumps(content))
     return buffer.getvalue()
 
 

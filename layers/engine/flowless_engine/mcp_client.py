@@ -86,25 +86,31 @@ def _answer(spec: ServerSpec, message: Any, request_id: int) -> Any:
 _MISSING = object()
 
 
-def _sse_events(lines: list[str]) -> list[tuple[str, str]]:
-    """(event, data) of an SSE body."""
-    events: list[tuple[str, str]] = []
-    name, data = "message", []
-    for line in [*lines, ""]:
+class _SseParser:
+    """Server-sent events, a line at a time: `feed` answers (event, data) at the blank line ending one."""
+
+    def __init__(self) -> None:
+        self.name, self.data = "message", []
+
+    def feed(self, line: str) -> tuple[str, str] | None:
         if not line:
-            if data:
-                events.append((name, "\n".join(data)))
-            name, data = "message", []
-        elif line.startswith(":"):
-            continue
-        else:
+            event = (self.name, "\n".join(self.data)) if self.data else None
+            self.name, self.data = "message", []
+            return event
+        if not line.startswith(":"):  # a comment otherwise
             key, _, value = line.partition(":")
             value = value[1:] if value.startswith(" ") else value
             if key == "event":
-                name = value
+                self.name = value
             elif key == "data":
-                data.append(value)
-    return events
+                self.data.append(value)
+        return None
+
+
+def _sse_events(lines: list[str]) -> list[tuple[str, str]]:
+    """(event, data) of an SSE body."""
+    parser = _SseParser()
+    return [event for event in map(parser.feed, [*lines, ""]) if event is not None]
 
 
 def _request(method: str, params: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
@@ -204,23 +210,13 @@ class SseSession:
 
     async def _read(self) -> None:
         headers = {**dict(self.spec.headers), "Accept": "text/event-stream"}
-        name, data = "message", []
+        parser = _SseParser()
         failure: BaseException | None = None
         try:
             async for line in self.http.stream_lines("GET", self.spec.url, headers=headers, timeout=max(self.spec.timeout_s, 300)):
-                if line:
-                    if line.startswith(":"):
-                        continue
-                    key, _, value = line.partition(":")
-                    value = value[1:] if value.startswith(" ") else value
-                    if key == "event":
-                        name = value
-                    elif key == "data":
-                        data.append(value)
-                    continue
-                if data:
-                    self._dispatch(name, "\n".join(data))
-                name, data = "message", []
+                event = parser.feed(line)
+                if event is not None:
+                    self._dispatch(*event)
         except Exception as exc:
             failure = exc
         finally:

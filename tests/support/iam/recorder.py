@@ -104,7 +104,6 @@ class Recorder:
         self.records: list[Recorded] = []
         self.lock = threading.Lock()
         self.test = ""
-        self._decisions: dict[tuple[int, str, Request], Decision] = {}
 
     def add(self, function: str, call: Call) -> None:
         if call.service == "lambda" and function in default_stack().state_machines:
@@ -125,10 +124,12 @@ class Recorder:
 
     def decide(self, function: str, request: Request, stack: Stack | None = None) -> Decision:
         stack = stack or default_stack()
-        key = (id(stack), function, request)
-        decision = self._decisions.get(key)
+        # Cached on the stack itself: an id() key would be reused by a later Stack once this one is freed.
+        decisions = stack.__dict__.setdefault("_decisions", {})
+        key = (function, request)
+        decision = decisions.get(key)
         if decision is None:
-            decision = self._decisions[key] = evaluate(stack.policies.get(function, []), request)
+            decision = decisions[key] = evaluate(stack.policies.get(function, []), request)
         return decision
 
 

@@ -164,13 +164,21 @@ class APIRequestComponent(ToolModeMixin, Component):
         return result
 
     def _request(self) -> dict[str, Any]:
+        url = to_text(self.params.get("url_input")).strip()
+        curl = to_text(self.params.get("curl_input")).strip()
+        use_curl = bool(curl) and (to_text(self.param("mode", "URL")) == "cURL" or not url)
+        request = self._common(curl if use_curl else "")
+        return {"url": request.pop("url") or url, **request}
+
+    def _common(self, curl: str) -> dict[str, Any]:
+        """Method, headers, body, query parameters and redirects from the node's fields, with what a
+        cURL command (when given) says on top; `url` is the command's, else empty."""
         headers = {str(k): to_text(v) for k, v in _key_values(self.params.get("headers")).items()}
         body: Any = {k: _json_value(v) for k, v in _key_values(self.params.get("body")).items()}
-        url = to_text(self.params.get("url_input")).strip()
         method = to_text(self.param("method", "GET")).upper() or "GET"
         follow = to_bool(self.param("follow_redirects", False))
-        curl = to_text(self.params.get("curl_input")).strip()
-        if curl and (to_text(self.param("mode", "URL")) == "cURL" or not url):
+        url = ""
+        if curl:
             parsed = parse_curl(curl)
             url, method, follow = parsed["url"], parsed["method"], follow or parsed["follow"]
             headers = {**headers, **parsed["headers"]}
@@ -235,20 +243,10 @@ class APIRequestComponent(ToolModeMixin, Component):
     async def make_requests(self) -> list[Data]:
         urls_value = self.params.get("urls")
         urls = [to_text(u).strip() for u in (urls_value if isinstance(urls_value, list) else [urls_value]) if to_text(u).strip()]
-        headers = {str(k): to_text(v) for k, v in _key_values(self.params.get("headers")).items()}
-        body = {k: _json_value(v) for k, v in _key_values(self.params.get("body")).items()}
-        method = to_text(self.param("method", "GET")).upper() or "GET"
-        follow = to_bool(self.param("follow_redirects", False))
         curl = to_text(self.params.get("curl")).strip()
-        if curl and (to_bool(self.param("use_curl", False)) or not urls):
-            parsed = parse_curl(curl)
-            urls, method, follow = [parsed["url"]], parsed["method"], follow or parsed["follow"]
-            headers = {**headers, **parsed["headers"]}
-            if parsed["data"] is not None:
-                data = _json_value(parsed["data"])
-                body = data if isinstance(data, dict) else {"data": data}
-        query = self.params.get("query_params")
-        params = dict(parse_qsl(query)) if isinstance(query, str) else _key_values(query)
-        results = [await self._send(url=u, method=method, headers=headers, body=body, params=params, follow=follow) for u in urls]
+        use_curl = bool(curl) and (to_bool(self.param("use_curl", False)) or not urls)
+        request = self._common(curl if use_curl else "")
+        curl_url = request.pop("url")
+        results = [await self._send(url=u, **request) for u in ([curl_url] if use_curl else urls)]
         self.status = results
         return results

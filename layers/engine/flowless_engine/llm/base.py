@@ -32,6 +32,10 @@ class ToolSpec:
     description: str
     parameters: dict[str, Any]  # JSON schema of the arguments object
 
+    def as_function(self) -> dict[str, Any]:
+        """The tool as OpenAI-style APIs declare it (OpenAI, Cohere v2 and Ollama share the shape)."""
+        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
+
 
 @dataclass
 class ChatResult:

@@ -107,10 +107,7 @@ class CohereChatModel:
             if config.extra.get(key) is not None:
                 body[wire] = config.extra[key]
         if tools:
-            body["tools"] = [
-                {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
-                for t in tools
-            ]
+            body["tools"] = [t.as_function() for t in tools]
         return body
 
 

@@ -90,10 +90,7 @@ class OllamaChatModel:
         if self.config.extra.get("format") is not None:  # the node's structured output: "json" or a schema
             body["format"] = self.config.extra["format"]
         if tools:
-            body["tools"] = [
-                {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
-                for t in tools
-            ]
+            body["tools"] = [t.as_function() for t in tools]
         return body
 
 

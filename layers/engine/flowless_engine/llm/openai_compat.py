@@ -133,10 +133,7 @@ class OpenAICompatChatModel:
         # Other providers' sampling options (n, top_k, stop, safe_prompt...), as their components set them.
         body.update(config.extra.get("body") or {})
         if tools:
-            body["tools"] = [
-                {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
-                for t in tools
-            ]
+            body["tools"] = [t.as_function() for t in tools]
             body["tool_choice"] = "auto"
         if json_schema is not None:
             body["response_format"] = {

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flowless_engine.errors import ProviderError
-from flowless_engine.vectors.external import Document, Hit, SearchResult, store_failure
+from flowless_engine.vectors.external import Document, Hit, SearchResult, json_call
 
 if TYPE_CHECKING:
     from flowless_engine.http import HttpClient
@@ -37,20 +36,8 @@ class ChromaCollection:
         self.space = "l2"
 
     async def call(self, method: str, path: str, action: str, body: Any = None, *, missing_ok: bool = False) -> Any:
-        from flowless_engine.http import HttpError, HttpTimeout
-
-        try:
-            response = await self.http.request(method, self.root + path, headers=self.headers, json=body, timeout=self.timeout, raise_for_status=False)
-        except (HttpError, HttpTimeout) as exc:
-            raise store_failure(LABEL, exc, action) from exc
-        if missing_ok and response.status == 404:
-            return None
-        if not 200 <= response.status < 300:
-            raise store_failure(LABEL, HttpError("", status=response.status, body=response.content), action)
-        try:
-            return response.json() if response.content else {}
-        except ValueError as exc:
-            raise ProviderError(f"{LABEL} answered with something that is not JSON while {action}", provider=LABEL) from exc
+        return await json_call(self.http, LABEL, method, self.root + path, action, headers=self.headers, body=body, timeout=self.timeout,
+                               missing_ok=missing_ok)
 
     def _adopt(self, info: dict[str, Any]) -> None:
         self.id = str(info.get("id"))

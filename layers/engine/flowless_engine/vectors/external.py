@@ -150,21 +150,30 @@ class RestStore:
         self.timeout = timeout
 
     async def call(self, method: str, path: str, action: str, body: Any = None, *, missing_ok: bool = False) -> Any:
-        from flowless_engine.http import HttpError, HttpTimeout
-
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
-        try:
-            response = await self.http.request(method, url, headers=self.headers, json=body, timeout=self.timeout, raise_for_status=False)
-        except (HttpError, HttpTimeout) as exc:
-            raise store_failure(self.label, exc, action) from exc
-        if missing_ok and response.status == 404:
-            return None
-        if not 200 <= response.status < 300:
-            raise store_failure(self.label, HttpError("", status=response.status, body=response.content), action)
-        try:
-            return response.json() if response.content else {}
-        except ValueError as exc:
-            raise ProviderError(f"{self.label} answered with something that is not JSON while {action}", provider=self.label) from exc
+        return await json_call(self.http, self.label, method, url, action, headers=self.headers, body=body, timeout=self.timeout,
+                               missing_ok=missing_ok)
+
+
+async def json_call(http: Any, label: str, method: str, url: str, action: str, *, headers: dict[str, str], body: Any = None,
+                    content: bytes | None = None, timeout: float | None = None, missing_ok: bool = False) -> Any:
+    """One JSON request of an HTTP store through the guarded client: a transport failure or a non-2xx
+    answer is the store's failure while `action`; a 404 is None when `missing_ok`."""
+    from flowless_engine.http import HttpError, HttpTimeout
+
+    options: dict[str, Any] = {"content": content} if content is not None else {}
+    try:
+        response = await http.request(method, url, headers=headers, json=body, timeout=timeout, raise_for_status=False, **options)
+    except (HttpError, HttpTimeout) as exc:
+        raise store_failure(label, exc, action) from exc
+    if missing_ok and response.status == 404:
+        return None
+    if not 200 <= response.status < 300:
+        raise store_failure(label, HttpError("", status=response.status, body=response.content), action)
+    try:
+        return response.json() if response.content else {}
+    except ValueError as exc:
+        raise ProviderError(f"{label} answered with something that is not JSON while {action}", provider=label) from exc
 
 
 def uuid_of(document_id: str) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flowless_engine.errors import ProviderError
-from flowless_engine.vectors.external import Document, Hit, SearchResult, store_failure
+from flowless_engine.vectors.external import Document, Hit, SearchResult, json_call, store_failure
 
 if TYPE_CHECKING:
     from flowless_engine.http import HttpClient
@@ -46,21 +46,8 @@ class OpenSearchIndex:
 
     async def call(self, method: str, path: str, action: str, *, body: Any = None, content: bytes | None = None,
                    headers: dict[str, str] | None = None, missing_ok: bool = False) -> Any:
-        from flowless_engine.http import HttpError, HttpTimeout
-
-        try:
-            response = await self.http.request(method, f"{self.url}{path}", headers={**self.headers, **(headers or {})}, json=body,
-                                               content=content, timeout=self.timeout, raise_for_status=False)
-        except (HttpError, HttpTimeout) as exc:
-            raise store_failure(self.label, exc, action) from exc
-        if missing_ok and response.status == 404:
-            return None
-        if not 200 <= response.status < 300:
-            raise store_failure(self.label, HttpError("", status=response.status, body=response.content), action)
-        try:
-            return response.json() if response.content else {}
-        except ValueError as exc:
-            raise ProviderError(f"{self.label} answered with something that is not JSON while {action}", provider=self.label) from exc
+        return await json_call(self.http, self.label, method, f"{self.url}{path}", action, headers={**self.headers, **(headers or {})},
+                               body=body, content=content, timeout=self.timeout, missing_ok=missing_ok)
 
     @property
     def _path(self) -> str:
