@@ -98,7 +98,7 @@ NEEDS: dict[str, str] = {
     **{t: "yahoo finance" for t in ("YfinanceComponent", "YahooFinanceTool")},
     "DoclingRemote": "docling serve",
     **{t: "scraping apis" for t in ("ScrapeGraphMarkdownifyApi", "ScrapeGraphSmartScraperApi", "ScrapeGraphSearchApi", "AgentQL",
-                                    "SpiderTool")},
+                                    "SpiderTool", "JigsawStackAISearch", "JigsawStackAIScraper")},
     # SQL databases (SQLite in a temporary folder)
     "SQLComponent": "database",
     "SQLAgent": "database",

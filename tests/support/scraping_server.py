@@ -3,7 +3,8 @@
 error}; a `slow` request answers `processing` once, then `GET /v1/<service>/<id>` completes it;
 `broken` fails) and AgentQL (`POST /v1/query-data`, `X-API-Key` → {data, metadata}; 401 with
 `detail` for a wrong key) and Spider (`POST /crawl`, Bearer key → a list of pages {url, content,
-metadata}). The stand-ins share one server."""
+metadata}) and JigsawStack (`POST /v1/web/search`, `/v1/ai/scrape`, `x-api-key` → {success, ...}).
+The stand-ins share one server."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class ScrapingServer(StubServer):
         self.pending: dict[str, dict[str, Any]] = {}
 
     def service_urls(self) -> tuple[tuple[str, str], ...]:
-        return (("scrapegraph", self.base_url), ("agentql", self.base_url), ("spider", self.base_url))
+        return (("scrapegraph", self.base_url), ("agentql", self.base_url), ("spider", self.base_url), ("jigsawstack", self.base_url))
 
     def route(self, r: StubRequest) -> Answer:
         if r.path == "/v1/query-data":
@@ -36,6 +37,19 @@ class ScrapingServer(StubServer):
             pages = [{"url": body["url"] + (f"/p{i}" if i else ""), "content": f"# Page {i} of {body['url']}", "status": 200, "error": None,
                       "metadata": {"title": f"Page {i}"}} for i in range(min(body.get("limit") or 3, 3))]
             return 200, "application/json", pages
+        if r.path in ("/v1/web/search", "/v1/ai/scrape") and r.method == "POST":  # JigsawStack
+            if r.headers.get("x-api-key") != API_KEY:
+                return 401, "application/json", {"success": False, "message": "Invalid API key"}
+            body = r.json()
+            if r.path == "/v1/ai/scrape":
+                data = [{"key": p, "selector": f".{p.replace(' ', '-')}", "results": [{"text": f"{p} value"}]} for p in body["element_prompts"]]
+                return 200, "application/json", {"success": True, "data": data, "page_position": 1, "page_position_length": 1,
+                                                 "context": {"url": body.get("url"), "root": body.get("root_element_selector")}}
+            if body["query"] == "fail":
+                return 200, "application/json", {"success": False, "message": "Search failed"}
+            results = [{"title": f"{body['query']} {i}", "url": f"https://js.example/{i}", "description": f"About {i}", "is_safe": True} for i in range(3)]
+            return 200, "application/json", {"success": True, "query": body["query"], "spell_fixed": False, "is_safe": True,
+                                             "ai_overview": f"Overview of {body['query']}" if body.get("ai_overview") else "", "results": results}
         if r.path.startswith("/v1/"):
             if r.headers.get("sgai-apikey") != API_KEY:
                 return 401, "application/json", {"error": "Invalid API key"}

@@ -94,3 +94,24 @@ async def test_spider_scrape_and_crawl(server: ScrapingServer, settings: EngineS
     assert server.requests[-1].json() == {"url": "https://site.example", "limit": 2, "return_format": "text"}  # the dict replaces the fields
     with pytest.raises(ConfigurationError, match=r"Spider refused the credentials \(401\)"):
         await spider({"mode": "scrape"}, key="nope")
+
+
+async def test_jigsawstack_search_and_scraper(server: ScrapingServer, settings: EngineSettings) -> None:
+    nodes = [node("JigsawStackAISearch-j", "JigsawStackAISearch", {"api_key": "K", "query": "rust async", "safe_search": "strict"}),
+             node("ChatOutput-a", "ChatOutput"), node("ChatOutput-b", "ChatOutput")]
+    edges = [edge("JigsawStackAISearch-j", "search_results", "ChatOutput-a", "input_value", output_types=["Data"]),
+             edge("JigsawStackAISearch-j", "content_text", "ChatOutput-b", "input_value")]
+    result = await run_flow(flow("t", nodes, edges), settings=settings, variables={"K": API_KEY})
+    found = value(result, "JigsawStackAISearch-j", "search_results").data
+    assert found["ai_overview"] == "Overview of rust async" and len(found["results"]) == 3 and found["success"] is True
+    assert value(result, "JigsawStackAISearch-j", "content_text").text == "Overview of rust async"
+    assert [r.path for r in server.requests] == ["/v1/web/search"]  # one call for both outputs
+    assert server.requests[0].json() == {"byo_urls": [], "query": "rust async", "ai_overview": True, "safe_search": "strict", "spell_check": True}
+    with pytest.raises(ProviderError, match="unsuccessful response: Search failed"):
+        await run_one("JigsawStackAISearch", {"query": "fail"}, settings)
+    scraped = await run_one("JigsawStackAIScraper", {"url": "https://pricing.example", "element_prompts": "Plan price, Plan title"}, settings)
+    assert [d["key"] for d in scraped.data["data"]] == ["Plan price", "Plan title"] and scraped.data["context"]["root"] == "main"
+    with pytest.raises(ConfigurationError, match="between 1 and 5 element prompts"):
+        await run_one("JigsawStackAIScraper", {"url": "https://p.example", "element_prompts": "a,b,c,d,e,f"}, settings)
+    with pytest.raises(ConfigurationError, match=r"JigsawStack refused the credentials \(401\): Invalid API key"):
+        await run_one("JigsawStackAIScraper", {"url": "https://p.example", "element_prompts": "a"}, settings, key="nope")

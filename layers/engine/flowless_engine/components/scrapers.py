@@ -1,9 +1,10 @@
-"""Hosted scraping APIs: ScrapeGraph (markdownify, smart scraper, search scraper: `POST
+"""Hosted scraping APIs (and JigsawStack's AI web search): ScrapeGraph (markdownify, smart scraper, search scraper: `POST
 https://api.scrapegraphai.com/v1/<service>` with the `SGAI-APIKEY` header; a request still
 `queued`/`processing` is followed at `GET /v1/<service>/<request_id>`) and AgentQL (`POST
-https://api.agentql.com/v1/query-data`, `X-API-Key`).
+https://api.agentql.com/v1/query-data`, `X-API-Key`), Spider (`POST https://api.spider.cloud/crawl`, Bearer) and JigsawStack (`POST
+https://api.jigsawstack.com/v1/web/search` and `/v1/ai/scrape`, `x-api-key`).
 
-Endpoints can be replaced (`EngineSettings.service_urls`: scrapegraph, agentql). A refused key
+Endpoints can be replaced (`EngineSettings.service_urls`: scrapegraph, agentql, spider, jigsawstack). A refused key
 is a clear 4xx naming the service, 429/5xx are retried then 502, no answer in time 504; the
 pages to scrape are fetched by the service, not by Flowless.
 """
@@ -18,7 +19,7 @@ from flowless_engine.components.apis import api_key, call_json, service_url
 from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
 from flowless_engine.components.toolmode import ToolModeMixin
 from flowless_engine.errors import ConfigurationError, ProviderError, ProviderTimeoutError
-from flowless_engine.schema import Data
+from flowless_engine.schema import Data, Message
 
 _MSG = ("Message",)
 SCRAPEGRAPH_WAIT_S = 300.0
@@ -197,3 +198,93 @@ class SpiderToolComponent(Component):
                 for p in pages if isinstance(p, dict)]
         self.status = rows
         return rows
+
+
+# ---- JigsawStack: AI web search and AI scraper -------------------------------------------------
+
+_JIGSAW_KEY = Input("api_key", "JigsawStack API Key", "str", "", required=True, password=True, load_from_db=True,
+                    info="Your JigsawStack API key for authentication", input_kind="SecretStrInput")
+MAX_ELEMENT_PROMPTS = 5
+
+
+class _JigsawStack(ToolModeMixin, Component):
+    category = "jigsawstack"
+    icon = "JigsawStack"
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        key = await api_key(self, "api_key", "JigsawStack")
+        base = service_url(self, "jigsawstack", "https://api.jigsawstack.com")
+        answer = await call_json(self, "JigsawStack", "POST", f"{base}/v1{path}", json_body=body, headers={"x-api-key": key}, timeout=120)
+        if not isinstance(answer, dict) or not answer.get("success", False):
+            raise ProviderError(f"JigsawStack API returned unsuccessful response: {(answer or {}).get('message') or ''}".strip(), provider="JigsawStack")
+        return answer
+
+
+class JigsawStackAISearchComponent(_JigsawStack):
+    type_name = "JigsawStackAISearch"
+    display_name = "AI Web Search"
+    description = "Effortlessly search the Web and get access to high-quality results powered with AI."
+    inputs = (
+        _JIGSAW_KEY,
+        Input("query", "Query", "query", "", input_types=_MSG, required=True, info="The search value. The maximum query character length is 400",
+              input_kind="QueryInput"),
+        Input("ai_overview", "AI Overview", "bool", True, info="Include AI powered overview in the search results", input_kind="BoolInput"),
+        Input("safe_search", "Safe Search", "str", "off", options=("moderate", "strict", "off"), info="Enable safe search to filter out adult content",
+              input_kind="DropdownInput"),
+        Input("spell_check", "Spell Check", "bool", True, info="Spell check the search query", input_kind="BoolInput"),
+    )
+    outputs = (Output("search_results", "search", ("Data",), "AI Search Results"), Output("content_text", "get_content_text", ("Message",), "Content Text"))
+    tool_fields = {"query": ("string", "The search query (at most 400 characters).")}
+
+    async def _answer(self) -> dict[str, Any]:
+        cached = getattr(self, "_found", None)
+        if cached is None:
+            body = {"byo_urls": [], "query": to_text(self.params.get("query")), "ai_overview": to_bool(self.param("ai_overview", True)),
+                    "safe_search": to_text(self.param("safe_search", "off")) or "off", "spell_check": to_bool(self.param("spell_check", True))}
+            cached = self._found = await self._post("/web/search", body)
+        return cached
+
+    async def search(self) -> Data:
+        answer = await self._answer()
+        self.status = f"Search complete for: {answer.get('query', '')}"
+        return Data(data={"query": to_text(self.params.get("query")), "ai_overview": answer.get("ai_overview", ""),
+                          "spell_fixed": answer.get("spell_fixed", False), "is_safe": answer.get("is_safe", True),
+                          "results": answer.get("results", []), "success": True})
+
+    async def get_content_text(self) -> Message:
+        return Message(text=str((await self._answer()).get("ai_overview", "")))
+
+
+class JigsawStackAIScraperComponent(_JigsawStack):
+    type_name = "JigsawStackAIScraper"
+    display_name = "AI Scraper"
+    description = "Scrape any website instantly and get consistent structured data in seconds without writing any css selector code"
+    inputs = (
+        _JIGSAW_KEY,
+        Input("url", "URL", "str", "", input_types=_MSG, info="URL of the page to scrape. Either url or html is required, but not both.",
+              input_kind="MessageTextInput"),
+        Input("html", "HTML", "str", "", input_types=_MSG, info="HTML content to scrape. Either url or html is required, but not both.",
+              input_kind="MessageTextInput"),
+        Input("element_prompts", "Element Prompts", "str", "", input_types=_MSG, required=True,
+              info="Items on the page to be scraped (maximum 5). E.g. 'Plan price', 'Plan title'", input_kind="MessageTextInput"),
+        Input("root_element_selector", "Root Element Selector", "str", "main", input_types=_MSG,
+              info="CSS selector to limit the scope of scraping to a specific element and its children", input_kind="MessageTextInput"),
+    )
+    outputs = (Output("scrape_results", "scrape", ("Data",), "AI Scraper Results"),)
+    tool_fields = {"url": ("string", "URL of the page to scrape."), "element_prompts": ("string", "Comma-separated items to scrape (at most 5).")}
+
+    async def scrape(self) -> Data:
+        url, page = to_text(self.params.get("url")).strip(), to_text(self.params.get("html")).strip()
+        if not url and not page:
+            raise ConfigurationError(f"{self.name}: Either 'url' or 'html' must be provided for scraping", provider="JigsawStack")
+        raw = self.params.get("element_prompts")
+        prompts = [to_text(p).strip() for p in raw] if isinstance(raw, list) else [p.strip() for p in to_text(raw).split(",")]
+        prompts = [p for p in prompts if p]
+        if not prompts or len(prompts) > MAX_ELEMENT_PROMPTS:
+            raise ConfigurationError(f"{self.name}: give between 1 and {MAX_ELEMENT_PROMPTS} element prompts", provider="JigsawStack")
+        body: dict[str, Any] = {"element_prompts": prompts, **({"url": url} if url else {}), **({"html": page} if page else {})}
+        if to_text(self.params.get("root_element_selector")).strip():
+            body["root_element_selector"] = to_text(self.params.get("root_element_selector")).strip()
+        result = Data(data=await self._post("/ai/scrape", body))
+        self.status = "AI scrape process is now complete."
+        return result

@@ -1,4 +1,4 @@
-"""ScrapeGraph, AgentQL and Spider (components/scrapers.py)."""
+"""ScrapeGraph, AgentQL, Spider and JigsawStack's search / scraper (components/scrapers.py)."""
 
 TYPES: dict[str, str] = {
     "ScrapeGraphMarkdownifyApi": "scrapers:ScrapeGraphMarkdownifyApi",
@@ -6,4 +6,6 @@ TYPES: dict[str, str] = {
     "ScrapeGraphSearchApi": "scrapers:ScrapeGraphSearchApi",
     "AgentQL": "scrapers:AgentQLComponent",
     "SpiderTool": "scrapers:SpiderToolComponent",
+    "JigsawStackAISearch": "scrapers:JigsawStackAISearchComponent",
+    "JigsawStackAIScraper": "scrapers:JigsawStackAIScraperComponent",
 }
