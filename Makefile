@@ -24,10 +24,15 @@ starters: install
 	$(BIN)/python -m tests.support.starters
 
 ## Install and run every test (unit, API, handlers, integration, starter flows). Needs nothing beside the clone.
+# Two pytest workers (a test file stays on one worker: its module fixtures start once), then the
+# timing budgets of tests/perf alone, on a machine nothing else loads.
 # pytest's exit 5 (no test collected) is a failure too.
+TEST_WORKERS ?= 2
 test: starters
-	@$(BIN)/python -m pytest; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$status
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/perf; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; \
+	$(BIN)/python -m pytest tests/perf; perf=$$?; \
+	if [ $$status -ne 0 ]; then exit $$status; fi; exit $$perf
 
 ## Run corpora of real Langflow exports end to end against local test servers, one line per flow
 ## (../shared/flows and ../shared/wild-flows when present, and the 1.13 starters); fails on a regression.

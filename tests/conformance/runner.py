@@ -142,6 +142,24 @@ def entries(folder: Path) -> list[tuple[str, Path | dict[str, Any]]]:
     return found
 
 
+class _Progress:
+    """An event sink telling, when a run times out, how far it got (vertex builds, loop logs)."""
+
+    def __init__(self) -> None:
+        self.builds = 0
+        self.loops: dict[str, str] = {}
+
+    def emit(self, event: str, data: dict[str, Any]) -> None:
+        if event == "end_vertex":
+            self.builds += 1
+        elif event == "log" and str(data.get("id", "")).startswith("Loop"):
+            self.loops[str(data["id"])] = str(data.get("message", ""))
+
+    def summary(self) -> str:
+        loops = "; ".join(f"{vid}: {text}" for vid, text in self.loops.items())
+        return f"{self.builds} vertex builds so far" + (f"; {loops}" if loops else "")
+
+
 def check_flow(source: Path | dict[str, Any], kit: Kit, timeout_s: float) -> Outcome:
     from flowless_engine.api import arun_flow_from_json
     from flowless_engine.components.registry import resolve_type
@@ -193,6 +211,9 @@ def check_flow(source: Path | dict[str, Any], kit: Kit, timeout_s: float) -> Out
 
         setup.kwargs.setdefault("code_runner", ApprovingRunner())
 
+    progress = _Progress()
+    setup.kwargs.setdefault("events", progress)
+
     async def run() -> Any:
         return await asyncio.wait_for(
             arun_flow_from_json(source, INPUT, tweaks=setup.tweaks or None, variables=setup.variables, settings=settings,
@@ -214,7 +235,7 @@ def check_flow(source: Path | dict[str, Any], kit: Kit, timeout_s: float) -> Out
     except FlowError as exc:
         return Outcome("fails", f"{type(exc).__name__}: {_reason(exc)}")
     except (asyncio.TimeoutError, TimeoutError):
-        return Outcome("fails", f"no answer within {timeout_s:g} s")
+        return Outcome("fails", f"no answer within {timeout_s:g} s ({progress.summary()})")
     except Exception as exc:  # an engine bug: say where
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         return Outcome("fails", f"crash {type(exc).__name__}: {_reason(exc)} ({Path(frame.filename).name}:{frame.lineno})")

@@ -20,7 +20,7 @@ from flowless_engine.graph.validate import validate
 from flowless_engine.runtime.services import InMemoryMessageStore, ListEventSink
 from flowless_engine.settings import EngineSettings
 from tests.support.engine_kit import shared_flow, shared_flow_names
-from tests.support.starters import STARTERS, starter_names, starter_path, starters_dir
+from tests.support.starters import STARTERS, starter_flow, starter_names, starter_path, starters_dir
 from tests.support.model_server import ModelServer
 
 UNSUPPORTED = {
@@ -110,14 +110,28 @@ def test_every_shared_flow_loads(name: str) -> None:
         validate(graph)
 
 
-@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
-def test_unsupported_flows_are_refused_naming_types_and_nodes(name: str, server: ModelServer) -> None:
+def test_every_starter_is_supported() -> None:
+    """Every 1.13 starter's component types are native (the list below grows only when Langflow's do)."""
+    from flowless_engine.components.registry import resolve_type
+
+    missing = {name: sorted({n["data"]["type"] for n in starter_flow(name)["data"]["nodes"] if "type" in n["data"]
+                             and n.get("type") == "genericNode" and resolve_type(n["data"]["type"]) is None})
+               for name in starter_names()}
+    assert {name: types for name, types in missing.items() if types} == UNSUPPORTED
+
+
+def test_a_starter_with_an_unknown_type_is_refused_naming_type_and_nodes(server: ModelServer) -> None:
+    exported = starter_flow("Basic Prompting")
+    renamed = [n["id"] for n in exported["data"]["nodes"] if n["data"].get("type") in {"Prompt", "Prompt Template"}]
+    assert renamed
+    for node in exported["data"]["nodes"]:
+        if node["id"] in renamed:
+            node["data"]["type"] = "Frobnicator"
     with pytest.raises(UnsupportedComponentsError) as caught:
-        run_shared(name, "hello", server)
-    assert caught.value.unsupported == UNSUPPORTED[name]
-    for type_name, node_ids in UNSUPPORTED[name].items():
-        assert type_name in caught.value.message
-        assert all(node_id in caught.value.message for node_id in node_ids)
+        run_flow_from_json(exported, "hello", variables={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"},
+                           settings=EngineSettings(allow_loopback=True))
+    assert caught.value.unsupported == {"Frobnicator": renamed}
+    assert "Frobnicator" in caught.value.message and all(node_id in caught.value.message for node_id in renamed)
     assert server.requests == []
 
 

@@ -81,3 +81,14 @@ async def test_only_loopback_hosts_are_reachable_during_a_run() -> None:
             await client.check_url("https://example.com/")
         await client.check_url("http://127.0.0.1:9/")
     assert http._split_host("https://example.com/") == ("example.com", 443)  # restored
+
+
+def test_a_run_past_the_timeout_says_how_far_it_got(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.unit.engine.test_loop import loop_flow
+
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    _write(folder, "long loop", loop_flow(1000))  # a model call per item: far beyond the timeout below
+    main(["--timeout", "0.3"], corpus_list=[Corpus("slow", folder)], expected_path=_expect(tmp_path, []))
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("  long loop"))
+    assert "fails: no answer within 0.3 s (" in line and "vertex builds so far; LoopComponent-L: Starting loop over 1000 item(s))" in line

@@ -358,3 +358,15 @@ async def test_astra_chat_memory_with_message_store_and_history(astra: AstraServ
                edge("Memory-1", "messages_text", "ChatOutput-1", "input_value")])
     ran = await run(history, "what did I say?", variables=VARIABLES, settings=SETTINGS, session_id="s1")
     assert ran.text() == "User: Hello from Langflow\nUser: remember the milk"
+
+
+async def test_a_1_2_vectorize_node_uses_the_existing_collection_or_says_why_not(astra: AstraServer, models: ModelServer) -> None:
+    """1.1–1.2 nodes choose "Astra Vectorize" without provider fields (the collection was made in
+    Astra's dialog): an existing vectorize collection serves them; a missing one is a clear error."""
+    exported = astra_flow(astra, models, embedding_choice="Astra Vectorize", number_of_results=1)
+    with pytest.raises(ConfigurationError, match="collection 'docs' does not exist and the node names no vectorize provider"):
+        await results(exported, "office hours")
+    astra.data["default_keyspace"]["docs"] = {"options": {"vector": {"dimension": 1024, "metric": "cosine",
+                                                                     "service": {"provider": "nvidia", "modelName": "NV-Embed-QA"}}}, "documents": {}}
+    rows = await results(exported, "office hours")
+    assert rows[0]["text"] == "The office opens at nine in the morning"

@@ -1,10 +1,19 @@
 """Agent: an LLM with the session's chat history, tools (connected components in tool mode,
-plus the built-in calculator and current-date tools) and an optional structured output."""
+plus the built-in calculator and current-date tools) and an optional structured output.
+
+An Agent in tool mode (its `component_as_tool` output wired to another agent's `tools`) is one
+tool, `Call_Agent` as Langflow names it: the calling agent passes `input_value`, the sub-agent runs
+its own loop (its model, tools, instructions and the session's history) and its answer is the
+tool result. Its usage counts toward the calling agent's; nesting is bounded (MAX_AGENT_DEPTH).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,6 +23,23 @@ from flowless_engine.errors import ComponentError, LimitExceededError
 from flowless_engine.schema import Data, Message, TextStream, Usage
 
 _SENDER_ROLE = {"User": "user", "Machine": "assistant"}
+
+# Agents calling agents as tools: how deep the current call is, and where a sub-agent reports the
+# usage of its model calls (the calling agent adds it to its own).
+MAX_AGENT_DEPTH = 4
+_AGENT_DEPTH: ContextVar[int] = ContextVar("flowless_agent_depth", default=0)
+_TOOL_USAGE: ContextVar[list[Usage] | None] = ContextVar("flowless_tool_usage", default=None)
+# What pre-1.13 Agent nodes (those with an `agent_description` field) describe themselves with.
+DEFAULT_TOOLS_DESCRIPTION = "A helpful assistant with access to the following tools:"
+AGENT_TOOL_NAME = "Call_Agent"
+INPUT_INFO = "The input provided by the user for the agent to process."
+
+
+@dataclasses.dataclass
+class AgentTool(Tool):
+    """An agent offered as a tool; `agent_name` (the node's display name) tells same-named ones apart."""
+
+    agent_name: str = ""
 
 
 def schema_from_table(rows: Any) -> dict[str, Any] | None:
@@ -123,6 +149,48 @@ class AgentComponent(Component):
             parsed = parsed[0] if len(parsed) == 1 and isinstance(parsed[0], dict) else {"results": parsed}
         return Data(data=parsed if isinstance(parsed, dict) else {"result": parsed})
 
+    # ---- the agent as a tool --------------------------------------------------------------
+    def as_tools(self) -> list[Tool]:
+        from flowless_engine.components.toolmode import _tool_name
+
+        if "message_response" not in {o.method for o in self.outputs}:  # crews answer through other outputs
+            return super().as_tools()
+        name, description = self.tool_metadata(AGENT_TOOL_NAME, self._tool_description())
+        schema = {
+            "type": "object",
+            "properties": {"input_value": {"type": "string", "description": INPUT_INFO}},
+            "required": ["input_value"],
+        }
+        return [AgentTool(name=_tool_name(name), description=description, parameters=schema, run=self._answer_as_tool,
+                          source_id=self.id, agent_name=self.name)]
+
+    def _tool_description(self) -> str:
+        """Older Agent nodes: their `agent_description` followed by their tools' names (as Langflow
+        wrote it, without a separator); 1.13 nodes: the node's description."""
+        if "agent_description" in self.vertex.fields:
+            names = ", ".join(t.name for t in self.params.get("tools") or [] if isinstance(t, Tool))
+            return f"{to_text(self.param('agent_description')) or DEFAULT_TOOLS_DESCRIPTION}{names}"
+        return self.vertex.description or self.description
+
+    async def _answer_as_tool(self, arguments: dict[str, Any]) -> str:
+        depth = _AGENT_DEPTH.get()
+        if depth >= MAX_AGENT_DEPTH:
+            raise LimitExceededError(f"Agent '{self.name}': agents calling agents nest deeper than {MAX_AGENT_DEPTH}")
+        params = dict(self.params, stream=False)
+        if "input_value" in arguments:
+            params["input_value"] = to_text(arguments["input_value"])
+        call = type(self)(self.vertex, params, self.ctx)  # one call's state, apart from other calls
+        call.sources = self.sources
+        token = _AGENT_DEPTH.set(depth + 1)
+        try:
+            message = await call.message_response()
+        finally:
+            _AGENT_DEPTH.reset(token)
+            sink = _TOOL_USAGE.get()
+            if sink is not None and call.usage is not None:
+                sink.append(call.usage)
+        return message.plain_text
+
     # ---- conversation and tools -------------------------------------------------------
     async def _conversation(self) -> list[Any]:
         from flowless_engine.llm.base import ChatMessage
@@ -158,9 +226,8 @@ class AgentComponent(Component):
 
     def _tools(self) -> dict[str, Tool]:
         tools: dict[str, Tool] = {}
-        for tool in self.params.get("tools") or []:
-            if isinstance(tool, Tool):
-                tools[tool.name] = tool
+        for tool in _distinct_names([t for t in self.params.get("tools") or [] if isinstance(t, Tool)]):
+            tools[tool.name] = tool
         if to_bool(self.param("add_calculator_tool")):
             calculator = calculator_tool(self)
             tools.setdefault(calculator.name, calculator)
@@ -180,7 +247,7 @@ class AgentComponent(Component):
             self.add_usage(result.usage)
             if not result.tool_calls:
                 return result.text
-            await self._run_tools(messages, result, tools)
+            self.add_usage(await self._run_tools(messages, result, tools))
         raise LimitExceededError(f"Agent '{self.name}' reached max_iterations ({self._max_iterations()}) without a final answer")
 
     async def _loop_stream(self, model: Any, messages: list[Any], tools: dict[str, Tool], usage_box: dict[str, Usage]) -> AsyncIterator[str]:
@@ -199,13 +266,29 @@ class AgentComponent(Component):
             self.add_usage(final.usage)
             if not final.tool_calls:
                 return
-            await self._run_tools(messages, final, tools)
+            used = await self._run_tools(messages, final, tools)
+            if used is not None:
+                usage_box["usage"] = usage_box.get("usage", Usage()).add(used)
+                self.add_usage(used)
         raise LimitExceededError(f"Agent '{self.name}' reached max_iterations ({self._max_iterations()}) without a final answer")
 
     def _stream_done(self, stream: TextStream, usage_box: dict[str, Usage]) -> None:
         stream.usage = usage_box.get("usage")
 
-    async def _run_tools(self, messages: list[Any], result: Any, tools: dict[str, Tool]) -> None:
+    async def _run_tools(self, messages: list[Any], result: Any, tools: dict[str, Tool]) -> Usage | None:
+        """Run the model's tool calls; answers the usage of the models the tools called (sub-agents)."""
+        used: list[Usage] = []
+        sink = _TOOL_USAGE.set(used)
+        try:
+            await self._call_tools(messages, result, tools)
+        finally:
+            _TOOL_USAGE.reset(sink)
+        total = None
+        for usage in used:
+            total = (total or Usage()).add(usage)
+        return total
+
+    async def _call_tools(self, messages: list[Any], result: Any, tools: dict[str, Tool]) -> None:
         from flowless_engine.llm.base import ChatMessage
 
         messages.append(ChatMessage(role="assistant", content=result.text or None, tool_calls=list(result.tool_calls)))
@@ -223,6 +306,28 @@ class AgentComponent(Component):
             self.log({"tool": call.name, "arguments": call.arguments, "output": output}, name="tool_call")
             self.ctx.emit("build_end", {"id": tool.source_id if tool and tool.source_id else self.id})
             messages.append(ChatMessage(role="tool", content=output, tool_call_id=call.id, name=call.name))
+
+
+def _distinct_names(tools: list[Tool]) -> list[Tool]:
+    """Several agents wired as tools all answer to `Call_Agent`: same-named tools get their agent's
+    display name appended (or a number), so the model can tell them apart and call each."""
+    from flowless_engine.components.toolmode import _tool_name
+
+    counts = Counter(t.name for t in tools)
+    taken = {t.name for t in tools if counts[t.name] == 1}
+    out: list[Tool] = []
+    for tool in tools:
+        if counts[tool.name] > 1:
+            label = tool.agent_name if isinstance(tool, AgentTool) else ""
+            name = _tool_name(f"{tool.name}_{label}") if label else tool.name
+            index = 1
+            while name in taken:
+                index += 1
+                name = _tool_name(f"{tool.name}_{label}")[:60] + f"_{index}" if label else f"{tool.name}_{index}"
+            tool = dataclasses.replace(tool, name=name)
+        taken.add(tool.name)
+        out.append(tool)
+    return out
 
 
 def _tool_specs(tools: dict[str, Tool]) -> list[Any]:

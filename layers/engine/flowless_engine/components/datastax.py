@@ -116,7 +116,7 @@ class AstraDBComponent(StoreComponent):
     async def open_collection(self, documents: list[Document]) -> Any:
         collection = await astra_collection(self, content_field=to_text(self.param("content_field", "")).strip())
         if documents and not collection.options.exists:
-            service = self.vectorize_service()
+            service = self.vectorize_service(collection.name)
             if service is not None:
                 await self._create(collection, None, service)
         return collection
@@ -144,14 +144,19 @@ class AstraDBComponent(StoreComponent):
             self.log(f"Collection '{collection.name}' has no lexical index and reranker: a vector search is made")
         return await super()._ranked(collection, text, k, where, search_type)
 
-    def vectorize_service(self) -> dict[str, Any] | None:
-        """Astra vectorize as older exports configure it (`embedding_choice` "Astra Vectorize")."""
+    def vectorize_service(self, collection_name: str = "") -> dict[str, Any] | None:
+        """Astra vectorize as older exports configure it (`embedding_choice` "Astra Vectorize").
+        Nodes of 1.1–1.2 carry no provider fields: they rely on an existing collection whose
+        vectorize integration is detected (so does Flowless); a missing one cannot be created."""
         if to_text(self.param("embedding_choice", "")) != "Astra Vectorize":
             return None
         provider = to_text(self.param("embedding_provider", "")).strip()
         model = to_text(self.param("model", "")).strip()
         if not provider or not model:
-            raise ConfigurationError(f"Component '{self.name}' uses Astra Vectorize without a provider and model")
+            raise ConfigurationError(
+                f"Component '{self.name}' uses Astra Vectorize, but collection '{collection_name}' does not exist and the node "
+                "names no vectorize provider and model to create it: create the collection with an embedding provider in Astra, "
+                "or choose Embedding Model")
         service: dict[str, Any] = {"provider": _PROVIDERS.get(provider.lower(), provider.lower()), "modelName": model}
         key_name = to_text(self.param("z_02_api_key_name", "")).strip()
         if key_name:

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
+from flowless_engine.components.base import Component, Input, Output, to_bool, to_data_list, to_int, to_text
 from flowless_engine.components.processing import markdown_table
 from flowless_engine.components.toolmode import ToolModeMixin
 from flowless_engine.errors import ConfigurationError, FileMissingError, FileRefusedError
@@ -67,7 +67,9 @@ class SaveToFileComponent(ToolModeMixin, Component):
         Input("service_account_key", "GCP Credentials Secret Key", "str", "", advanced=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
         Input("folder_id", "Google Drive Folder ID", "str", "", advanced=True, input_kind="StrInput"),
     )
-    outputs = (Output("message", "save_to_file", ("Message",), "File Path"),)
+    # `confirmation` is the output of Save to File before 1.4 (same answer).
+    outputs = (Output("message", "save_to_file", ("Message",), "File Path"), Output("confirmation", "save_to_file", ("Message",), "Confirmation"))
+    tool_outputs = ("message",)
     tool_fields = {
         "input": ("string", "The content to save."),
         "file_name": ("string", "File name without extension, e.g. 'report'."),
@@ -75,14 +77,21 @@ class SaveToFileComponent(ToolModeMixin, Component):
     }
 
     async def save_to_file(self) -> Message:
-        name = to_text(self.params.get("file_name")).strip()
+        if "file_name" not in self.vertex.fields and "file_path" in self.vertex.fields:
+            name, value = self._older_node()
+        else:
+            name, value = to_text(self.params.get("file_name")).strip(), self.params.get("input")
         if not name:
             raise ValueError("File name must be provided.")
-        value = self.params.get("input")
         if value is None or value == "":
             raise ValueError("Input type is not set.")
         if isinstance(value, str):
             value = self._coerce(value)
+        elif isinstance(value, list):  # a list of Data (a multi-item output): one Data, or a table of them
+            items = to_data_list(value)
+            value = items[0] if len(items) == 1 else DataFrame(rows=[dict(d.data) for d in items])
+        elif isinstance(value, dict):
+            value = Data(data=value)
         storage = self._storage()
         if storage != "Local":
             raise ConfigurationError(f"{self.name}: saving to {storage} is not available in Flowless; choose Local (the tenant's files)")
@@ -104,6 +113,16 @@ class SaveToFileComponent(ToolModeMixin, Component):
         text = f"{kind} saved successfully as '{path}'"
         self.status = text
         return Message(text=text)
+
+    def _older_node(self) -> tuple[str, Any]:
+        """Save to File before 1.4: `input_type` picks the `df`, `data` or `message` field and
+        `file_path` names the file (only its last segment counts: it lands in the tenant's files);
+        `file_format` is the format, as it is for the current node."""
+        kind = to_text(self.param("input_type", "DataFrame")) or "DataFrame"
+        value = self.params.get({"DataFrame": "df", "Data": "data", "Message": "message"}.get(kind, "df"))
+        path = to_text(self.params.get("file_path")).strip().replace("\\", "/").rstrip("/")
+        name = path.rsplit("/", 1)[-1]
+        return ("" if name in {".", ".."} else name), value
 
     def _storage(self) -> str:
         value = self.params.get("storage_location")

@@ -71,9 +71,14 @@ class LoopComponent(Component):
             return self._aggregated
         items = self._items()
         self.log(f"Starting loop over {len(items)} item(s)", name="Start")
+        from flowless_engine.runtime.loops import LOOP_BREAK
+
         rows = []
-        for item in items:
+        for index, item in enumerate(items):
             value = await self.run_body(item) if self.run_body is not None else None
+            if value is LOOP_BREAK:
+                self.log(f"Stopped at item {index + 1} of {len(items)}: the branch feeding back into the loop was not taken", name="Stopped")
+                break
             if isinstance(value, Message):
                 await value.resolve()
             rows.append(result_row(value))

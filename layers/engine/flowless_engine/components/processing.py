@@ -343,6 +343,11 @@ class SplitTextComponent(Component):
         return DataFrame(rows=self._chunk_rows())
 
     async def split_text_as_data(self) -> list[Data]:
+        # Older SplitText nodes (this `chunks` output) split whatever Data they were given:
+        # nothing upstream (an empty directory, no URL loaded) gives no chunks, not an error.
+        value = self.params.get("data_inputs")
+        if value is None or (isinstance(value, (str, list)) and not value):
+            return []
         return [Data(data=row) for row in self._chunk_rows()]
 
     def _chunk_rows(self) -> list[dict[str, Any]]:

@@ -19,6 +19,17 @@ from flowless_engine.graph.order import ancestors
 LOOP_OUTPUT = "item"
 
 
+class _Break:
+    """What an iteration answers when its feedback branch was not taken (a router in the body
+    stopped it): nothing flows back into the loop, so, as in Langflow, the loop goes no further."""
+
+    def __repr__(self) -> str:
+        return "LOOP_BREAK"
+
+
+LOOP_BREAK = _Break()
+
+
 @dataclass(frozen=True)
 class LoopBody:
     loop_id: str

@@ -262,7 +262,8 @@ class _Scheduler:
 
     async def run_loop_body(self, loop_id: str, item: Any) -> Any:
         """One iteration of a loop: its body run with `item` on the loop's `item` output; returns
-        the value fed back into the loop (None when nothing feeds back)."""
+        the value fed back into the loop (None when nothing feeds back; LOOP_BREAK when the body
+        stopped the branch that feeds back)."""
         body = self.loop_bodies.get(loop_id)
         if body is None or not body.body:
             return None
@@ -273,7 +274,15 @@ class _Scheduler:
         self.values = {key: value for key, value in self.values.items() if key[0] not in body.body}
         self.values[(loop_id, "item")] = item
         await self.run_vertices(set(body.body))
-        return self.values.get(body.end) if body.end else None
+        if not body.end:
+            return None
+        from flowless_engine.runtime.loops import LOOP_BREAK
+
+        end_id, end_output = body.end
+        ended = self.results.get(end_id)
+        if end_id in self.skipped or (ended is not None and end_output in ended.inactive_outputs):
+            return LOOP_BREAK
+        return self.values.get(body.end)
 
     async def settle(self, vertex_ids: Iterable[str]) -> None:
         """Drain the streams nobody consumed (an LLM that is itself an output) so results are whole."""
@@ -450,8 +459,9 @@ class _Scheduler:
 
 
 def _wanted_outputs(graph: Graph, vertex: Vertex, component: Component) -> set[str]:
-    """Outputs that feed an edge; otherwise the node's first (or selected) output."""
-    wanted = {e.source_output for e in graph.outgoing.get(vertex.id, ()) if not e.targets_output}
+    """Outputs that feed an edge (a loop's feedback edge too); otherwise the node's first (or
+    selected) output."""
+    wanted = {e.source_output for e in graph.outgoing.get(vertex.id, ())}
     if not wanted:
         declared = [o.name for o in component.outputs if o.name != TOOL_OUTPUT]
         if declared:
