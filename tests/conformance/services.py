@@ -74,6 +74,9 @@ NEEDS: dict[str, str] = {
     "Upstash": "upstash",
     "SupabaseVectorStore": "supabase",
     "MemoryBase": "memory base",
+    "MongoDBAtlasVector": "mongodb atlas",  # tests/support/mongodb_server.py (wire protocol)
+    "Redis": "redis",  # a real Redis Stack (tests/support/redis_server.py)
+    "RedisChatMemory": "redis",
     # web pages (the page routes of tests/support/search_server.py)
     "URLComponent": "web pages",
     "URL": "web pages",
@@ -124,7 +127,7 @@ NEEDS.update(_provider_types())
 ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",), "docling serve": ("files",),
                                           **{store: ("model server",) for store in (
                                               "astra db", "memory base", "opensearch", "qdrant", "pinecone", "elasticsearch",
-                                              "milvus", "upstash", "supabase")}}
+                                              "milvus", "upstash", "supabase", "mongodb atlas", "redis")}}
 
 
 @dataclass
@@ -189,9 +192,13 @@ class ModelServerService(Service):
             for name in self.URL_FIELDS:
                 if (fields.get(name) or {}).get("value"):  # an explicit endpoint: ours instead
                     setup.tweak(node_id, name, server.url if name == "ollama_base_url" else server.base_url)
-            for spec in fields.values():  # credentials the node reads from variables: fake ones
-                if isinstance(spec, dict) and spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
+            for name, spec in fields.items():  # credentials the node reads from variables: fake ones
+                if not isinstance(spec, dict):
+                    continue
+                if spec.get("load_from_db") and isinstance(spec.get("value"), str) and spec["value"]:
                     setup.variables.setdefault(spec["value"], "test")
+                elif spec.get("password") and spec.get("required") and not spec.get("value"):
+                    setup.tweak(node_id, name, "test")  # a key the export left out (Langflow's export drops them), as a user's tweak
 
 
 class FilesService(Service):
@@ -816,7 +823,84 @@ class MemoryBaseService(Service):
                 setup.tweak(node_id, "memory_base", "conformance")
 
 
+class MongoDBAtlasService(Service):
+    """tests/support/mongodb_server.py: MongoDB's wire protocol with Atlas Vector Search. Nodes get
+    its connection string, the names an export left empty, and the model server's dimension."""
+
+    name = "mongodb atlas"
+
+    def start(self) -> None:
+        from tests.support.mongodb_server import MongoServer
+
+        self.server = MongoServer(users={"conformance": "conformance"}).__enter__()
+
+    def stop(self) -> None:
+        from flowless_engine.vectors import mongodb
+
+        mongodb.close_clients()
+        self.server.__exit__()
+
+    def reset(self) -> None:
+        self.server.data.clear()
+        self.server.search_indexes.clear()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            values = {"mongodb_atlas_cluster_uri": self.server.uri("conformance", "conformance"), "number_dimensions": 64}
+            for name in ("db_name", "collection_name", "index_name"):
+                spec = fields.get(name) or {}
+                if spec.get("load_from_db") and spec.get("value"):  # a variable the user would define
+                    setup.variables.setdefault(str(spec["value"]), "conformance")
+                elif not spec.get("value"):
+                    values[name] = "conformance"
+            for name, value in values.items():
+                spec = fields.get(name) or {}
+                if spec.get("load_from_db") and spec.get("value"):
+                    setup.variables[spec["value"]] = value
+                else:
+                    setup.tweak(node_id, name, value)
+
+
+class RedisService(Service):
+    """tests/support/redis_server.py: a real Redis Stack (vector search). Redis nodes get its URL
+    and an index name when the export has none; chat memories its host, port and password."""
+
+    name = "redis"
+
+    def start(self) -> None:
+        from tests.support.redis_server import RedisServer
+
+        self.server = RedisServer(password="conformance").__enter__()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def reset(self) -> None:
+        for index in self.server.call("FT._LIST") or []:
+            self.server.call("FT.DROPINDEX", index)
+        self.server.call("FLUSHALL")
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            vertex = graph.vertices[node_id]
+            values: dict[str, Any] = {"redis_server_url": self.server.url(), "redis_url": self.server.url(),  # vector store (or a user's node)
+                                      "host": self.server.host, "port": self.server.port, "password": "conformance", "username": ""}
+            if not (vertex.fields.get("redis_index_name") or {}).get("value"):
+                values["redis_index_name"] = "conformance"
+            for name, value in values.items():
+                if name not in vertex.fields:
+                    continue
+                spec = vertex.fields.get(name) or {}
+                if spec.get("load_from_db") and spec.get("value"):
+                    setup.variables[spec["value"]] = str(value)
+                else:
+                    setup.tweak(node_id, name, value)
+
+
 KIT: dict[str, type[Service]] = {
+    MongoDBAtlasService.name: MongoDBAtlasService,
+    RedisService.name: RedisService,
     ProviderServersService.name: ProviderServersService,
     McpServerService.name: McpServerService,
     SearchService.name: SearchService,

@@ -226,7 +226,37 @@ def milvus() -> Iterator[Backend]:
                       {"label": "Milvus", "from_variables": ["password"]})
 
 
-BACKENDS: dict[str, Callable[[], Any]] = {"milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
+@contextmanager
+def mongodb() -> Iterator[Backend]:
+    """MongoDB Atlas: the local wire-protocol server (tests/support/mongodb_server.py)."""
+    from tests.support.mongodb_server import MongoServer
+
+    with MongoServer(users={"atlas-user": "m0ngo-s3cret"}) as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"mongodb_atlas_cluster_uri": "MONGODB_URI", "db_name": "flowless", "collection_name": collection,
+                    "index_name": f"{collection}_vectors", "number_dimensions": 64}
+
+        yield Backend("mongodb", "MongoDBAtlasVector", fields, {"MONGODB_URI": server.uri("atlas-user", "m0ngo-s3cret")},
+                      lambda c: len(server.documents("flowless", c)), server,
+                      {"label": "MongoDB Atlas", "from_variables": ["mongodb_atlas_cluster_uri"],
+                       "wrong": {"MONGODB_URI": server.uri("atlas-user", "nope")}})
+
+
+@contextmanager
+def redis() -> Iterator[Backend]:
+    """A real Redis with its query engine (Redis Stack 7.4 from PyPI, tests/support/redis_server.py)."""
+    from tests.support.redis_server import RedisServer
+
+    with RedisServer(password="r3dis-s3cret") as server:
+        def count(collection: str) -> int:
+            return len(server.keys(f"doc:{collection}:*"))
+
+        yield Backend("redis", "Redis", lambda collection: {"redis_server_url": "REDIS_URL", "redis_index_name": collection},
+                      {"REDIS_URL": server.url()}, count, server,
+                      {"label": "Redis", "from_variables": ["redis_server_url"], "wrong": {"REDIS_URL": server.url("nope")}})
+
+
+BACKENDS: dict[str, Callable[[], Any]] = {"mongodb": mongodb, "redis": redis, "milvus": milvus, "supabase": supabase, "upstash": upstash, "elasticsearch": elasticsearch, "pgvector": pgvector, "pinecone": pinecone, "qdrant": qdrant, "astra": astra, "chroma": chroma, "faiss": faiss, "hcd": hcd, "opensearch": opensearch}
 # What each store's node offers beyond the shared contract: "filter" (a metadata filter field),
 # "search_type" (Similarity with score threshold), "mmr", "network" (reached over the network guard),
 # "credentials" (a server reached with the tenant's credentials), "tenant" (kept in the tenant's
@@ -242,7 +272,9 @@ FEATURES: dict[str, set[str]] = {"astra": {"filter", "search_type", "mmr", "cred
                                  "elasticsearch": {"mmr", "credentials", "server", "network"},
                                  "upstash": {"filter", "credentials", "server", "network"},
                                  "supabase": {"credentials", "server", "network"},
-                                 "milvus": {"credentials", "server", "network"}}
+                                 "milvus": {"credentials", "server", "network"},
+                                 "mongodb": {"credentials", "network"},
+                                 "redis": {"credentials", "network"}}
 
 
 def having(feature: str) -> list[str]:
