@@ -39,6 +39,8 @@ NEEDS: dict[str, str] = {
     "StructuredOutput": "model server",
     "BatchRunComponent": "model server",
     "SmartRouter": "model server",
+    "LLMRouterComponent": "model server",
+    "LLMSelectorComponent": "model server",
     "EmbeddingModel": "model server",
     "OpenAIEmbeddings": "model server",
     # files a user uploads to the flow
@@ -82,13 +84,24 @@ NEEDS: dict[str, str] = {
     **{t: "search services" for t in (
         "UnifiedWebSearch", "NewsSearch", "RSSReaderSimple", "DuckDuckGoSearchComponent", "DuckDuckGoSearch",
         "TavilySearchComponent", "TavilyAISearch", "TavilySearch", "TavilyExtractComponent", "SerpAPI", "SearchAPI",
-        "GoogleSerperAPI", "GoogleSerperAPICore", "ArXivComponent", "WikipediaAPI", "ExaSearch", "WolframAlphaAPI", "YouTubeCommentsComponent", "GoogleSearchAPI", "WikidataAPI")},
+        "GoogleSerperAPI", "GoogleSerperAPICore", "ArXivComponent", "WikipediaAPI", "ExaSearch", "WolframAlphaAPI", "GoogleSearchAPI", "WikidataAPI",
+        "WikipediaComponent", "WikidataComponent", "WebSearchNoAPI", "BingSearchAPI", "GoogleSearchAPICore", "GleanSearchAPIComponent",
+        "Serp", "SearchComponent")},
     # any HTTP API (tests/support/echo_server.py)
     "APIRequest": "http api",
     # Firecrawl and AssemblyAI (tests/support/firecrawl_server.py, assemblyai_server.py)
     **{t: "firecrawl" for t in ("FirecrawlScrapeApi", "FirecrawlCrawlApi", "FirecrawlMapApi", "FirecrawlSearchApi")},
-    "AssemblyAITranscriber": "assemblyai",
+    **{t: "assemblyai" for t in ("AssemblyAITranscriber", "AssemblyAITranscriptionJobCreator", "AssemblyAITranscriptionJobPoller",
+                                 "AssemblyAIGetSubtitles", "AssemblyAIListTranscripts", "AssemblyAILeMUR")},
     "ComposioAPI": "composio",
+    # YouTube, Yahoo! Finance, Docling Serve (tests/support/youtube_server.py, yahoo_finance_server.py, docling_server.py)
+    **{t: "youtube" for t in ("YouTubeTranscripts", "YouTubeSearchComponent", "YouTubeVideoDetailsComponent", "YouTubeChannelComponent",
+                              "YouTubePlaylistComponent", "YouTubeTrendingComponent")},
+    "YouTubeCommentsComponent": "youtube",
+    **{t: "yahoo finance" for t in ("YfinanceComponent", "YahooFinanceTool")},
+    "DoclingRemote": "docling serve",
+    **{t: "scraping apis" for t in ("ScrapeGraphMarkdownifyApi", "ScrapeGraphSmartScraperApi", "ScrapeGraphSearchApi", "AgentQL",
+                                    "SpiderTool", "JigsawStackAISearch", "JigsawStackAIScraper")},
     # SQL databases (SQLite in a temporary folder)
     "SQLComponent": "database",
     "SQLAgent": "database",
@@ -111,7 +124,7 @@ NEEDS.update(_provider_types())
 
 # Services a flow needs alongside another (knowledge bases embed through the model server; an
 # Agent or Language Model may name any provider in its model list or `agent_llm`).
-ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",),
+ALSO_NEEDS: dict[str, tuple[str, ...]] = {"knowledge base": ("model server",), "model server": ("model providers",), "docling serve": ("files",),
                                           **{store: ("model server",) for store in (
                                               "astra db", "memory base", "opensearch", "qdrant", "pinecone", "elasticsearch",
                                               "milvus", "upstash", "supabase", "mongodb atlas", "redis")}}
@@ -413,6 +426,8 @@ class SearchService(Service):
         _credentials(graph, node_ids, setup, API_KEY)
         for node_id in node_ids:
             fields = graph.vertices[node_id].fields
+            if "glean_api_url" in fields:
+                setup.tweak(node_id, "glean_api_url", f"{self.server.base_url}/rest/api/v1")
             if (fields.get("search_mode") or {}).get("value") == "RSS" or "rss_url" in fields:
                 setup.tweak(node_id, "rss_url" if "rss_url" in fields else "query", f"{self.server.base_url}/feeds/conformance")
 
@@ -460,6 +475,57 @@ class AssemblyAIService(_HostedApiService):
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
         super().prepare(graph, node_ids, setup)
         self.server.processing_polls = 0
+
+
+class YouTubeService(_HostedApiService):
+    """tests/support/youtube_server.py: the Data API and youtube.com (watch page, player, timedtext)."""
+
+    name, module, server_class = "youtube", "youtube_server", "YouTubeServer"
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls.update(dict(self.server.service_urls()))
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, self.key)
+
+
+class YahooFinanceService(YouTubeService):
+    name, module, server_class = "yahoo finance", "yahoo_finance_server", "YahooFinanceServer"
+
+    def start(self) -> None:
+        super().start()
+        self.key = ""
+
+
+class ScrapingService(YouTubeService):
+    """tests/support/scraping_server.py: ScrapeGraph and AgentQL."""
+
+    name, module, server_class = "scraping apis", "scraping_server", "ScrapingServer"
+
+
+class DoclingService(_HostedApiService):
+    """tests/support/docling_server.py; the node converts the files service's sample file."""
+
+    name, module, server_class = "docling serve", "docling_server", "DoclingServer"
+
+    def start(self) -> None:
+        super().start()
+        from flowless_engine.components.docling import DoclingRemoteComponent
+
+        self._interval = DoclingRemoteComponent.POLL_INTERVAL_S
+        DoclingRemoteComponent.POLL_INTERVAL_S = 0.05  # the stand-in answers `started` once
+
+    def stop(self) -> None:
+        from flowless_engine.components.docling import DoclingRemoteComponent
+
+        DoclingRemoteComponent.POLL_INTERVAL_S = self._interval
+        super().stop()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        for node_id in node_ids:
+            setup.tweak(node_id, "api_url", self.server.base_url)
+            setup.tweak(node_id, "api_headers", [{"key": "X-Api-Key", "value": self.key}])
+            setup.tweak(node_id, "path", ["sample.txt"])
 
 
 class ComposioService(_HostedApiService):
@@ -843,6 +909,10 @@ KIT: dict[str, type[Service]] = {
     FirecrawlService.name: FirecrawlService,
     AssemblyAIService.name: AssemblyAIService,
     ComposioService.name: ComposioService,
+    YouTubeService.name: YouTubeService,
+    YahooFinanceService.name: YahooFinanceService,
+    DoclingService.name: DoclingService,
+    ScrapingService.name: ScrapingService,
     DatabaseService.name: DatabaseService,
     ModelServerService.name: ModelServerService,
     FilesService.name: FilesService,

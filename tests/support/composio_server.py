@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.stub_http import Answer, StubRequest, StubServer
 
 API_KEY = "composio-test"
 SCHEMAS = {
@@ -22,39 +21,10 @@ SCHEMAS = {
 }
 
 
-class ComposioServer:
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, Any]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return None
-
-            def _any(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                payload = json.loads(body) if body else None
-                owner.requests.append((self.command, self.path, payload))
-                status, answer = owner._route(self.command, self.path, payload, self.headers.get("x-api-key"))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _any
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def __enter__(self) -> "ComposioServer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+class ComposioServer(StubServer):
+    def route(self, r: StubRequest) -> Answer:
+        status, answer = self._route(r.method, r.path, r.json(), r.headers.get("x-api-key"))
+        return status, "application/json", answer
 
     def _route(self, method: str, path: str, body: Any, key: str | None) -> tuple[int, Any]:
         if key != API_KEY:

@@ -5,58 +5,27 @@ then `GET /v2/crawl/<id>` (status `scraping` → `completed`, results paginated 
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+
+from tests.support.stub_http import Answer, StubRequest, StubServer
 
 API_KEY = "fc-test"
 
 
-class FirecrawlServer:
+class FirecrawlServer(StubServer):
     def __init__(self) -> None:
-        self.requests: list[tuple[str, str, Any]] = []
+        super().__init__()
         self.crawl_polls = 1
         self._polls: dict[str, int] = {}
-        self._fail: list[int] = []
-        owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return None
+    def failure_body(self, status: int) -> tuple[str, Any]:
+        return "application/json", {"success": False, "error": "scripted failure"}
 
-            def _any(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                payload = json.loads(body) if body else None
-                owner.requests.append((self.command, self.path, payload))
-                status, answer = owner._route(self.command, urlsplit(self.path).path, payload, self.headers.get("authorization"))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _any
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def __enter__(self) -> "FirecrawlServer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def fail_next(self, n: int, status: int = 500) -> None:
-        self._fail = [status] * n
+    def route(self, r: StubRequest) -> Answer:
+        status, answer = self._route(r.method, r.path, r.json(), r.headers.get("authorization"))
+        return status, "application/json", answer
 
     def _route(self, method: str, path: str, body: Any, auth: str | None) -> tuple[int, Any]:
-        if self._fail:
-            return self._fail.pop(0), {"success": False, "error": "scripted failure"}
         if auth != f"Bearer {API_KEY}":
             return 401, {"success": False, "error": "Unauthorized: Invalid token"}
         if path == "/v2/scrape":

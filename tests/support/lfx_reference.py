@@ -140,8 +140,9 @@ class _ClassTable:
         if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
             return self._reference(expr.value.id, expr.attr, owner, depth)
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and isinstance(expr.func.value, ast.Name):
-            # `Base.get_base_inputs()` and the like hand back the base's `_base_inputs`
-            return self._reference(expr.func.value.id, "_base_inputs", owner, depth)
+            # `Base.get_base_inputs()` / `get_base_outputs()` hand back the base's `_base_inputs` / `_base_outputs`
+            attr = "_base_outputs" if expr.func.attr == "get_base_outputs" else "_base_inputs"
+            return self._reference(expr.func.value.id, attr, owner, depth)
         if not isinstance(expr, (ast.List, ast.Tuple)):
             return None
         out: list[ast.Call] = []
@@ -161,7 +162,7 @@ class _ClassTable:
         if name in {"cls", "self"}:
             name = owner
         found = self.attribute(name, attr)
-        if found is None and attr != "_base_inputs":
+        if found is None and attr not in ("_base_inputs", "_base_outputs"):
             found = self.attribute(name, "_base_inputs")
         return None if found is None else self._list(found[0], found[1], depth + 1)
 

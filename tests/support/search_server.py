@@ -3,10 +3,10 @@ references: DuckDuckGo's HTML endpoint (`/html/`), Google News RSS (`/rss/...`),
 (`POST /search`, `POST /extract`, Bearer key), SerpAPI (`GET /search?api_key=`), searchapi.io
 (`GET /api/v1/search`, Bearer key), Serper (`POST /search|/news`, `X-API-KEY`), arXiv
 (`GET /api/query`, Atom), the MediaWiki action API (`GET /w/api.php`), Exa (`POST /exa/search`,
-`/exa/contents`, `x-api-key`) and Wolfram|Alpha's Full Results API (`GET /v2/query`), YouTube Data API v3 comment threads
-(`GET /youtube/v3/commentThreads`, 3 threads a page, `nextPageToken`; video `gone` → 404), Google
-Custom Search (`GET /customsearch/v1`), Wikidata (`wbsearchentities`) and a SearXNG instance
-(`GET /search?format=json`), plus plain pages
+`/exa/contents`, `x-api-key`) and Wolfram|Alpha's Full Results API (`GET /v2/query`), Google
+Custom Search (`GET /customsearch/v1`), Wikidata (`wbsearchentities`), a SearXNG instance
+(`GET /search?format=json`), Bing Web Search v7 (`GET /v7.0/search`, `Ocp-Apim-Subscription-Key`)
+and Glean (`POST /rest/api/v1/search`, Bearer token), plus plain pages
 and feeds under `/pages/` and `/feeds/`.
 
     with SearchServer() as server:
@@ -19,27 +19,16 @@ answers n requests with that status; `delay_next(s)` holds the next answer s sec
 from __future__ import annotations
 
 import json
-import threading
-import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
+
+from tests.support.stub_http import Answer, StubRequest, StubServer
 
 API_KEY = "test-key"
-SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "youtube", "google_search", "wikidata")
+SERVICES = ("duckduckgo", "google_news", "tavily", "serpapi", "searchapi", "serper", "arxiv", "wikipedia", "wolframalpha", "google_search", "wikidata", "bing")
 
 
-@dataclass
-class SearchRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+SearchRequest = StubRequest  # the record of one request (method, path, query, headers, body)
 
 
 def _rss(title: str, n: int) -> str:
@@ -52,77 +41,11 @@ def _rss(title: str, n: int) -> str:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>{items}</channel></rss>'
 
 
-class SearchServer:
-    def __init__(self) -> None:
-        self.requests: list[SearchRequest] = []
-        self._fail: list[int] = []
-        self._delay = 0.0
-        self._lock = threading.Lock()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return None
-
-            def do_GET(self) -> None:  # noqa: N802
-                owner._handle(self, "GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                owner._handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def __enter__(self) -> "SearchServer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
+class SearchServer(StubServer):
     def service_urls(self) -> tuple[tuple[str, str], ...]:
         return tuple((name, self.base_url) for name in SERVICES) + (("exa", self.base_url + "/exa"),)
 
-    def fail_next(self, n: int, status: int = 500) -> None:
-        self._fail = [status] * n
-
-    def delay_next(self, seconds: float) -> None:
-        self._delay = seconds
-
-    def paths(self) -> list[str]:
-        return [r.path for r in self.requests]
-
-    # ---- dispatch ----
-
-    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
-        parts = urlsplit(h.path)
-        body = h.rfile.read(int(h.headers.get("content-length") or 0))
-        request = SearchRequest(method, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in h.headers.items()}, body)
-        with self._lock:
-            self.requests.append(request)
-            failure = self._fail.pop(0) if self._fail else None
-            delay, self._delay = self._delay, 0.0
-        if delay:
-            time.sleep(delay)
-        if failure is not None:
-            return self._send(h, failure, "application/json", json.dumps({"error": f"scripted failure {failure}"}))
-        status, content_type, payload = self._route(request)
-        self._send(h, status, content_type, payload)
-
-    @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, content_type: str, payload: str) -> None:
-        data = payload.encode()
-        try:
-            h.send_response(status)
-            h.send_header("Content-Type", content_type)
-            h.send_header("Content-Length", str(len(data)))
-            h.end_headers()
-            h.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def _route(self, r: SearchRequest) -> tuple[int, str, str]:
+    def route(self, r: StubRequest) -> Answer:
         q = {k: v[0] for k, v in r.query.items()}
         unauthorized = (401, "application/json", json.dumps({"error": "Unauthorized: missing or invalid API key."}))
         if r.path == "/html/":
@@ -149,22 +72,6 @@ class SearchServer:
             pods = [{"title": "Input interpretation", "id": "Input", "subpods": [{"plaintext": f"{q.get('input')} (interpreted)"}]},
                     {"title": "Result", "id": "Result", "primary": True, "subpods": [{"plaintext": "42"}]}]
             return 200, "application/json", json.dumps({"queryresult": {"success": True, "error": False, "pods": pods}})
-        if r.path == "/youtube/v3/commentThreads":
-            if q.get("key") != API_KEY:
-                return 400, "application/json", json.dumps({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key."}})
-            if q.get("videoId") == "gone":
-                return 404, "application/json", json.dumps({"error": {"code": 404, "message": "The video identified by the videoId parameter could not be found."}})
-            start = int(q.get("pageToken") or 0)
-            items = []
-            for i in range(start, min(start + 3, 8, start + int(q.get("maxResults", 20)))):
-                top = {"id": f"c{i}", "snippet": {"authorDisplayName": f"user{i}", "textDisplay": f"comment {i}", "publishedAt": "2026-01-01T00:00:00Z",
-                                                  "updatedAt": "2026-01-01T00:00:00Z", "likeCount": i}}
-                replies = {"comments": [{"id": f"c{i}.r", "snippet": {"authorDisplayName": "replier", "textDisplay": f"reply to {i}", "likeCount": 1}}]}
-                items.append({"id": f"t{i}", "snippet": {"topLevelComment": top, "totalReplyCount": 1}, "replies": replies})
-            answer: dict[str, Any] = {"items": items}
-            if start + 3 < 8:
-                answer["nextPageToken"] = str(start + 3)
-            return 200, "application/json", json.dumps(answer)
         if r.path.startswith("/pages/"):
             n = r.path.rsplit("/", 1)[-1]
             return 200, "text/html", f"<html><head><title>Page {n}</title><script>x=1</script></head><body><h1>Page {n}</h1><p>{'Long content. ' * 300}</p></body></html>"
@@ -214,6 +121,21 @@ class SearchServer:
                 for i in range(min(n, 5))
             )
             return 200, "application/atom+xml", f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'
+        if r.path == "/v7.0/search":  # Bing Web Search v7
+            if r.headers.get("ocp-apim-subscription-key") != API_KEY:
+                return 401, "application/json", json.dumps({"error": {"code": "401", "message": "Access denied due to invalid subscription key."}})
+            pages = [{"id": f"b{i}", "name": f"{q.get('q')} {i}", "url": f"https://bing.example/{i}", "snippet": f"<b>Snippet</b> {i}"}
+                     for i in range(int(q.get("count", 10)) + 2)]
+            return 200, "application/json", json.dumps({"_type": "SearchResponse", "webPages": {"value": pages}})
+        if r.path == "/rest/api/v1/search" and r.method == "POST":  # Glean
+            if r.headers.get("authorization") != f"Bearer {API_KEY}":
+                return 401, "application/json", json.dumps({"message": "Not allowed"})
+            payload = r.json()
+            if payload["query"] == "nothing":
+                return 200, "application/json", json.dumps({"results": []})
+            hits = [{"title": f"Doc {i}", "url": f"https://glean.example/{i}", "snippets": [{"snippet": {"text": ""}, "text": f"Hit {i}"}] if i else []}
+                    for i in range(min(3, payload.get("pageSize", 10)))]
+            return 200, "application/json", json.dumps({"results": hits, "requestID": "r1"})
         if r.path == "/customsearch/v1":
             if q.get("key") != API_KEY:
                 return 400, "application/json", json.dumps({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key."}})
@@ -224,7 +146,7 @@ class SearchServer:
             return 200, "application/json", json.dumps({"query": q.get("q"), "results": hits})
         if r.path == "/w/api.php" and q.get("action") == "wbsearchentities":
             return 200, "application/json", json.dumps({"search": [{"id": "Q90", "label": "Paris", "description": "capital of France"},
-                                                                   {"id": "Q167646", "label": "Paris", "description": "Trojan prince"}] if q.get("search") else []})
+                                                                   {"id": "Q167646", "label": "Paris", "description": "Trojan prince"}] if q.get("search", "").strip() else []})
         if r.path == "/w/api.php":  # MediaWiki
             if q.get("list") == "search":
                 hits = [{"ns": 0, "title": f"{q['srsearch']} {i}", "pageid": 100 + i} for i in range(int(q.get("srlimit", 10)))]

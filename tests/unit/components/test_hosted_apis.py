@@ -48,12 +48,12 @@ async def test_firecrawl_scrape_map_and_search(firecrawl: firecrawl_server.Firec
                             settings=settings, variables=variables)
     data = value(result, "FirecrawlScrapeApi-n").data
     assert data["markdown"] == "# Page\n\nContent of https://docs.example"
-    assert firecrawl.requests[-1][2] == {"formats": ["markdown"], "onlyMainContent": True, "timeout": 40000, "url": "https://docs.example"}
+    assert firecrawl.requests[-1].json() == {"formats": ["markdown"], "onlyMainContent": True, "timeout": 40000, "url": "https://docs.example"}
     result = await run_flow(one("FirecrawlMapApi", {"api_key": "FIRECRAWL_API_KEY", "urls": "https://a.example,\nhttps://b.example", "sitemap_only": True}),
                             settings=settings, variables=variables)
     assert [link["url"] for link in value(result, "FirecrawlMapApi-n").data["links"]] == [
         "https://a.example/a", "https://a.example/b", "https://b.example/a", "https://b.example/b"]
-    assert firecrawl.requests[-1][2]["sitemap"] == "only"
+    assert firecrawl.requests[-1].json()["sitemap"] == "only"
     result = await run_flow(one("FirecrawlSearchApi", {"api_key": "FIRECRAWL_API_KEY", "query": "llm", "limit": 2}), settings=settings, variables=variables)
     assert [r["title"] for r in value(result, "FirecrawlSearchApi-n").data["web"]] == ["llm 0", "llm 1"]
 
@@ -64,9 +64,9 @@ async def test_firecrawl_crawl_polls_and_follows_pages(firecrawl: firecrawl_serv
                             settings=settings_for(firecrawl, "firecrawl"), variables={"K": firecrawl_server.API_KEY})
     results = value(result, "FirecrawlCrawlApi-n").data["results"]
     assert results["status"] == "completed" and [p["markdown"] for p in results["data"]] == ["page 1", "page 2", "page 3"]
-    started = next(body for method, path, body in firecrawl.requests if path == "/v2/crawl")
+    started = next(r.json() for r in firecrawl.requests if r.path == "/v2/crawl")
     assert started["maxDiscoveryDepth"] == 1 and started["scrapeOptions"] == {"onlyMainContent": True}
-    assert sum(1 for _, path, _ in firecrawl.requests if path == "/v2/crawl/job-1") == 3
+    assert sum(1 for r in firecrawl.requests if r.path == "/v2/crawl/job-1") == 3
 
 
 async def test_firecrawl_errors(firecrawl: firecrawl_server.FirecrawlServer) -> None:
@@ -90,7 +90,7 @@ async def test_assemblyai_submits_and_polls(assemblyai: assemblyai_server.Assemb
     result = await run_flow(one("AssemblyAITranscriber", {"api_key": "AAI", "language_code": "en", "speaker_labels": True}), settings=settings, variables=variables)
     assert value(result, "AssemblyAITranscriber-n").text == "Smoke from wildfires is spreading across the region."
     assert assemblyai.last_body == {"audio_url": "https://assembly.ai/wildfires.mp3", "speaker_labels": True, "language_code": "en"}
-    assert [path for _, path, _ in assemblyai.requests[-3:]] == ["/v2/transcript/tr-1"] * 3
+    assert [r.path for r in assemblyai.requests[-3:]] == ["/v2/transcript/tr-1"] * 3
     assemblyai.fail_audio = True
     with pytest.raises(ProviderError, match="Download error"):
         await run_flow(one("AssemblyAITranscriber", {"api_key": "AAI"}), settings=settings, variables=variables)

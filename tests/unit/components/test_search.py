@@ -249,23 +249,6 @@ async def test_wolfram_alpha(server: SearchServer, settings: EngineSettings) -> 
         await run_flow(one("WolframAlphaAPI", {"app_id": "nope", "input_value": "x"}), settings=settings)
 
 
-async def test_youtube_comments_follow_pages(server: SearchServer, settings: EngineSettings) -> None:
-    result = await run_flow(one("YouTubeCommentsComponent", {"api_key": API_KEY, "video_url": "https://youtu.be/abc123?t=3", "max_results": 7,
-                                                             "include_replies": True}), settings=settings)
-    rows = value(result, "YouTubeCommentsComponent-n1").rows
-    top = [r for r in rows if not r["is_reply"]]
-    assert [r["comment_id"] for r in top] == [f"c{i}" for i in range(7)] and len(rows) == 14
-    assert rows[1] == {"comment_id": "c0.r", "parent_comment_id": "c0", "is_reply": True, "author": "replier", "author_channel_url": "",
-                       "text": "reply to 0", "published_at": "", "updated_at": "", "like_count": 1, "reply_count": 0,
-                       "video_id": "abc123", "video_url": "https://youtu.be/abc123?t=3"}
-    pages = [r.query.get("pageToken") for r in server.requests if r.path == "/youtube/v3/commentThreads"]
-    assert pages == [None, ["3"], ["6"]]
-    result = await run_flow(one("YouTubeCommentsComponent", {"api_key": API_KEY, "video_url": "gone"}), settings=settings)
-    assert value(result, "YouTubeCommentsComponent-n1").rows == [{"error": "Video not found."}]
-    with pytest.raises(ConfigurationError, match="YouTube rejected the request \\(400\\)"):
-        await run_flow(one("YouTubeCommentsComponent", {"api_key": "bad", "video_url": "x"}), settings=settings)
-
-
 async def test_google_search_wikidata_and_searxng(server: SearchServer, settings: EngineSettings) -> None:
     result = await run_flow(one("GoogleSearchAPI", {"google_api_key": API_KEY, "google_cse_id": "cse-1", "input_value": "llm", "k": 2}), settings=settings)
     assert [d.data for d in value(result, "GoogleSearchAPI-n1")] == [

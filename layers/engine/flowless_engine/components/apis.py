@@ -101,3 +101,45 @@ async def api_key(component: "Component", field: str, provider: str) -> str:
     if not value:
         raise ConfigurationError(f"{component.name}: the {provider} API key ('{field}') is empty")
     return value
+
+
+def refused_status(exc: Exception) -> int | None:
+    """The HTTP status a service answered with, for an error raised by `call_api`."""
+    status = getattr(exc, "status", None)
+    if status is None and isinstance(getattr(exc, "details", None), dict):
+        status = exc.details.get("status")  # type: ignore[attr-defined]
+    return status if isinstance(status, int) else None
+
+
+def error_frame(message: str) -> "Any":
+    """Langflow's one-row `{"error": ...}` table, what its API components answer on a failure."""
+    from flowless_engine.schema import DataFrame
+
+    return DataFrame(rows=[{"error": message}])
+
+
+def google_error(exc: Exception) -> tuple[str, str]:
+    """(message, reason) of Google's error JSON (`{"error": {"code", "message", "errors": [{"reason"}]}}`)
+    from an error `call_api` raised; empty strings when the body is not that shape."""
+    body = getattr(getattr(exc, "__cause__", None), "body", b"") or b""
+    try:
+        error = json.loads(body).get("error") or {}
+    except (ValueError, AttributeError):
+        return "", ""
+    if not isinstance(error, dict):
+        return str(error), ""
+    reasons = [e.get("reason", "") for e in error.get("errors") or [] if isinstance(e, dict)]
+    return str(error.get("message") or ""), (reasons[0] if reasons else str(error.get("status") or ""))
+
+
+class FetchedRows:
+    """Mix into a search node whose `fetch_content()` answers its rows (a list of Data): Langflow's
+    `fetch_content_dataframe` (the Table output) and the older `run_model` (the JSON output)."""
+
+    async def fetch_content_dataframe(self) -> "Any":
+        from flowless_engine.schema import DataFrame
+
+        return DataFrame(rows=[d.data for d in await self.fetch_content()])  # type: ignore[attr-defined]
+
+    async def run_model(self) -> "Any":
+        return await self.fetch_content()  # type: ignore[attr-defined]

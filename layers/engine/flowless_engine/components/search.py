@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
 
-from flowless_engine.components.apis import api_key, call_api, call_json, service_url
+from flowless_engine.components.apis import FetchedRows, api_key, call_api, call_json, service_url
 from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
 from flowless_engine.components.toolmode import ToolModeMixin
 from flowless_engine.errors import BlockedURLError, ConfigurationError, FlowError
@@ -321,6 +321,23 @@ class UnifiedWebSearchComponent(ToolModeMixin, _NewsMixin, Component):
         return DataFrame(rows=rows)
 
 
+class WebSearchNoAPIComponent(UnifiedWebSearchComponent):
+    """Langflow 1.4–1.5's Web Search (`WebSearchNoAPI`): DuckDuckGo only, every result, each page's
+    full text (the same web mode, without the later limits)."""
+
+    type_name = "WebSearchNoAPI"
+    description = "Performs a basic DuckDuckGo search (HTML scraping). May be subject to rate limits."
+    inputs = (
+        Input("query", "Search Query", "str", "", input_types=_MSG, required=True, info="Keywords to search for.", input_kind="MessageTextInput"),
+        Input("timeout", "Timeout", "int", 5, advanced=True, info="Timeout for the web search request.", input_kind="IntInput"),
+    )
+    outputs = (Output("results", "perform_search", ("Table",), "Search Results"),)
+    tool_fields = {"query": ("string", "Keywords to search for.")}
+
+    async def perform_search(self) -> DataFrame:
+        return await self._web(to_text(self.param("query", "")).strip(), None, None)
+
+
 class NewsSearchComponent(ToolModeMixin, _NewsMixin, Component):
     type_name = "NewsSearch"
     display_name = "News Search"
@@ -355,7 +372,7 @@ class RSSReaderComponent(ToolModeMixin, _NewsMixin, Component):
         return await self._rss(to_text(self.param("rss_url", "")).strip(), None, None)
 
 
-class DuckDuckGoSearchComponent(ToolModeMixin, Component):
+class DuckDuckGoSearchComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "DuckDuckGoSearchComponent"
     aliases = ("DuckDuckGoSearch",)
     display_name = "DuckDuckGo Search"
@@ -396,12 +413,6 @@ class DuckDuckGoSearchComponent(ToolModeMixin, Component):
         self.status = rows
         return rows
 
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
 
 # ---- hosted search APIs -----------------------------------------------------------------------
 
@@ -422,7 +433,7 @@ def dict_param(value: Any) -> dict[str, Any]:
     return merged
 
 
-class TavilySearchComponent(ToolModeMixin, Component):
+class TavilySearchComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "TavilySearchComponent"
     aliases = ("TavilyAISearch", "TavilySearch")
     display_name = "Tavily Search API"
@@ -491,14 +502,8 @@ class TavilySearchComponent(ToolModeMixin, Component):
         self.status = rows
         return rows
 
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
 
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
-
-class TavilyExtractComponent(ToolModeMixin, Component):
+class TavilyExtractComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "TavilyExtractComponent"
     display_name = "Tavily Extract API"
     description = "**Tavily Extract** extract raw content from URLs."
@@ -530,9 +535,6 @@ class TavilyExtractComponent(ToolModeMixin, Component):
         self.status = rows
         return rows
 
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
-
 
 def _organic(result: dict[str, Any], key: str, max_results: int, snippet_len: int) -> list[Data]:
     rows = []
@@ -543,7 +545,7 @@ def _organic(result: dict[str, Any], key: str, max_results: int, snippet_len: in
     return rows
 
 
-class _OrganicSearch(ToolModeMixin, Component):
+class _OrganicSearch(ToolModeMixin, FetchedRows, Component):
     """The SerpAPI / SearchAPI shape: input_value, search_params, max_results, max_snippet_length."""
 
     category = "tools"
@@ -560,12 +562,6 @@ class _OrganicSearch(ToolModeMixin, Component):
         rows = _organic(result, "organic_results", to_int(self.param("max_results", 5), 5), to_int(self.param("max_snippet_length", 100), 100))
         self.status = rows
         return rows
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
 
     async def fetch_content_text(self) -> Message:
         rows = await self.fetch_content()
@@ -629,7 +625,7 @@ class SearchAPIComponent(_OrganicSearch):
         return await call_json(self, "SearchAPI", "GET", f"{base}/api/v1/search", params=params, headers={"Authorization": f"Bearer {key}"})
 
 
-class GoogleSerperAPIComponent(ToolModeMixin, Component):
+class GoogleSerperAPIComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "GoogleSerperAPI"
     display_name = "Google Serper API [DEPRECATED]"
     description = "Call the Serper.dev Google Search API."
@@ -668,9 +664,6 @@ class GoogleSerperAPIComponent(ToolModeMixin, Component):
                                    "snippet": hit.get("snippet", ""), **({"date": hit["date"], "source": hit.get("source")} if "date" in hit else {})}))
         self.status = rows
         return rows
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
 
     async def search_serper(self) -> DataFrame:
         return DataFrame(rows=[d.data for d in await self.fetch_content()])
@@ -744,9 +737,8 @@ class ArXivComponent(ToolModeMixin, Component):
         return DataFrame(rows=[d.data for d in await self.search_papers()])
 
 
-class WikipediaAPIComponent(ToolModeMixin, Component):
+class WikipediaAPIComponent(ToolModeMixin, FetchedRows, Component):
     type_name = "WikipediaAPI"
-    aliases = ("WikipediaComponent",)
     display_name = "Wikipedia API"
     description = "Call Wikipedia API."
     category = "tools"
@@ -791,12 +783,6 @@ class WikipediaAPIComponent(ToolModeMixin, Component):
             rows.append(Data(data=data))
         self.status = rows
         return rows
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
 
 
 class ExaSearchComponent(Component):
@@ -882,7 +868,7 @@ class ExaSearchComponent(Component):
         ]
 
 
-class WolframAlphaAPIComponent(ToolModeMixin, Component):
+class WolframAlphaAPIComponent(ToolModeMixin, FetchedRows, Component):
     """Wolfram|Alpha's Full Results API (`/v2/query`, JSON): the input interpretation and the
     primary result, as LangChain's wrapper reports them."""
 
@@ -926,93 +912,6 @@ class WolframAlphaAPIComponent(ToolModeMixin, Component):
         rows = [Data(data={"text": text})]
         self.status = rows
         return rows
-
-    async def fetch_content_dataframe(self) -> DataFrame:
-        return DataFrame(rows=[d.data for d in await self.fetch_content()])
-
-    async def run_model(self) -> list[Data]:
-        return await self.fetch_content()
-
-
-class YouTubeCommentsComponent(ToolModeMixin, Component):
-    """YouTube Data API v3 `commentThreads.list` (key in the query), following `nextPageToken`
-    until `max_results` threads; rows as Langflow's comments table."""
-
-    type_name = "YouTubeCommentsComponent"
-    display_name = "YouTube Comments"
-    description = "Retrieves and analyzes comments from YouTube videos."
-    category = "youtube"
-    icon = "YouTube"
-    inputs = (
-        Input("video_url", "Video URL", "str", "", input_types=_MSG, required=True, info="The URL of the YouTube video to get comments from.", input_kind="MessageTextInput"),
-        Input("api_key", "YouTube API Key", "str", "", required=True, password=True, load_from_db=True, input_kind="SecretStrInput"),
-        Input("max_results", "Max Results", "int", 20, info="The maximum number of comments to return.", input_kind="IntInput"),
-        Input("sort_by", "Sort By", "str", "relevance", options=("time", "relevance"), input_kind="DropdownInput"),
-        Input("include_replies", "Include Replies", "bool", False, advanced=True, input_kind="BoolInput"),
-        Input("include_metrics", "Include Metrics", "bool", True, advanced=True, input_kind="BoolInput"),
-    )
-    outputs = (Output("comments", "get_video_comments", ("Table",), "Comments"),)
-    tool_fields = {"video_url": ("string", "The URL of the YouTube video.")}
-    PAGE_MAX = 100
-
-    @staticmethod
-    def video_id(url: str) -> str:
-        for pattern in (r"(?:youtube\.com/watch\?v=|youtu\.be/|youtube\.com/embed/)([^&\n?#]+)", r"youtube\.com/shorts/([^&\n?#]+)"):
-            match = re.search(pattern, url)
-            if match:
-                return match.group(1)
-        return url.strip()
-
-    async def get_video_comments(self) -> DataFrame:
-        from flowless_engine.errors import ConfigurationError as _Config
-
-        key = await api_key(self, "api_key", "YouTube")
-        url = to_text(self.params.get("video_url")).strip()
-        video = self.video_id(url)
-        wanted = to_int(self.param("max_results", 20), 20)
-        metrics = to_bool(self.param("include_metrics", True))
-        replies = to_bool(self.param("include_replies", False))
-        base = service_url(self, "youtube", "https://www.googleapis.com")
-        rows: list[dict[str, Any]] = []
-        threads, token = 0, None
-        try:
-            while threads < wanted:
-                params = {"part": "snippet,replies", "videoId": video, "maxResults": min(self.PAGE_MAX, wanted - threads),
-                          "order": to_text(self.param("sort_by", "relevance")) or "relevance", "textFormat": "plainText", "key": key, "pageToken": token}
-                page = await call_json(self, "YouTube", "GET", f"{base}/youtube/v3/commentThreads", params=params)
-                for item in page.get("items") or []:
-                    if threads >= wanted:
-                        break
-                    threads += 1
-                    top = item["snippet"]["topLevelComment"]
-                    snippet = top["snippet"]
-                    row = {"comment_id": top["id"], "parent_comment_id": "", "is_reply": False, "author": snippet.get("authorDisplayName", ""),
-                           "author_channel_url": snippet.get("authorChannelUrl", ""), "text": snippet.get("textDisplay", ""),
-                           "published_at": snippet.get("publishedAt", ""), "updated_at": snippet.get("updatedAt", "")}
-                    if metrics:
-                        row.update(like_count=snippet.get("likeCount", 0), reply_count=item["snippet"].get("totalReplyCount", 0))
-                    rows.append(row)
-                    for reply in (item.get("replies") or {}).get("comments") or [] if replies else []:
-                        rs = reply["snippet"]
-                        reply_row = {"comment_id": reply["id"], "parent_comment_id": top["id"], "is_reply": True, "author": rs.get("authorDisplayName", ""),
-                                     "author_channel_url": rs.get("authorChannelUrl", ""), "text": rs.get("textDisplay", ""),
-                                     "published_at": rs.get("publishedAt", ""), "updated_at": rs.get("updatedAt", "")}
-                        if metrics:
-                            reply_row.update(like_count=rs.get("likeCount", 0), reply_count=0)
-                        rows.append(reply_row)
-                token = page.get("nextPageToken")
-                if not token:
-                    break
-        except _Config as exc:
-            status = exc.details.get("status")
-            if status == 403:
-                return DataFrame(rows=[{"error": "Comments are disabled for this video or API quota exceeded."}])
-            if status == 404:
-                return DataFrame(rows=[{"error": "Video not found."}])
-            raise
-        for row in rows:
-            row.update(video_id=video, video_url=url)
-        return DataFrame(rows=rows)
 
 
 class GoogleSearchAPIComponent(ToolModeMixin, Component):
@@ -1065,6 +964,42 @@ class WikidataAPIComponent(ToolModeMixin, Component):
         if not hits:
             raise ValueError("Error in Wikidata Search API: No search results found for the given query.")
         rows = [Data(data={"text": hit.get("label", ""), **hit}) for hit in hits]
+        self.status = rows
+        return rows
+
+
+class WikipediaComponent(WikipediaAPIComponent):
+    """The current Wikipedia node: the same search (`list=search`) and page extracts, one Table."""
+
+    type_name = "WikipediaComponent"
+    display_name = "Wikipedia"
+    outputs = (Output("dataframe", "fetch_content_dataframe", ("Table",), "Table"),)
+    tool_outputs = ("dataframe",)
+
+
+class WikidataComponent(ToolModeMixin, FetchedRows, Component):
+    """`wbsearchentities` on Wikidata's action API: one row per entity (label, id, url,
+    description, concept URI), `text` = "label: description"."""
+
+    type_name = "WikidataComponent"
+    display_name = "Wikidata"
+    description = "Performs a search using the Wikidata API."
+    category = "wikipedia"
+    icon = "Wikipedia"
+    inputs = (Input("query", "Query", "str", "", input_types=_MSG, required=True, multiline=True, info="The text query for similarity search on Wikidata.",
+                    input_kind="MultilineInput"),)
+    outputs = (Output("dataframe", "fetch_content_dataframe", ("Table",), "Table"),)
+    tool_fields = {"query": ("string", "The text query for similarity search on Wikidata.")}
+
+    async def fetch_content(self) -> list[Data]:
+        base = service_url(self, "wikidata", "https://www.wikidata.org")
+        result = await call_json(self, "Wikidata", "GET", f"{base}/w/api.php",
+                                 params={"action": "wbsearchentities", "format": "json", "search": to_text(self.params.get("query")), "language": "en"})
+        hits = result.get("search") or []
+        if not hits:
+            return [Data(data={"error": "No search results found for the given query."})]
+        rows = [Data(data={"text": f"{hit.get('label', '')}: {hit.get('description', '')}", "label": hit.get("label", ""), "id": hit.get("id"),
+                           "url": hit.get("url"), "description": hit.get("description", ""), "concepturi": hit.get("concepturi")}) for hit in hits]
         self.status = rows
         return rows
 

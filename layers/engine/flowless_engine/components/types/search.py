@@ -18,8 +18,10 @@ TYPES: dict[str, str] = {
     "WikipediaAPI": "search:WikipediaAPIComponent",
     "ExaSearch": "search:ExaSearchComponent",
     "WolframAlphaAPI": "search:WolframAlphaAPIComponent",
-    "YouTubeCommentsComponent": "search:YouTubeCommentsComponent",
     "GoogleSearchAPI": "search:GoogleSearchAPIComponent",
     "WikidataAPI": "search:WikidataAPIComponent",
+    "WikipediaComponent": "search:WikipediaComponent",
+    "WikidataComponent": "search:WikidataComponent",
+    "WebSearchNoAPI": "search:WebSearchNoAPIComponent",  # Langflow 1.4–1.5's Web Search (query, timeout → results)
     "SearXNGTool": "search:SearXNGToolComponent",
 }
