@@ -155,3 +155,24 @@ async def test_a_missing_field_is_refused_naming_it(servers) -> None:
 
     with pytest.raises(InvalidFlowError, match="missing required input 'index_name'"):
         await search(servers, "a", collection="x", index_name="")
+
+
+async def test_the_collection_filters_by_metadata_searches_scans_and_deletes(servers) -> None:
+    """The node's template has no filter field; the client still pre-filters its knn query, lists and deletes by metadata."""
+    from flowless_engine.http import HttpClient
+    from flowless_engine.vectors.couchbase import CouchbaseCollection
+    from flowless_engine.vectors.external import Document
+
+    couchbase, _ = servers
+    couchbase.create_index("shop", "docs", "filt", "filt_vi")
+    collection = CouchbaseCollection(HttpClient(allow_loopback=True, retries=0), couchbase.base_url, username=USER, password=PASSWORD,
+                                     bucket="shop", scope="docs", collection="filt", index="filt_vi")
+    texts = {"a": ("billing one", {"tag": "billing", "year": 2026}), "b": ("billing two", {"tag": "billing", "year": 2025}),
+             "c": ("parrots", {"tag": "animals", "year": 2026})}
+    await collection.add([Document(text, meta, key, embed(text)) for key, (text, meta) in texts.items()])
+    found = await collection.search(vector=embed("billing one"), text=None, k=3, filter={"tag": "billing", "year": 2026}, with_vectors=False)
+    assert [(h.text, h.metadata) for h in found.hits] == [("billing one", {"tag": "billing", "year": 2026})]
+    assert {h.text for h in await collection.scan(10, {"tag": ["animals", "other"]})} == {"parrots"}
+    assert await collection.held([Document("x", {}, "a"), Document("y", {}, "zzz")]) == {"a"}
+    assert await collection.delete_where("tag", ["billing"]) == 2
+    assert set(couchbase.documents("shop", "docs", "filt")) == {"c"}

@@ -64,7 +64,7 @@ def endpoints(connection_string: str) -> Endpoints:
     if "@" in netloc:
         raise ConfigurationError(f"{LABEL}: put the username and password in their own fields, not in the connection string")
     if scheme in ("http", "https"):
-        if not netloc or not all(_SEED.match(seed) for seed in [netloc]):
+        if not _SEED.match(netloc):
             raise ConfigurationError(f"{LABEL}: the connection string names no valid host")
         origin = f"{scheme}://{netloc}"
         return Endpoints(origin, origin)
