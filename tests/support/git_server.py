@@ -58,6 +58,7 @@ class GitServer:
     def __init__(self, *, protocol_v2: bool = True, token: str | None = None) -> None:
         self.protocol_v2 = protocol_v2
         self.token = token
+        self._defaults = (protocol_v2, token)
         self.requests: list[Request] = []
         self.git, self.git_env = git_binary()
         self._dir = tempfile.TemporaryDirectory(prefix="flowless-git-")
@@ -80,7 +81,8 @@ class GitServer:
     def repository(self, name: str, commits: list[dict[str, str | bytes | None]], *, branch: str = "main",
                    other_branches: dict[str, dict[str, str | bytes | None]] | None = None, repack: bool = True,
                    dates: list[str] | None = None) -> str:
-        """A bare repository `name`.git from `commits` (each {path: content, None deletes}), on `branch`;
+        """A bare repository `name`.git from `commits` (each {path: content; None deletes, "symlink:<target>"
+        makes a symlink}), on `branch`;
         `other_branches` each add one commit on top. Returns its URL."""
         work = self._work / name
         work.mkdir()
@@ -102,6 +104,10 @@ class GitServer:
             self.run_git("repack", "-adf", "-q", cwd=bare)
         return f"{self.base_url}/{name}.git"
 
+    def reset(self) -> None:
+        self.requests.clear()
+        self.protocol_v2, self.token = self._defaults
+
     def head(self, name: str, ref: str = "HEAD") -> str:
         return self.run_git("rev-parse", ref, cwd=self.root / f"{name}.git").strip()
 
@@ -112,6 +118,9 @@ class GitServer:
                 target.unlink()
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, str) and content.startswith("symlink:"):
+                os.symlink(content[len("symlink:"):], target)
+                continue
             target.write_bytes(content if isinstance(content, bytes) else content.encode())
 
     def _commit(self, work: Path, message: str, date: str) -> None:
