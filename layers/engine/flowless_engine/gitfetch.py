@@ -36,6 +36,8 @@ PROVIDER = "Git"
 _TYPES = {1: "commit", 2: "tree", 3: "blob", 4: "tag"}
 _OFS_DELTA, _REF_DELTA = 6, 7
 _AGENT = "agent=flowless/0.1"
+# Some hosts answer only git clients (a "git/" user agent) with the smart protocol.
+GIT_USER_AGENT = "git/2.0 (flowless/0.1)"
 
 
 # ---- results ----------------------------------------------------------------------------
@@ -195,7 +197,7 @@ class _Session:
 
         try:
             answer = await self.http.request("GET", f"{self.base}/info/refs?service=git-upload-pack",
-                                             headers={**self.auth, "git-protocol": "version=2", "accept": "*/*"}, timeout=self.timeout)
+                                             headers={**self.auth, "user-agent": GIT_USER_AGENT, "git-protocol": "version=2", "accept": "*/*"}, timeout=self.timeout)
         except (HttpError, HttpTimeout) as exc:
             raise self._fail(exc) from exc
         if answer.headers.get("content-type", "").split(";")[0].strip() != "application/x-git-upload-pack-advertisement":
@@ -227,7 +229,7 @@ class _Session:
     async def _post(self, body: bytes, v2: bool, limit: int) -> bytes:
         from flowless_engine.http import HttpError, HttpTimeout
 
-        headers = {**self.auth, "content-type": "application/x-git-upload-pack-request",
+        headers = {**self.auth, "user-agent": GIT_USER_AGENT, "content-type": "application/x-git-upload-pack-request",
                    "accept": "application/x-git-upload-pack-result"}
         if v2:
             headers["git-protocol"] = "version=2"
@@ -317,6 +319,7 @@ class Pack:
         self.data = data
         self.max = max_object_bytes
         self.what = what
+        self.view = memoryview(data)
         self.deltas = {"ofs": 0, "ref": 0}
 
     def _broken(self, why: str) -> ProviderError:
@@ -334,9 +337,12 @@ class Pack:
         out: list[bytes] = []
         got = 0
         cursor = pos
-        step = 65536
+        # The compressed form is rarely much longer than the object: a first read of about its size
+        # keeps what zlib copies back (`unused_data`) small for the many small objects of a pack.
+        step = min(65536, size + size // 64 + 64)
         while not stream.eof:
-            chunk = stream.unconsumed_tail or self.data[cursor:cursor + step]
+            chunk = stream.unconsumed_tail or self.view[cursor:cursor + step]
+            step = 65536
             if not stream.unconsumed_tail:
                 if not chunk:
                     raise self._broken("a compressed object is cut short")
