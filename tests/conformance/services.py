@@ -1049,6 +1049,44 @@ ALSO_NEEDS.update({"weaviate": ("model server",), "cassandra": ("model server",)
 KIT.update({service.name: service for service in (WeaviateService, CassandraService, Mem0Service, ZepService)})
 
 
+# ---- h26: Couchbase over its Query and Search HTTP services ----------------------------------
+
+
+class CouchbaseService(_LocalStoreService):
+    """tests/support/couchbase_server.py (Query and Search at one origin): the node keeps its bucket,
+    scope, collection and index names (made up when the export left them empty); the collection and
+    its scoped Search index are created, as a Couchbase user creates them before running the flow."""
+
+    name = "couchbase"
+    DEFAULTS = {"bucket_name": "conformance", "scope_name": "_default", "collection_name": "_default", "index_name": "conformance_vectors"}
+
+    def server_class(self) -> Any:
+        from tests.support.couchbase_server import CouchbaseServer
+
+        return CouchbaseServer(users={"conformance": "c0uch-conformance"})
+
+    def reset(self) -> None:
+        self.server.keyspaces.clear()
+        self.server.indexes.clear()
+
+    def fields(self, graph: Any, node_id: str) -> dict[str, Any]:
+        node = graph.vertices[node_id].fields
+        out: dict[str, Any] = {"couchbase_connection_string": self.server.base_url, "couchbase_username": "conformance",
+                               "couchbase_password": "c0uch-conformance"}
+        names = {}
+        for field, default in self.DEFAULTS.items():
+            names[field] = str((node.get(field) or {}).get("value") or "").strip()
+            if not names[field]:
+                out[field] = names[field] = default
+        self.server.create_index(names["bucket_name"], names["scope_name"], names["collection_name"], names["index_name"])
+        return out
+
+
+NEEDS.update({"Couchbase": "couchbase"})
+ALSO_NEEDS.update({"couchbase": ("model server",)})
+KIT.update({CouchbaseService.name: CouchbaseService})
+
+
 # ---- h27: Git repositories (git http-backend over smart HTTP) ----------------------------------
 
 

@@ -317,3 +317,27 @@ def cassandra() -> Iterator[Backend]:
 BACKENDS.update({"weaviate": weaviate, "cassandra": cassandra})
 FEATURES.update({"weaviate": {"filter", "mmr", "credentials", "server", "network"},
                  "cassandra": {"filter", "search_type", "mmr", "credentials", "server", "network"}})
+
+
+# ---- h26: Couchbase over its Query and Search HTTP services ------------------------------------
+
+
+@contextmanager
+def couchbase() -> Iterator[Backend]:
+    """tests/support/couchbase_server.py: both services at one origin (an http:// connection
+    string); each collection gets its scoped Search index beforehand, as Couchbase users create it."""
+    from tests.support.couchbase_server import CouchbaseServer
+
+    with CouchbaseServer(users={"flowless": "c0uch-s3cret"}) as server:
+        def fields(collection: str) -> dict[str, Any]:
+            return {"couchbase_connection_string": "CB_CONNECTION", "couchbase_username": "flowless", "couchbase_password": "CB_PASSWORD",
+                    "bucket_name": "flowless", "scope_name": "docs", "collection_name": collection, "index_name": f"{collection}_vectors"}
+
+        yield Backend("couchbase", "Couchbase", fields, {"CB_CONNECTION": server.base_url, "CB_PASSWORD": "c0uch-s3cret"},
+                      lambda c: len(server.documents("flowless", "docs", c)), server,
+                      {"label": "Couchbase", "from_variables": ["couchbase_connection_string", "couchbase_password"],
+                       "secrets": ["CB_PASSWORD"], "prepare": lambda c: server.create_index("flowless", "docs", c, f"{c}_vectors")})
+
+
+BACKENDS.update({"couchbase": couchbase})
+FEATURES.update({"couchbase": {"credentials", "server", "network"}})

@@ -98,7 +98,7 @@ def _first_message(body: Any) -> str:
     if isinstance(body, list):
         return next((m for m in map(_first_message, body) if m), "")
     if isinstance(body, dict):
-        for key in ("errors", "error", "message", "detail", "reason", "status"):
+        for key in ("errors", "error", "message", "msg", "detail", "reason", "status"):
             if key in body:
                 found = _first_message(body[key])
                 if found:
