@@ -641,6 +641,12 @@ class AstraService(Service):
             for spec in fields.values():  # a namespace/keyspace the export named: make it exist
                 if isinstance(spec, dict) and spec.get("name") in ("keyspace", "namespace") and spec.get("value"):
                     self.server.data.setdefault(str(spec["value"]), {})
+            # A collection the export names for Astra Vectorize exists in the user's database with its
+            # embedding service (the node cannot create it without a provider): the Astra-embedded kind.
+            collection = (fields.get("collection_name") or {}).get("value")
+            if collection and (fields.get("embedding_choice") or {}).get("value") == "Astra Vectorize":
+                keyspace = str((fields.get("keyspace") or fields.get("namespace") or {}).get("value") or "default_keyspace")
+                self.server.data.setdefault(keyspace, {}).setdefault(str(collection), {"options": HYBRID_COLLECTION, "documents": {}})
 
 
 class OpenSearchService(Service):
@@ -1079,3 +1085,44 @@ class CouchbaseService(_LocalStoreService):
 NEEDS.update({"Couchbase": "couchbase"})
 ALSO_NEEDS.update({"couchbase": ("model server",)})
 KIT.update({CouchbaseService.name: CouchbaseService})
+
+
+# ---- h27: Git repositories (git http-backend over smart HTTP) ----------------------------------
+
+
+class GitService(Service):
+    """tests/support/git_server.py: real git serving a small repository (a few commits, so the
+    pack holds deltas). Git nodes get its URL in place of the export's (GitHub) URL; the
+    repository is named after the export's, and a GitLoader's branch is kept when the repository
+    has it (main otherwise)."""
+
+    name = "git"
+
+    def start(self) -> None:
+        from tests.support.git_server import GitServer
+
+        self.server = GitServer().__enter__()
+        body = "\n".join(f"def helper_{i}(value):\n    return value + {i}\n" for i in range(40)) + "\n"
+        self.server.repository("repository", [
+            {"README.md": "# Conformance repository\n\nA small project served by git http-backend.\n", "src/main.py": body},
+            {"src/main.py": body + "\nclass Transcriptor:\n    def transcribe(self, path):\n        return path\n", "docs/usage.md": "Call `Transcriptor().transcribe(path)`.\n"},
+        ])
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        url = f"{self.server.base_url}/repository.git"
+        for node_id in node_ids:
+            fields = graph.vertices[node_id].fields
+            for name in ("repository_url", "clone_url"):
+                if name in fields:
+                    setup.tweak(node_id, name, url)
+            if "repo_source" in fields:
+                setup.tweak(node_id, "repo_source", "Remote")
+            if "branch" in fields:
+                setup.tweak(node_id, "branch", "main")
+
+
+NEEDS.update({"GitExtractorComponent": "git", "GitLoaderComponent": "git"})
+KIT.update({GitService.name: GitService})

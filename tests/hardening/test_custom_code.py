@@ -169,6 +169,24 @@ class Rows(Component):
     assert texts(outputs) == ["a,bb,ccc"]
 
 
+def test_langflows_default_imports_need_no_import():
+    """Langflow prepends `from lfx.io import DataInput, ...` and `from lfx.schema.data import Data`
+    to custom code; a real export (Github Repo RAG's CodeFileFilter) uses DataInput unimported."""
+    code = '''from langflow.custom import Component
+from langflow.io import Output
+
+
+class Upper(Component):
+    inputs = [MessageTextInput(name="input_value"), DataInput(name="rows", is_list=True)]
+    outputs = [Output(name="out", method="build_out")]
+
+    def build_out(self) -> Data:
+        return Data(data={"text": self.input_value.upper()})
+'''
+    outputs = run_flow_from_json(custom_flow(code, output_types=("Data",)), "quiet", code_runner=ApprovingRunner())
+    assert texts(outputs) == ["QUIET"]
+
+
 def test_the_legacy_custom_component_build_method():
     code = '''from langflow.custom import CustomComponent
 from langflow.schema import Record

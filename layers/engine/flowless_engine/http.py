@@ -298,6 +298,36 @@ class HttpClient:
         finally:
             await response.aclose()
 
+    async def stream_bytes(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Chunks of a 2xx body, for callers that enforce their own size limit (git packs).
+        Non-2xx answers raise HttpError as `request` does."""
+        import httpx
+
+        response = await self._open(method, url, headers, None, content, timeout)
+        try:
+            host = response.url.host
+            if not 200 <= response.status_code < 300:
+                body = await self._read_body(response)
+                raise HttpError(f"{host} returned {response.status_code}", status=response.status_code, body=body,
+                                headers={k.lower(): v for k, v in response.headers.items()})
+            try:
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+            except httpx.TimeoutException as exc:
+                raise HttpTimeout(f"{host} stopped sending for longer than the timeout") from exc
+            except httpx.TransportError as exc:
+                raise HttpError(f"the answer from {host} was interrupted: {exc}") from exc
+        finally:
+            await response.aclose()
+
     async def aclose(self) -> None:
         """Close the client of the running loop (a client is bound to the loop that opened it)."""
         loop = asyncio.get_running_loop()

@@ -50,6 +50,9 @@ class EngineSettings:
     # Base URLs replacing the public endpoints of hosted services (search APIs...), as
     # (service, url) pairs: a self-hosted mirror, or a local server in tests.
     service_urls: tuple[tuple[str, str], ...] = ()
+    # Git components (smart HTTP fetch): the largest pack and the largest file they accept.
+    git_max_pack_bytes: int = 64 * 1024 * 1024
+    git_max_file_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def from_env(cls, *, library: bool = False) -> "EngineSettings":
@@ -74,4 +77,6 @@ class EngineSettings:
             service_urls=_env_pairs("FLOWLESS_SERVICE_URLS"),
             sqlite_root=os.environ.get("FLOWLESS_SQLITE_ROOT", cls.sqlite_root),
             max_flow_depth=int(os.environ.get("FLOWLESS_MAX_FLOW_DEPTH", cls.max_flow_depth)),
+            git_max_pack_bytes=int(os.environ.get("FLOWLESS_GIT_MAX_PACK_BYTES", cls.git_max_pack_bytes)),
+            git_max_file_bytes=int(os.environ.get("FLOWLESS_GIT_MAX_FILE_BYTES", cls.git_max_file_bytes)),
         )

@@ -135,8 +135,23 @@ def _compute(node: dict[str, Any], call: dict[str, Any], inputs: dict[str, Any])
     raise LookupError(f"the component has no output named '{output_name}'")
 
 
+# Langflow prepends these imports to every custom component's code (lfx DEFAULT_IMPORT_STRING), so
+# user code may use them without importing them.
+_DEFAULT_IMPORTS = ("BoolInput", "CodeInput", "DataInput", "DictInput", "DropdownInput", "FileInput", "FloatInput", "HandleInput",
+                    "IntInput", "JSONInput", "LinkInput", "MessageInput", "MessageTextInput", "MultilineInput", "MultilineSecretInput",
+                    "MultiselectInput", "NestedDictInput", "Output", "PromptInput", "SecretStrInput", "SliderInput", "StrInput",
+                    "TableInput", "Data", "DataFrame")
+
+
+def _default_names() -> dict[str, Any]:
+    names = {name: getattr(api, name) for name in _DEFAULT_IMPORTS if hasattr(api, name)}
+    names.setdefault("JSON", getattr(api, "JSON", api.Data))
+    names.setdefault("Table", getattr(api, "Table", api.DataFrame))
+    return names
+
+
 def _component_class(source: str, type_name: str) -> type[api.Component]:
-    namespace: dict[str, Any] = {"__name__": "custom_component", "__builtins__": __builtins__}
+    namespace: dict[str, Any] = {"__name__": "custom_component", "__builtins__": __builtins__, **_default_names()}
     exec(compile(source, "<custom component>", "exec"), namespace)  # noqa: S102 - approved code, in the sandbox
     classes = [
         value for value in namespace.values()
