@@ -11,3 +11,7 @@ TYPES: dict[str, str] = {
     "SelfQueryRetriever": "chains_legacy:SelfQueryRetrieverComponent",
     "RunnableExecutor": "chains_legacy:RunnableExecutorComponent",
 }
+TYPES.update({
+    "XMLAgent": "agents_text:XMLAgentComponent",
+    "OpenAPIAgent": "agents_text:OpenAPIAgentComponent",
+})
