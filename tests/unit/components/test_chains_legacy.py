@@ -105,6 +105,25 @@ async def test_retrieval_qa_map_rerank_picks_the_best_scored_answer(models: Mode
     assert len(chats(models)) == 3  # one per retrieved document (the store's 4 results of 3 documents)
 
 
+async def test_retrieval_qa_refine_and_map_reduce_through_an_older_retriever_handle(models: ModelServer, astra: AstraServer) -> None:
+    def exported(chain_type: str) -> dict:
+        nodes, edges = base_nodes(models, component_node("RetrievalQA-1", "RetrievalQA", chain_type=chain_type))
+        nodes += astra_nodes(models, astra)
+        edges += [*astra_edges(), edge("Astra-1", "base_retriever", "RetrievalQA-1", "retriever", output_types=("Retriever",), input_types=("Retriever",))]
+        return flow(nodes, edges)
+
+    models.script(["draft", "better", "best"])
+    assert await answer(exported("Refine"), "Parrots?") == "best"
+    refine = chats(models)
+    assert len(refine) == 3 and "Existing answer: draft" in refine[1]["messages"][-1]["content"]
+    models.reset()
+    models.script(["NONE", "Parrots talk.", "NONE", "They talk."])
+    assert await answer(exported("Map Reduce"), "Parrots?") == "They talk."
+    *_, combine = chats(models)
+    context = combine["messages"][-1]["content"]
+    assert context.startswith("Context:\nParrots talk.\n\nQuestion:")  # the NONE notes are dropped
+
+
 # ---- LLMMathChain ---------------------------------------------------------------------------------
 
 
