@@ -15,3 +15,4 @@ TYPES.update({
     "XMLAgent": "agents_text:XMLAgentComponent",
     "OpenAPIAgent": "agents_text:OpenAPIAgentComponent",
 })
+TYPES["LangChain Hub Prompt"] = "langchain_hub:LangChainHubPromptComponent"
