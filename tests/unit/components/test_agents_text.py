@@ -86,7 +86,7 @@ async def test_xml_agent_unknown_tools_parse_errors_and_prompt_check(models: Mod
     models.script(["plain words"])
     with pytest.raises(ComponentError, match="neither"):
         await answer(agent_flow(models, "XMLAgent", handle_parsing_errors=False), "hi")
-    with pytest.raises(ComponentError, match="must contain 'input'"):
+    with pytest.raises(ConfigurationError, match="must contain 'input'"):
         await answer(agent_flow(models, "XMLAgent", user_prompt="no key"), "hi")
 
 

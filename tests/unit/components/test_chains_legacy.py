@@ -15,7 +15,7 @@ from flowless_engine.api import arun_flow_from_json
 from flowless_engine.vectors import astra as astra_module
 from flowless_engine.components.chains_legacy import FilterSyntaxError, evaluate_math, matches, parse_filter
 from flowless_engine.components.tools import ExpressionError
-from flowless_engine.errors import ComponentError, FlowError
+from flowless_engine.errors import ComponentError, ConfigurationError, FlowError
 from flowless_engine.settings import EngineSettings
 from tests.support.astra_server import AstraServer
 from tests.support.engine_kit import component_node, edge, flow
@@ -188,7 +188,7 @@ async def test_sql_generator_writes_a_query_from_the_schema(models: ModelServer,
     models.script(["SELECT 1"])
     await answer(sql_flow(models, prompt="Schema: {table_info}\nQ: {question}"), "one?", settings=settings)
     assert chats(models)[-1]["messages"][-1]["content"].endswith("Q: one?")
-    with pytest.raises(ComponentError, match="must contain"):
+    with pytest.raises(ConfigurationError, match="must contain `\\{question\\}`"):
         await answer(sql_flow(models, prompt="no placeholder"), "x", settings=settings)
 
 
@@ -229,7 +229,7 @@ async def test_runnable_executor_needs_an_agent(models: ModelServer) -> None:
     nodes = [component_node("ChatInput-1", "ChatInput"), component_node("Exec-1", "RunnableExecutor"), component_node("ChatOutput-1", "ChatOutput")]
     edges = [edge("ChatInput-1", "message", "Exec-1", "input_value"), edge("ChatInput-1", "message", "Exec-1", "runnable"),
              edge("Exec-1", "text", "ChatOutput-1", "input_value")]
-    with pytest.raises(ComponentError, match="AgentExecutor"):
+    with pytest.raises(ConfigurationError, match="AgentExecutor"):
         await answer(flow(nodes, edges), "hi")
 
 

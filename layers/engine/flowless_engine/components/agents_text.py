@@ -84,7 +84,7 @@ class XMLAgentComponent(_ToolsAgent):
 
         user_prompt = to_text(self.param("user_prompt", "{input}")) or "{input}"
         if "{input}" not in user_prompt:
-            raise ComponentError(self.id, self.name, "Prompt must contain 'input' key.")
+            raise ConfigurationError(f"Component '{self.name}': Prompt must contain 'input' key.")
         tools = self._tools()
         listing = "\n".join(f"{t.name}: {t.description}" for t in tools.values()) or "(no tools)"
         system = to_text(self.param("system_prompt", XML_SYSTEM_PROMPT)) or XML_SYSTEM_PROMPT

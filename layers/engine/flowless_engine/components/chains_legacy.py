@@ -109,7 +109,7 @@ class RetrievalQAComponent(_Chain):
     async def invoke_chain(self) -> Message:
         question = await _text_of(self.params.get("input_value"))
         if not question.strip():
-            raise ComponentError(self.id, self.name, "the question is empty")
+            raise ConfigurationError(f"Component '{self.name}': the question is empty")
         docs = await retrieve(self, self.params.get("retriever"), question)
         memory = self.params.get("memory")
         history = await memory.get_messages() if hasattr(memory, "get_messages") else memory
@@ -347,7 +347,7 @@ class SQLGeneratorComponent(_Chain):
         question = await _text_of(self.params.get("input_value"))
         top_k = to_int(self.param("top_k", 5), 5)
         if top_k < 1:
-            raise ComponentError(self.id, self.name, "Top K must be greater than 0.")
+            raise ConfigurationError(f"Component '{self.name}': Top K must be greater than 0.")
         db = self.params.get("db")
         if isinstance(db, list) and len(db) == 1:
             db = db[0]
@@ -355,7 +355,7 @@ class SQLGeneratorComponent(_Chain):
             raise ConfigurationError(f"Component '{self.name}' needs a SQLDatabase node wired into 'db'")
         custom = to_text(self.param("prompt", ""))
         if custom.strip() and "{question}" not in custom:
-            raise ComponentError(self.id, self.name, "Prompt must contain `{question}` to be used with Natural Language to SQL.")
+            raise ConfigurationError(f"Component '{self.name}': Prompt must contain `{{question}}` to be used with Natural Language to SQL.")
         template = custom if custom.strip() else _SQL_PROMPT
         values = {"dialect": db.dialect, "top_k": str(top_k), "table_info": await db.table_info(), "input": question, "question": question}
         prompt = re.sub(r"\{(dialect|top_k|table_info|input|question)\}", lambda m: values[m.group(1)], template)
@@ -594,7 +594,7 @@ class SelfQueryRetrieverComponent(Component):
         if isinstance(query, list) and len(query) == 1:
             query = query[0]
         if not isinstance(query, (Message, str)):
-            raise ComponentError(self.id, self.name, f"Query type {type(query).__name__} not supported.")
+            raise ConfigurationError(f"Component '{self.name}': Query type {type(query).__name__} not supported.")
         text = await _text_of(query)
         infos = [i.data if isinstance(i, Data) else i for i in self.params.get("attribute_infos") or []]
         fields = [i for i in infos if isinstance(i, dict) and i.get("name")]
@@ -680,7 +680,7 @@ class RunnableExecutorComponent(Component):
         if isinstance(runnable, list) and len(runnable) == 1:
             runnable = runnable[0]
         if not isinstance(runnable, AgentExecutor):
-            raise ComponentError(self.id, self.name, "The runnable must be an AgentExecutor (an agent node's 'Agent' output)")
+            raise ConfigurationError(f"Component '{self.name}': The runnable must be an AgentExecutor (an agent node's 'Agent' output)")
         text = await runnable.run(await _text_of(self.params.get("input_value")))
         self.add_usage(runnable.node.usage)
         message = Message(text=text, session_id=self.ctx.session_id, flow_id=self.ctx.flow_id)
