@@ -210,6 +210,9 @@ class CqlServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def close(self) -> None:
+        self.__exit__(None, None, None)
+
     def fail_next(self, count: int, code: int = 0x0000) -> None:
         self._failures.extend([code] * count)
 
@@ -328,7 +331,7 @@ class CqlServer:
         if m := re.fullmatch(rf"CREATE KEYSPACE IF NOT EXISTS ({NAME}) WITH replication = \{{.*\}}", cql, re.I):
             self.keyspaces.setdefault(_name(m.group(1)), {})
             return void
-        if m := re.fullmatch(rf"CREATE TABLE IF NOT EXISTS {QUALIFIED} \((.*)\)( WITH CLUSTERING ORDER BY \((\w+) (ASC|DESC)\))?", cql, re.I):
+        if m := re.fullmatch(rf"CREATE TABLE IF NOT EXISTS {QUALIFIED} \((.*?)\)( WITH CLUSTERING ORDER BY \((\w+) (ASC|DESC)\))?", cql, re.I):
             keyspace, table = _qualified(m.group(1))
             if keyspace not in self.keyspaces:
                 raise CqlFailure(0x2200, f"Keyspace {keyspace} does not exist")

@@ -252,7 +252,8 @@ class CassandraChatMemoryComponent(Component):
             from flowless_engine.vectors.cassandra import CassandraCqlChatHistory
 
             client, keyspace, table_name = await cql_target(self)
-            return CassandraCqlChatHistory(client, keyspace, table_name, session_id=session)
+            # Cassandra refuses a null or empty partition key: without a session, the flow's (as in Langflow)
+            return CassandraCqlChatHistory(client, keyspace, table_name, session_id=session or self.ctx.flow_id or "default")
         endpoint, token, keyspace, table = await cassandra_target(self)
         return CassandraChatHistory(self.ctx.http, endpoint, token, keyspace, table,
                                     session_id=to_text(self.param("session_id", "")).strip() or self.ctx.session_id)
