@@ -176,8 +176,9 @@ QUALIFIED = rf"({NAME}\.{NAME})"
 
 
 class CqlServer:
-    def __init__(self, users: dict[str, str] | None = None, page_limit: int = 100) -> None:
+    def __init__(self, users: dict[str, str] | None = None, page_limit: int = 100, dse: bool = False) -> None:
         self.users = users or {}
+        self.dse = dse  # DSE's authenticator: mechanism "PLAIN" first, challenged with "PLAIN-START"
         self.page_limit = page_limit
         self.keyspaces: dict[str, dict[str, dict[str, Any]]] = {}
         self.queries: list[tuple[str, list[Any]]] = []
@@ -260,11 +261,18 @@ class CqlServer:
                         at += 2 + value_len
                     self.startups.append(pairs)
                     if self.users:
-                        send(stream, 0x03, _short_string("org.apache.cassandra.auth.PasswordAuthenticator"))
+                        send(stream, 0x03, _short_string("com.datastax.bdp.cassandra.auth.DseAuthenticator" if self.dse
+                                                         else "org.apache.cassandra.auth.PasswordAuthenticator"))
                     else:
                         send(stream, 0x02, b"")
                 elif opcode == 0x0F:  # AUTH_RESPONSE: SASL PLAIN
                     token_len = struct.unpack(">i", body[:4])[0]
+                    if self.dse and body[4:4 + token_len] == b"PLAIN":
+                        send(stream, 0x0E, _cell(b"PLAIN-START"))
+                        continue
+                    if body[4:4 + token_len].count(b"\x00") != 2:
+                        error(stream, 0x0100, "Invalid SASL PLAIN token")
+                        continue
                     _, user, password = body[4:4 + token_len].split(b"\x00", 2)
                     self.logins.append(user.decode())
                     if self.users.get(user.decode()) == password.decode():

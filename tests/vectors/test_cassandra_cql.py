@@ -166,6 +166,16 @@ async def test_contact_points_are_tried_in_order_and_vetted(servers: tuple[CqlSe
         await _rows(cql, models, "x", database_ref="cql://cassandra:9042", table_name="t")
 
 
+async def test_dse_authenticator(servers: tuple[CqlServer, ModelServer]) -> None:
+    _, models = servers
+    with CqlServer(users={"flowless": PASSWORD}, dse=True) as dse:
+        dse.keyspaces["docs"] = {}
+        rows = await _rows(dse, models, "parrots", table_name="birds", ingest_data=[{"text": "Parrots talk"}])
+        assert rows[0]["text"] == "Parrots talk" and dse.logins == ["flowless"]
+        with pytest.raises(ProviderAuthError, match="bad credentials"):
+            await _rows(dse, models, "x", variables={"CASSANDRA_PASSWORD": "wrong"}, table_name="birds")
+
+
 def test_the_client_decodes_the_types_cassio_uses() -> None:
     from flowless_engine.vectors.cql import Vector, _Reader, decode_value, encode_value
     from tests.support.cql_server import decode, encode, option

@@ -1,5 +1,6 @@
 """A small CQL native protocol v4 client (Apache Cassandra's binary protocol), enough for the
 Cassandra nodes on contact points: STARTUP, PasswordAuthenticator (SASL PLAIN in AUTH_RESPONSE),
+(DSE's authenticator: mechanism PLAIN, then the credentials on PLAIN-START),
 QUERY with positional values, a consistency level and paging, RESULT Rows decoding of the types
 cassio's tables use (text, uuid, timeuuid, float, int, bigint, boolean, double, blob, list, set,
 map and Cassandra 5's `vector<float, n>` custom type) and ERROR frames as engine errors naming
@@ -354,7 +355,12 @@ class CqlClient:
             if not self.points.username and not self.points.password:
                 raise ProviderAuthError(f"{LABEL} asks for credentials: give a username and password", provider=LABEL)
             token = b"\x00" + self.points.username.encode() + b"\x00" + self.points.password.encode()
-            opcode, payload = await connection.request(AUTH_RESPONSE, _bytes(token))
+            if b"DseAuthenticator" in payload:  # DSE: the mechanism first, the credentials on its PLAIN-START challenge
+                opcode, payload = await connection.request(AUTH_RESPONSE, _bytes(b"PLAIN"))
+                if opcode == AUTH_CHALLENGE and _Reader(payload).bytes() == b"PLAIN-START":
+                    opcode, payload = await connection.request(AUTH_RESPONSE, _bytes(token))
+            else:
+                opcode, payload = await connection.request(AUTH_RESPONSE, _bytes(token))
             if opcode == AUTH_CHALLENGE:
                 raise ProviderAuthError(f"{LABEL} asked for an authentication this client does not speak (only PasswordAuthenticator)",
                                         provider=LABEL)
