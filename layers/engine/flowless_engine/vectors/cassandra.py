@@ -85,10 +85,10 @@ class CassandraCqlVectorTable(CqlTable):
     async def add(self, documents: Sequence[Document]) -> int:
         ttl = f" USING TTL {int(self.ttl_seconds)}" if self.ttl_seconds > 0 else ""
         statement = f"INSERT INTO {self.qualified} (row_id, body_blob, vector, metadata_s) VALUES (?, ?, ?, ?){ttl}"
-        for d in documents:  # an insert of an existing primary key overwrites it (Cassandra's upsert)
-            await self.client.query(statement, [d.id, d.text, Vector(float(x) for x in d.vector or ()),
-                                                {str(k): metadata_text(v) for k, v in d.metadata.items()}],
-                                    action=f"inserting rows into table '{self.name}'")
+        # an insert of an existing primary key overwrites it (Cassandra's upsert); batch_size inserts in flight at a time
+        await self.client.execute_many(statement, [[d.id, d.text, Vector(float(x) for x in d.vector or ()),
+                                                    {str(k): metadata_text(v) for k, v in d.metadata.items()}] for d in documents],
+                                       action=f"inserting rows into table '{self.name}'", batch_size=self.batch_size)
         return len(documents)
 
     def _where(self, where: dict[str, Any] | None) -> tuple[str, list[Any]]:

@@ -259,24 +259,38 @@ class _Connection:
         self.stream = 0
 
     async def request(self, opcode: int, body: bytes) -> tuple[int, bytes]:
+        return (await self.requests([(opcode, body)]))[0]
+
+    async def requests(self, frames: Sequence[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+        """Send the frames at once, each on its own stream, and gather the answers (in any order)."""
         async with self.lock:
-            self.stream = (self.stream + 1) % 0x7FFF
-            self.writer.write(struct.pack(">BBhBi", VERSION, 0, self.stream, opcode, len(body)) + body)
+            streams: dict[int, int] = {}
+            out = []
+            for position, (opcode, body) in enumerate(frames):
+                self.stream = self.stream % 0x7FFF + 1
+                streams[self.stream] = position
+                out.append(struct.pack(">BBhBi", VERSION, 0, self.stream, opcode, len(body)) + body)
+            self.writer.write(b"".join(out))
             await self.writer.drain()
-            while True:
+            answers: list[tuple[int, bytes] | None] = [None] * len(frames)
+            waiting = len(frames)
+            while waiting:
                 header = await self.reader.readexactly(9)
                 version, flags, stream, answer, size = struct.unpack(">BBhBi", header)
                 payload = await self.reader.readexactly(size)
                 if version & 0x7F != VERSION:
                     raise ProviderError(f"{LABEL} answered in protocol version {version & 0x7F}, not 4", provider=LABEL)
-                if stream == self.stream:
-                    if flags & 0x08:  # warnings: a string list before the body
-                        reader = _Reader(payload)
-                        for _ in range(reader.short()):
-                            reader.string()
-                        payload = payload[reader.at:]
-                    return answer, payload
-                # an EVENT (stream -1) or a stale answer: not ours
+                position = streams.pop(stream, None)
+                if position is None:
+                    continue  # an EVENT (stream -1) or a stale answer: not ours
+                if flags & 0x08:  # warnings: a string list before the body
+                    reader = _Reader(payload)
+                    for _ in range(reader.short()):
+                        reader.string()
+                    payload = payload[reader.at:]
+                answers[position] = (answer, payload)
+                waiting -= 1
+            return [a for a in answers if a is not None]
 
 
 def _error(payload: bytes) -> CqlError:
@@ -388,20 +402,33 @@ class CqlClient:
         assert last is not None
         raise last
 
+    async def execute_many(self, statement: str, rows: Sequence[Sequence[Any]], *, action: str, batch_size: int = 16) -> None:
+        """Run one statement (an INSERT) for each row of values, `batch_size` requests in flight
+        at a time on the connection (one round trip per batch)."""
+        for start in range(0, len(rows), max(1, batch_size)):
+            frames = [(QUERY, self._body(statement, values, None, 0)) for values in rows[start:start + max(1, batch_size)]]
+            for opcode, payload in await self._send(frames, action):
+                if opcode == ERROR:
+                    raise failure(_error(payload), action)
+
+    def _body(self, statement: str, values: Sequence[Any], paging: bytes | None, page_size: int) -> bytes:
+        flags = (0x04 if page_size else 0) | (0x01 if values else 0) | (0x08 if paging else 0)
+        body = _long_string(statement) + struct.pack(">HB", self.consistency, flags)
+        if values:
+            body += struct.pack(">H", len(values)) + b"".join(_bytes(encode_value(v)) for v in values)
+        if page_size:
+            body += struct.pack(">i", page_size)
+        if paging:
+            body += _bytes(paging)
+        return body
+
     async def query(self, statement: str, values: Sequence[Any] = (), *, action: str, page_size: int = PAGE_SIZE,
                     max_rows: int = 0) -> Rows | None:
         """Run one statement; rows are read page after page (up to `max_rows` when given)."""
         collected: Rows | None = None
         paging: bytes | None = None
         while True:
-            flags = 0x04 | (0x01 if values else 0) | (0x08 if paging else 0)
-            body = _long_string(statement) + struct.pack(">HB", self.consistency, flags)
-            if values:
-                body += struct.pack(">H", len(values)) + b"".join(_bytes(encode_value(v)) for v in values)
-            body += struct.pack(">i", page_size)
-            if paging:
-                body += _bytes(paging)
-            opcode, payload = await self._send(body, action)
+            ((opcode, payload),) = await self._send([(QUERY, self._body(statement, values, paging, page_size))], action)
             if opcode == ERROR:
                 raise failure(_error(payload), action)
             if opcode != RESULT:
@@ -418,11 +445,11 @@ class CqlClient:
                     del collected.rows[max_rows:]
                 return collected
 
-    async def _send(self, body: bytes, action: str) -> tuple[int, bytes]:
+    async def _send(self, frames: list[tuple[int, bytes]], action: str) -> list[tuple[int, bytes]]:
         for attempt in (0, 1):
             connection = await self._connection()
             try:
-                return await asyncio.wait_for(connection.request(QUERY, body), self.timeout)
+                return await asyncio.wait_for(connection.requests(frames), self.timeout)
             except asyncio.TimeoutError as exc:
                 _connections.pop(self.key, None)
                 _discard(connection)
