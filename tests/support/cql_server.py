@@ -10,6 +10,7 @@ typed from the table's columns as Cassandra does. PasswordAuthenticator when `us
 (SASL PLAIN in AUTH_RESPONSE); ERROR frames: 0x0100 bad credentials, 0x2000 syntax, 0x2200
 invalid (unknown keyspace/table, a filter without its index). Pages of at most `page_limit` rows
 (paging_state is the offset). `fail_next(n, code)` answers the next n queries with that error.
+`dse=True` offers DSE's authenticator instead; `tls=(certfile, keyfile)` encrypts connections.
 
 Use: `with CqlServer(users={"cassandra": "pw"}) as server: server.contact_point` ("127.0.0.1:<port>");
 `server.queries` records (statement, values) of every QUERY; `server.rows(keyspace, table)`.
@@ -176,8 +177,10 @@ QUALIFIED = rf"({NAME}\.{NAME})"
 
 
 class CqlServer:
-    def __init__(self, users: dict[str, str] | None = None, page_limit: int = 100, dse: bool = False) -> None:
+    def __init__(self, users: dict[str, str] | None = None, page_limit: int = 100, dse: bool = False,
+                 tls: tuple[str, str] | None = None) -> None:
         self.users = users or {}
+        self.tls = tls  # (certificate file, key file): client-to-node encryption
         self.dse = dse  # DSE's authenticator: mechanism "PLAIN" first, challenged with "PLAIN-START"
         self.page_limit = page_limit
         self.keyspaces: dict[str, dict[str, dict[str, Any]]] = {}
@@ -195,7 +198,17 @@ class CqlServer:
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
-                outer._serve(self.request)
+                sock = self.request
+                if outer.tls:
+                    import ssl
+
+                    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    context.load_cert_chain(*outer.tls)
+                    try:
+                        sock = context.wrap_socket(sock, server_side=True)
+                    except (ssl.SSLError, OSError):
+                        return
+                outer._serve(sock)
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)

@@ -176,6 +176,26 @@ async def test_dse_authenticator(servers: tuple[CqlServer, ModelServer]) -> None
             await _rows(dse, models, "x", variables={"CASSANDRA_PASSWORD": "wrong"}, table_name="birds")
 
 
+async def test_tls_when_the_cluster_arguments_ask_for_it(servers: tuple[CqlServer, ModelServer], tmp_path: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    _, models = servers
+    cert, key = tmp_path / "node.pem", tmp_path / "node.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    with CqlServer(users={"flowless": PASSWORD}, tls=(str(cert), str(key))) as secure:
+        secure.keyspaces["docs"] = {}
+        with pytest.raises(ProviderError, match=r"Cassandra at 127.0.0.1:\d+ closed the connection while connecting \(does it expect TLS"):  # plain CQL to a TLS port
+            await _rows(secure, models, "x", table_name="t")
+        with pytest.raises(ProviderError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):  # not a trusted certificate
+            await _rows(secure, models, "x", table_name="t", cluster_kwargs={"ssl_context": "default"})
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the node's certificate trusted
+        rows = await _rows(secure, models, "parrots", table_name="t", cluster_kwargs={"ssl_context": "default"}, ingest_data=[{"text": "Parrots talk"}])
+        assert rows[0]["text"] == "Parrots talk" and secure.logins == ["flowless"]
+
+
 def test_the_client_decodes_the_types_cassio_uses() -> None:
     from flowless_engine.vectors.cql import Vector, _Reader, decode_value, encode_value
     from tests.support.cql_server import decode, encode, option

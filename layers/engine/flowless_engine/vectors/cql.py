@@ -357,8 +357,15 @@ class CqlClient:
         connection = _Connection(reader, writer)
         try:
             await asyncio.wait_for(self._startup(connection), self.timeout)
+        except asyncio.TimeoutError as exc:
+            _discard(connection)
+            raise ProviderTimeoutError(f"{LABEL} at {host}:{port} did not answer STARTUP in time", provider=LABEL) from exc
+        except (OSError, asyncio.IncompleteReadError) as exc:  # e.g. plain CQL sent to a port that expects TLS
+            _discard(connection)
+            raise ProviderError(f"{LABEL} at {host}:{port} closed the connection while connecting (does it expect TLS? "
+                                "cluster_kwargs ssl_context)", provider=LABEL, retryable=True) from exc
         except BaseException:
-            writer.close()
+            _discard(connection)
             raise
         _connections[key] = connection
         return key, connection
