@@ -185,6 +185,7 @@ class CqlServer:
         self.page_limit = page_limit
         self.keyspaces: dict[str, dict[str, dict[str, Any]]] = {}
         self.queries: list[tuple[str, list[Any]]] = []
+        self.consistencies: list[int] = []
         self.startups: list[dict[str, str]] = []
         self.logins: list[str] = []
         self._failures: list[int] = []
@@ -332,6 +333,7 @@ class CqlServer:
             offset = struct.unpack(">i", body[at + 4:at + 4 + length])[0]
         with self._lock:
             self.queries.append((statement, cells))
+            self.consistencies.append(_consistency)
             if self._failures:
                 code = self._failures.pop(0)
                 raise CqlFailure(code, "Injected failure")

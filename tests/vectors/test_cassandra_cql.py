@@ -68,6 +68,7 @@ async def test_the_handshake_and_cassios_vector_table(servers: tuple[CqlServer, 
     statements = [s for s, _ in cql.queries[start:]]
     assert "SELECT row_id, body_blob, metadata_s, attributes_blob, similarity_cosine(vector, ?) AS score FROM docs.pets ORDER BY vector ANN OF ? LIMIT 1" in statements
     assert sum(s.startswith("INSERT INTO docs.pets") for s in statements) == 2
+    assert set(cql.consistencies[start:]) == {0x000A}  # LOCAL_ONE, the Python driver's default
 
 
 async def test_a_table_cassio_filled_a_filter_and_body_search(servers: tuple[CqlServer, ModelServer]) -> None:

@@ -323,11 +323,11 @@ def _discard(connection: _Connection) -> None:
 
 class CqlClient:
     def __init__(self, points: ContactPoints, *, allow_private: bool, allow_loopback: bool, timeout: float = 60.0,
-                 consistency: str = "LOCAL_QUORUM") -> None:
+                 consistency: str = "LOCAL_ONE") -> None:  # the Python driver's default, which cassio keeps
         self.points = points
         self.allow_private, self.allow_loopback = allow_private, allow_loopback
         self.timeout = timeout
-        self.consistency = CONSISTENCY.get(consistency.upper(), CONSISTENCY["LOCAL_QUORUM"])
+        self.consistency = CONSISTENCY.get(consistency.upper(), CONSISTENCY["LOCAL_ONE"])
         self.key: tuple[Any, ...] | None = None
 
     async def _open(self, host: str, port: int) -> tuple[tuple[Any, ...], _Connection]:
