@@ -959,7 +959,7 @@ class WeaviateService(_LocalStoreService):
 class CassandraService(_LocalStoreService):
     """tests/support/astra_tables_server.py: Cassandra nodes (and the Astra DB CQL tool) naming an Astra database (its ID, as
     the DevOps API resolves it, or one made up when the export left it empty); nodes naming CQL
-    contact points keep them and fail as they must (Flowless does not speak CQL)."""
+    contact points are pointed at tests/support/cql_server.py (CQL native protocol v4)."""
 
     name = "cassandra"
     DATABASE = "c0f0a11c-0000-4000-8000-000000000001"
@@ -969,10 +969,21 @@ class CassandraService(_LocalStoreService):
 
         return AstraTablesServer(tokens=None, databases={self.DATABASE: "us-east-2"})
 
+    def start(self) -> None:
+        from tests.support.cql_server import CqlServer
+
+        super().start()
+        self.cql = CqlServer().__enter__()
+
+    def stop(self) -> None:
+        super().stop()
+        self.cql.close()
+
     def reset(self) -> None:
         from flowless_engine.vectors import astra_tables
 
         self.server.tables.clear()
+        self.cql.keyspaces.clear()
         astra_tables._endpoints.clear()
 
     def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
@@ -995,6 +1006,11 @@ class CassandraService(_LocalStoreService):
                                                 "options": {"ifNotExists": True}})
             return {**out, "api_endpoint": self.server.base_url, "database_name": "conformance", "collection_name": table}
         ref = str((node.get("database_ref") or {}).get("value") or "").strip()
+        if ref and not is_astra_reference(ref):  # contact points: the local CQL server, its keyspace made beforehand
+            keyspace = str((node.get("keyspace") or {}).get("value") or "").strip() or "conformance"
+            self.cql.keyspaces.setdefault(keyspace, {})
+            return {"database_ref": self.cql.contact_point, "keyspace": keyspace, "token": "cassandra",
+                    **({} if (node.get("table_name") or {}).get("value") else {"table_name": "conformance"})}
         if not ref:
             out["database_ref"] = self.DATABASE
         elif is_astra_reference(ref) and not ref.startswith("http"):

@@ -341,3 +341,27 @@ def couchbase() -> Iterator[Backend]:
 
 BACKENDS.update({"couchbase": couchbase})
 FEATURES.update({"couchbase": {"credentials", "server", "network"}})
+
+
+# ---- h31: Cassandra on contact points, over CQL ------------------------------------------------
+
+
+@contextmanager
+def cassandra_cql() -> Iterator[Backend]:
+    """Cassandra on contact points: tests/support/cql_server.py (CQL native protocol v4, with
+    PasswordAuthenticator), the keyspace made beforehand as Cassandra users do."""
+    from tests.support.cql_server import CqlServer
+
+    with CqlServer(users={"flowless": "c4ss-s3cret"}) as server:
+        server.keyspaces["flowless"] = {}
+
+        def fields(collection: str) -> dict[str, Any]:
+            return {"database_ref": server.contact_point, "username": "flowless", "token": "CASSANDRA_PASSWORD", "keyspace": "flowless",
+                    "table_name": collection}
+
+        yield Backend("cassandra_cql", "Cassandra", fields, {"CASSANDRA_PASSWORD": "c4ss-s3cret"}, lambda c: len(server.rows("flowless", c)),
+                      server, {"label": "Cassandra", "from_variables": ["token"], "secrets": ["CASSANDRA_PASSWORD"], "filter_field": "search_filter"})
+
+
+BACKENDS.update({"cassandra_cql": cassandra_cql})
+FEATURES.update({"cassandra_cql": {"filter", "search_type", "mmr", "credentials", "network"}})

@@ -1,7 +1,7 @@
 """Cassandra and Cassandra Chat Memory beyond the store contract: the database ID resolved through
 Astra's DevOps API, the tables made in cassio's layout, a table Langflow filled read back, body
 search, the chat history in cassio's layout shared with Message History / Message Store, and the
-refusals (CQL contact points, TTL) as configuration errors naming what is missing."""
+refusals (TTL) as configuration errors naming what is missing. Contact points (CQL): test_cassandra_cql.py."""
 
 from __future__ import annotations
 
@@ -95,12 +95,6 @@ async def test_body_search_needs_the_text_index_made_with_the_table(servers: tup
 
 async def test_what_the_data_api_cannot_do_is_a_configuration_error(servers: tuple[AstraTablesServer, ModelServer]) -> None:
     astra, models = servers
-    with pytest.raises(ConfigurationError, match="CQL binary protocol, which Flowless does not speak; name an Astra DB database") as caught:
-        await _rows(astra, models, "x", database_ref="10.0.0.5,10.0.0.6", table_name="t")
-    from flowless.api.errors import engine_error_response
-
-    status, body = engine_error_response(caught.value)  # what /run answers
-    assert status == 422 and body["code"] == "CONFIGURATION_ERROR" and "CQL" in body["message"]
     with pytest.raises(ConfigurationError, match="time-to-live"):
         await _rows(astra, models, "x", table_name="t", ttl_seconds=60, ingest_data=[{"text": "a"}])
     with pytest.raises(ProviderError, match=r"Cassandra \(Astra DB\) failed while looking up Astra database .* \(HTTP 404\)"):
@@ -145,12 +139,6 @@ async def test_cassandra_chat_memory_keeps_cassios_chat_table(servers: tuple[Ast
                                   edge("Memory-1", "messages_text", "ChatOutput-1", "input_value")])
     long = await run(recall_all, "and?", variables=variables, settings=SETTINGS, session_id="s-long")
     assert long.text().splitlines() == [f"User: note {i}" for i in range(22)]
-    contact_points = chat_flow(_node("CassMem-1", "CassandraChatMemory", astra, database_ref="cassandra.internal", table_name="h"),
-                               component_node("Memory-1", "Memory"),
-                               edges=[edge("CassMem-1", "memory", "Memory-1", "memory", **MEMORY_EDGE),
-                                      edge("Memory-1", "messages_text", "ChatOutput-1", "input_value")])
-    with pytest.raises(ConfigurationError, match="CQL binary protocol"):
-        await run(contact_points, "hi", variables=variables, settings=SETTINGS)
 
 
 async def test_the_astra_cql_tool_reads_a_table_through_the_rest_api(servers: tuple[AstraTablesServer, ModelServer]) -> None:

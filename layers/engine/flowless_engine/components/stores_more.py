@@ -1,5 +1,5 @@
-"""More stores reached over HTTP (lfx-bundles, lfx-datastax): Weaviate; Cassandra (its vector store
-and chat memory) when the node names an Astra DB database; the Astra DB CQL tool (Astra's REST
+"""More stores (lfx-bundles, lfx-datastax): Weaviate over HTTP; Cassandra (its vector store
+and chat memory) over CQL on contact points or the Data API on an Astra DB database; the Astra DB CQL tool (Astra's REST
 API) and 1.13's Astra DB Data API node. The vector stores map their fields to a
 `vectors/<store>.py` client; ingestion, search and outputs are store_base's."""
 
@@ -82,8 +82,6 @@ class WeaviateComponent(StoreComponent):
 
 # ---- Cassandra (DataStax) ----------------------------------------------------------------------
 
-CQL_UNAVAILABLE = ("Cassandra contact points need the CQL binary protocol, which Flowless does not speak; "
-                   "name an Astra DB database instead (its database ID, or its Data API endpoint https://<id>-<region>.apps.astra.datastax.com)")
 
 CASSANDRA_CONNECTION_INPUTS = (
     Input("database_ref", "Contact Points / Astra Database ID", "str", "", required=True, input_types=("Message",),
@@ -99,16 +97,48 @@ CASSANDRA_CONNECTION_INPUTS = (
 )
 
 
-async def cassandra_target(component: Any) -> tuple[str, str, str, str]:
-    """(Data API endpoint, token, keyspace, table) of a Cassandra node naming an Astra database;
-    a configuration error naming the missing capability for CQL contact points."""
-    from flowless_engine.vectors.astra_tables import DEVOPS_API, is_astra_reference, resolve_endpoint
+def names_astra(component: Any) -> bool:
+    """Whether `database_ref` names an Astra database (its ID or API endpoint), not contact points."""
+    from flowless_engine.vectors.astra_tables import is_astra_reference
 
     ref = to_text(component.param("database_ref", "")).strip()
     if not ref:
         raise ConfigurationError(f"Component '{component.name}' needs an Astra DB database ID (or contact points)")
-    if not is_astra_reference(ref):
-        raise ConfigurationError(f"Component '{component.name}': {CQL_UNAVAILABLE}")
+    return is_astra_reference(ref)
+
+
+async def cql_target(component: Any) -> tuple[Any, str, str]:
+    """(CQL client, keyspace, table) of a Cassandra node on contact points (`database_ref`
+    `host[:port],...`; `cluster_kwargs` may give `port`, and `ssl_context`/`ssl_options` for TLS)."""
+    from flowless_engine.vectors.cql import ContactPoints, CqlClient
+
+    kwargs = component.param("cluster_kwargs", {}) or {}
+    if isinstance(kwargs, list):  # a list of one-pair dicts, as DictInput lists save it
+        kwargs = {k: v for item in kwargs if isinstance(item, dict) for k, v in item.items()}
+    kwargs = kwargs if isinstance(kwargs, dict) else {}
+    try:
+        port = int(kwargs.get("port") or 9042)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"Component '{component.name}': cluster_kwargs.port must be a number") from exc
+    tls = bool(kwargs.get("ssl_context") or kwargs.get("ssl_options") or str(kwargs.get("ssl", "")).lower() in ("1", "true", "yes"))
+    points = ContactPoints.parse(to_text(component.param("database_ref", "")), port=port, tls=tls,
+                                 username=to_text(component.param("username", "")).strip(),
+                                 password=to_text(await component.secret("token") or ""))
+    keyspace = to_text(component.param("keyspace", "")).strip()
+    table = to_text(component.param("table_name", "")).strip()
+    if not keyspace or not table:
+        raise ConfigurationError(f"Component '{component.name}' needs a keyspace and a table name")
+    settings = component.ctx.settings
+    client = CqlClient(points, allow_private=settings.allow_private_networks, allow_loopback=settings.allow_loopback,
+                       timeout=settings.http_timeout_s)
+    return client, keyspace, table
+
+
+async def cassandra_target(component: Any) -> tuple[str, str, str, str]:
+    """(Data API endpoint, token, keyspace, table) of a Cassandra node naming an Astra database."""
+    from flowless_engine.vectors.astra_tables import DEVOPS_API, resolve_endpoint
+
+    ref = to_text(component.param("database_ref", "")).strip()
     token = to_text(await component.secret("token") or "").strip()
     keyspace = to_text(component.param("keyspace", "")).strip()
     table = to_text(component.param("table_name", "")).strip()
@@ -121,7 +151,8 @@ async def cassandra_target(component: Any) -> tuple[str, str, str, str]:
 
 class CassandraComponent(StoreComponent):
     """Apache Cassandra / Astra DB tables as LangChain's Cassandra store keeps them (cassio's
-    layout), reached over the Astra Data API when `database_ref` names an Astra database."""
+    layout): over CQL (vectors/cql.py) on contact points, over the Astra Data API when
+    `database_ref` names an Astra database."""
 
     type_name = "Cassandra"
     display_name = "Cassandra"
@@ -157,12 +188,23 @@ class CassandraComponent(StoreComponent):
         from flowless_engine.components.base import to_bool
         from flowless_engine.vectors.astra_tables import CassandraVectorTable
 
+        body_search = to_text(self.param("body_search", "")).strip()
+        enabled = to_bool(self.param("enable_body_search", False))
+        if not names_astra(self):
+            from flowless_engine.vectors.cassandra import CassandraCqlVectorTable
+
+            if body_search and not enabled:
+                raise ConfigurationError(f"Component '{self.name}': You should enable body search when creating the table to search the body field.")
+            client, keyspace, table_name = await cql_target(self)
+            cql = CassandraCqlVectorTable(client, keyspace, table_name, body_search=enabled, ttl_seconds=to_int(self.params.get("ttl_seconds"), 0) or 0,
+                                          batch_size=to_int(self.params.get("batch_size"), 16) or 16)
+            cql.body_terms = body_search
+            await cql.load()
+            return cql
         endpoint, token, keyspace, table_name = await cassandra_target(self)
         if documents and to_int(self.params.get("ttl_seconds"), 0) > 0:
             raise ConfigurationError(f"Component '{self.name}': a time-to-live on stored rows (`ttl_seconds`) is not available through "
                                      "the Astra Data API; clear it to store documents")
-        body_search = to_text(self.param("body_search", "")).strip()
-        enabled = to_bool(self.param("enable_body_search", False))
         if body_search and not enabled:
             raise ConfigurationError(f"Component '{self.name}': You should enable body search when creating the table to search the body field.")
         table = CassandraVectorTable(self.ctx.http, endpoint, token, keyspace, table_name, body_search=enabled,
@@ -184,9 +226,9 @@ class CassandraComponent(StoreComponent):
 
 
 class CassandraChatMemoryComponent(Component):
-    """Cassandra Chat Memory on an Astra DB database (its ID or API endpoint in `database_ref`),
-    over the Data API, in cassio's chat table; plain Cassandra contact points need CQL and
-    answer a configuration error. Message History / Message Store use it through `memory`."""
+    """Cassandra Chat Memory in cassio's chat table: over CQL on contact points, over the Data API
+    on an Astra DB database (its ID or API endpoint in `database_ref`). Message History /
+    Message Store use it through `memory`."""
 
     type_name = "CassandraChatMemory"
     display_name = "Cassandra Chat Memory"
@@ -205,6 +247,13 @@ class CassandraChatMemoryComponent(Component):
     async def build_message_history(self) -> Any:
         from flowless_engine.vectors.astra_tables import CassandraChatHistory
 
+        session = to_text(self.param("session_id", "")).strip() or self.ctx.session_id
+        if not names_astra(self):
+            from flowless_engine.vectors.cassandra import CassandraCqlChatHistory
+
+            client, keyspace, table_name = await cql_target(self)
+            # Cassandra refuses a null or empty partition key: without a session, the flow's (as in Langflow)
+            return CassandraCqlChatHistory(client, keyspace, table_name, session_id=session or self.ctx.flow_id or "default")
         endpoint, token, keyspace, table = await cassandra_target(self)
         return CassandraChatHistory(self.ctx.http, endpoint, token, keyspace, table,
                                     session_id=to_text(self.param("session_id", "")).strip() or self.ctx.session_id)
