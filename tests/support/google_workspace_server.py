@@ -16,7 +16,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.support.json_server import JsonServer, Request
+from tests.support.stub_http import Answer, StubRequest, StubServer
 
 ACCESS_TOKEN = "ya29.local-access"
 REFRESH_TOKEN = "1//local-refresh"
@@ -47,15 +47,14 @@ def mail(message_id: str, thread: str, sender: str, text: str, labels: list[str]
     return {"id": message_id, "threadId": thread, "labelIds": labels, "snippet": text[:40], "payload": payload}
 
 
-class GoogleWorkspaceServer(JsonServer):
+class GoogleWorkspaceServer(StubServer):
     def __init__(self) -> None:
         super().__init__()
         self.reset()
 
     def reset(self) -> None:
-        with self.lock:
-            self.requests.clear()
-            self._failures.clear()
+        super().reset()
+        with self._lock:
             self.tokens = {ACCESS_TOKEN}
             self.sent: list[dict[str, Any]] = []
             self.events: list[dict[str, Any]] = [
@@ -63,6 +62,9 @@ class GoogleWorkspaceServer(JsonServer):
                  "end": {"dateTime": f"2026-12-0{i + 1}T11:00:00Z"}} for i in range(3)]
             self.files = [{"id": f"f{i}", "name": f"report {i}.txt", "mimeType": "text/plain", "modifiedTime": "2026-12-01T00:00:00Z",
                            "size": "12", "webViewLink": f"https://drive.google.com/file/d/f{i}/view"} for i in range(3)]
+            self.files += [{"id": "doc1", "name": "Plan", "mimeType": "application/vnd.google-apps.document", "modifiedTime": "2026-12-02T00:00:00Z"},
+                           {"id": "img1", "name": "logo.png", "mimeType": "image/png", "size": "4"}]
+            self.contents = {"f0": b"report 0 body", "img1": b"\x89PNG"}
             self.messages = {
                 "m1": mail("m1", "t1", "Ada <ada@example.com>", "Hello team, the report is at https://x.example/r !\r\nThanks", ["INBOX", "UNREAD"]),
                 "m0": mail("m0", "t2", "Bob <bob@example.com>", "Can we meet on Friday?", ["SENT"]),
@@ -71,12 +73,15 @@ class GoogleWorkspaceServer(JsonServer):
                 "m3": mail("m3", "t3", "News <n@example.com>", "html only", ["INBOX"], html=True),
             }
 
+    def failure_body(self, status: int) -> tuple[str, Any]:
+        return "application/json", self.error_body(status, "scripted failure")
+
     def error_body(self, status: int, message: str) -> Any:
         return {"error": {"code": status, "message": message, "status": _STATUS.get(status, "UNKNOWN"),
                           "errors": [{"domain": "global", "reason": _REASON.get(status, "backendError"), "message": message}]}}
 
-    def _token(self, request: Request) -> tuple[int, Any]:
-        form = {k: v[0] for k, v in parse_qs(request.body if isinstance(request.body, str) else "").items()}
+    def _token(self, request: StubRequest) -> tuple[int, Any]:
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
         if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != REFRESH_TOKEN or \
                 form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
@@ -84,7 +89,13 @@ class GoogleWorkspaceServer(JsonServer):
         self.tokens.add(token)
         return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer", "scope": "https://mail.google.com/"}
 
-    def handle(self, request: Request) -> tuple[int, Any]:
+    def route(self, r: StubRequest) -> Answer:
+        answer = self.handle(r)
+        if isinstance(answer[1], (bytes, str)):
+            return answer[0], answer[2] if len(answer) > 2 else "text/plain", answer[1]  # type: ignore[misc]
+        return answer[0], "application/json", answer[1]
+
+    def handle(self, request: StubRequest) -> tuple[Any, ...]:
         if request.path == "/token" and request.method == "POST":
             return self._token(request)
         auth = request.headers.get("authorization", "")
@@ -103,7 +114,7 @@ class GoogleWorkspaceServer(JsonServer):
             thread = path.rsplit("/", 1)[1]
             return 200, {"id": thread, "messages": [m for m in self.messages.values() if m["threadId"] == thread]}
         if path == "/gmail/v1/users/me/messages/send" and request.method == "POST":
-            body = request.body if isinstance(request.body, dict) else {}
+            body = request.json() or {}
             if not body.get("raw"):
                 return 400, self.error_body(400, "Invalid value for ByteString")
             self.sent.append(body)
@@ -118,9 +129,23 @@ class GoogleWorkspaceServer(JsonServer):
             if start + size < len(files):
                 out["nextPageToken"] = str(start + size)
             return 200, out
+        if path.startswith("/drive/v3/files/"):
+            file_id, _, tail = path[len("/drive/v3/files/"):].partition("/")
+            found = next((f for f in self.files if f["id"] == file_id), None)
+            if found is None:
+                return 404, self.error_body(404, f"File not found: {file_id}.")
+            if tail == "export":
+                if not found["mimeType"].startswith("application/vnd.google-apps."):
+                    return 403, self.error_body(403, "Export only supports Docs Editors files.")
+                return 200, f"Exported {found['name']} as {q['mimeType'][0]}".encode(), q["mimeType"][0]
+            if q.get("alt") == ["media"]:
+                if found["mimeType"].startswith("application/vnd.google-apps."):
+                    return 403, self.error_body(403, "Only files with binary content can be downloaded. Use Export with Docs Editors files.")
+                return 200, self.contents.get(file_id, b""), found["mimeType"]
+            return 200, found
         if path.startswith("/calendar/v3/calendars/") and path.endswith("/events"):
             if request.method == "POST":
-                event = {"id": f"new{len(self.events)}", "status": "confirmed", "htmlLink": "https://calendar.google.com/e", **(request.body or {})}
+                event = {"id": f"new{len(self.events)}", "status": "confirmed", "htmlLink": "https://calendar.google.com/e", **(request.json() or {})}
                 self.events.append(event)
                 return 200, event
             items = self.events[: int(q.get("maxResults", ["250"])[0])]
@@ -128,4 +153,4 @@ class GoogleWorkspaceServer(JsonServer):
         return 404, self.error_body(404, f"Not Found: {path}")
 
     def service_urls(self) -> tuple[tuple[str, str], ...]:
-        return tuple((name, self.base_url) for name in ("gmail", "google_drive", "google_docs", "google_calendar", "google_oauth"))
+        return tuple((name, self.base_url) for name in ("gmail", "google_drive", "google_calendar", "google_oauth"))

@@ -11,7 +11,7 @@ from email import message_from_bytes
 
 import pytest
 
-from flowless_engine.errors import ConfigurationError, ProviderError
+from flowless_engine.errors import ConfigurationError, ProviderError, ProviderTimeoutError
 from flowless_engine.settings import EngineSettings
 from tests.support.component_runs import run_flow, value
 from tests.support.flows import edge, flow, node
@@ -55,7 +55,7 @@ async def test_gmail_loader_refreshes_a_missing_or_refused_token(server: GoogleW
     data = await run_one("GmailLoaderComponent", {"json_string": refresh_only, "label_ids": "SENT", "max_results": "5"}, settings)
     assert [s["messages"][0]["content"] for s in data.data["text"]] == ["Can we meet on Friday"]
     token = server.requests[0]
-    assert token.path == "/token" and "grant_type=refresh_token" in token.body and server.requests[1].headers["authorization"] == "Bearer ya29.refreshed-1"
+    assert token.path == "/token" and b"grant_type=refresh_token" in token.body and server.requests[1].headers["authorization"] == "Bearer ya29.refreshed-1"
     server.reset()
     stale = json.dumps({"token": "ya29.stale", "refresh_token": REFRESH_TOKEN, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
     data = await run_one("GmailLoaderComponent", {"json_string": stale, "label_ids": "SENT"}, settings)
@@ -72,11 +72,14 @@ async def test_gmail_loader_errors(server: GoogleWorkspaceServer, settings: Engi
         await run_one("GmailLoaderComponent", {"json_string": bad_refresh}, settings)
     with pytest.raises(ConfigurationError, match="Invalid max_results"):
         await run_one("GmailLoaderComponent", {"json_string": API_KEY, "max_results": "ten"}, settings)
-    server.fail_next(1, 429)  # rate limited, retried
+    server.fail_next(2, 429)  # rate limited, retried
     assert len((await run_one("GmailLoaderComponent", {"json_string": API_KEY, "label_ids": "SENT"}, settings)).data["text"]) == 1
-    server.fail_next(1, 503)  # no retry left: a 502 naming Gmail
+    server.fail_next(3, 503)  # still failing after the retries: a 502 naming Gmail
     with pytest.raises(ProviderError, match="Gmail failed"):
-        await run_one("GmailLoaderComponent", {"json_string": API_KEY}, replace(settings, http_retries=0))
+        await run_one("GmailLoaderComponent", {"json_string": API_KEY}, settings)
+    server.delay_next(0.6)
+    with pytest.raises(ProviderTimeoutError, match="Gmail did not answer in time"):
+        await run_one("GmailLoaderComponent", {"json_string": API_KEY}, replace(settings, http_timeout_s=0.2, http_retries=0))
 
 
 async def test_gmail_send_raw_mime_from_a_variable(server: GoogleWorkspaceServer, settings: EngineSettings) -> None:
@@ -127,8 +130,8 @@ async def test_calendar_list_and_create(server: GoogleWorkspaceServer, settings:
     assert event.data["status"] == "confirmed" and event.data["summary"] == "Review"
     request = server.requests[-1]
     assert request.path == "/calendar/v3/calendars/team%40group.calendar.google.com/events" and request.query == {"sendUpdates": ["all"]}
-    assert request.body["start"] == {"dateTime": "2026-12-10T09:00:00", "timeZone": "Europe/Paris"}
-    assert request.body["attendees"] == [{"email": "a@example.com"}, {"email": "b@example.com"}]
+    assert request.json()["start"] == {"dateTime": "2026-12-10T09:00:00", "timeZone": "Europe/Paris"}
+    assert request.json()["attendees"] == [{"email": "a@example.com"}, {"email": "b@example.com"}]
     all_day = await run_one("GoogleCalendarCreateComponent", {**values, "start_time": "2026-12-11", "end_time": "2026-12-12"}, settings)
     assert all_day.data["start"] == {"date": "2026-12-11"}
 
@@ -137,3 +140,40 @@ async def test_oauth_token_node_needs_a_browser(settings: EngineSettings) -> Non
     with pytest.raises(ConfigurationError, match="needs a browser") as info:
         await run_one("GoogleOAuthToken", {"scopes": "https://www.googleapis.com/auth/gmail.readonly"}, settings)
     assert info.value.details["status"] == 422
+
+
+async def test_drive_search_outputs(server: GoogleWorkspaceServer, settings: EngineSettings) -> None:
+    values = {"token_string": API_KEY, "query_item": "name", "valid_operator": "contains", "search_term": "Plan"}
+    assert await run_one("GoogleDriveSearchComponent", values, settings) == ["https://docs.google.com/document/d/doc1/edit"]
+    assert server.requests[-1].q == {"q": "name contains 'Plan'", "pageSize": "5", "fields": "nextPageToken, files(id, name, mimeType)"}
+    n = node("GoogleDriveSearchComponent-n1", "GoogleDriveSearchComponent", {**values, "query_string": "name contains 'report'"})
+    outs = [node("ChatOutput-a", "ChatOutput"), node("ChatOutput-b", "ChatOutput")]
+    result = await run_flow(flow("t", [n, *outs], [edge(n["id"], "doc_ids", "ChatOutput-a", "input_value", output_types=["Text"]),
+                                                   edge(n["id"], "Data", "ChatOutput-b", "input_value", output_types=["Data"])]),
+                            settings=settings, variables={})
+    assert value(result, n["id"], "doc_ids") == ["f0", "f1", "f2"]
+    assert value(result, n["id"], "Data").data["text"][0] == {"title": "report 0.txt", "url": "https://drive.google.com/file/d/f0/view?usp=drivesdk"}
+    with pytest.raises(ConfigurationError, match="Invalid JSON string"):
+        await run_one("GoogleDriveSearchComponent", {**values, "token_string": "ya29.bare"}, settings)
+
+
+async def test_drive_fetch_text_binary_and_export(server: GoogleWorkspaceServer, settings: EngineSettings) -> None:
+    text = await run_one("GoogleDriveFetchComponent", {"connection": "GOOGLE", "file_id": "f0"}, settings)
+    assert (text.data["content"], text.data["content_encoding"], text.data["exported"]) == ("report 0 body", "utf-8", False)
+    assert server.requests[-1].q == {"alt": "media"}
+    image = await run_one("GoogleDriveFetchComponent", {"connection": "GOOGLE", "file_id": "img1"}, settings)
+    assert base64.b64decode(image.data["content"]) == b"\x89PNG" and image.data["content_encoding"] == "base64"
+    doc = await run_one("GoogleDriveFetchComponent", {"connection": "GOOGLE", "file_id": "doc1", "export_mime_type": "text/plain"}, settings)
+    assert doc.data["content"] == "Exported Plan as text/plain" and doc.data["exported"] is True
+    with pytest.raises(ConfigurationError, match="require an export format"):
+        await run_one("GoogleDriveFetchComponent", {"connection": "GOOGLE", "file_id": "doc1"}, settings)
+    with pytest.raises(ConfigurationError, match=r"Google Drive refused the request \(404 notFound\): File not found: nope"):
+        await run_one("GoogleDriveFetchComponent", {"connection": "GOOGLE", "file_id": "nope"}, settings)
+
+
+async def test_drive_loader_exports_one_doc(server: GoogleWorkspaceServer, settings: EngineSettings) -> None:
+    data = await run_one("GoogleDriveComponent", {"json_string": API_KEY, "document_id": "doc1"}, settings)
+    assert data.data["text"] == [{"text": "Exported Plan as text/plain", "source": "https://docs.google.com/document/d/doc1/edit",
+                                  "title": "Plan", "when": "2026-12-02T00:00:00Z"}]
+    with pytest.raises(ConfigurationError, match="not both"):
+        await run_one("GoogleDriveComponent", {"json_string": API_KEY, "connection": "GOOGLE", "document_id": "doc1"}, settings)

@@ -1,5 +1,5 @@
 """Google Workspace over its REST APIs: Gmail v1 (load messages, send), Drive v3 (list, search,
-fetch), Docs v1 (the older Drive loader) and Calendar v3 (list, create).
+fetch, the older Docs loader) and Calendar v3 (list, create).
 
 Credentials: the older nodes take the authorized-user OAuth token JSON (`json_string` /
 `token_string`); the current ones a `connection` field (Langflow's managed Google connection),
@@ -9,7 +9,7 @@ JSON holds `refresh_token` + `client_id` + `client_secret`, a new one is fetched
 token endpoint (`POST /token`, grant_type=refresh_token) and the call is made again once.
 
 Endpoints can be replaced per service (`EngineSettings.service_urls`): gmail, google_drive,
-google_docs, google_calendar, google_oauth. Errors as for every hosted API (apis.py): a refused
+google_calendar, google_oauth. Errors as for every hosted API (apis.py): a refused
 token is a clear 4xx naming the service, 429/5xx are retried then 502, no answer in time 504.
 """
 
@@ -353,6 +353,193 @@ class GoogleDriveListComponent(_Listing):
 
     async def list_files(self) -> DataFrame:
         return await self._rows()
+
+
+_DRIVE_URLS = {
+    "application/vnd.google-apps.document": "https://docs.google.com/document/d/{}/edit",
+    "application/vnd.google-apps.spreadsheet": "https://docs.google.com/spreadsheets/d/{}/edit",
+    "application/vnd.google-apps.presentation": "https://docs.google.com/presentation/d/{}/edit",
+    "application/vnd.google-apps.drawing": "https://docs.google.com/drawings/d/{}/edit",
+}
+
+
+def drive_file_url(file_id: str, mime_type: str) -> str:
+    return _DRIVE_URLS.get(mime_type, "https://drive.google.com/file/d/{}/view?usp=drivesdk").format(file_id)
+
+
+class GoogleDriveSearchComponent(ToolModeMixin, Component):
+    """Drive v3 `files.list` with `q = "<item> <operator> '<term>'"` (or the edited query string),
+    five files: their URLs, ids, titles, and {title, url} pairs."""
+
+    type_name = "GoogleDriveSearchComponent"
+    display_name = "Google Drive Search"
+    description = "Searches Google Drive files using provided credentials and query parameters."
+    category = "google"
+    icon = "Google"
+    QUERY_ITEMS = ("name", "fullText", "mimeType", "modifiedTime", "viewedByMeTime", "trashed", "starred", "parents", "owners",
+                   "writers", "readers", "sharedWithMe", "createdTime", "properties", "appProperties", "visibility",
+                   "shortcutDetails.targetId")
+    inputs = (
+        Input("token_string", "Token String", "str", "", required=True, password=True, input_kind="SecretStrInput",
+              info="JSON string containing OAuth 2.0 access token information"),
+        Input("query_item", "Query Item", "str", "", required=True, options=QUERY_ITEMS, input_kind="DropdownInput"),
+        Input("valid_operator", "Valid Operator", "str", "", required=True, options=("contains", "=", "!=", "<=", "<", ">", ">=", "in", "has"),
+              input_kind="DropdownInput"),
+        Input("search_term", "Search Term", "str", "", input_types=_MSG, required=True, input_kind="MessageTextInput"),
+        Input("query_string", "Query String", "str", "", input_types=_MSG, input_kind="MessageTextInput"),
+    )
+    outputs = (
+        Output("doc_urls", "search_doc_urls", ("Text",), "Document URLs"),
+        Output("doc_ids", "search_doc_ids", ("Text",), "Document IDs"),
+        Output("doc_titles", "search_doc_titles", ("Text",), "Document Titles"),
+        Output("Data", "search_data", ("JSON",), "JSON"),
+    )
+    tool_fields = {"search_term": ("string", "The value to search for.")}
+    tool_outputs = ("Data",)
+
+    def query(self) -> str:
+        edited = to_text(self.params.get("query_string")).strip()
+        if edited:
+            return edited
+        return f"{to_text(self.params.get('query_item'))} {to_text(self.params.get('valid_operator'))} '{to_text(self.params.get('search_term'))}'"
+
+    async def _search(self) -> dict[str, list[Any]]:
+        cached = getattr(self, "_found", None)
+        if cached is not None:
+            return cached
+        creds = await credentials(self, "token_string", "Google Drive")
+        if not creds.info:
+            raise ConfigurationError(f"{self.name}: Invalid JSON string", provider="Google Drive")
+        result = await creds.call("GET", service_url(self, "google_drive", GOOGLEAPIS) + "/drive/v3/files",
+                                  params={"q": self.query(), "pageSize": 5, "fields": "nextPageToken, files(id, name, mimeType)"})
+        found: dict[str, list[Any]] = {"doc_urls": [], "doc_ids": [], "doc_titles": [], "doc_titles_urls": []}
+        for item in result.get("files") or []:
+            url = drive_file_url(item["id"], to_text(item.get("mimeType")))
+            found["doc_urls"].append(url)
+            found["doc_ids"].append(item["id"])
+            found["doc_titles"].append(item.get("name", ""))
+            found["doc_titles_urls"].append({"title": item.get("name", ""), "url": url})
+        self._found = found
+        return found
+
+    async def search_doc_urls(self) -> list[str]:
+        return (await self._search())["doc_urls"]
+
+    async def search_doc_ids(self) -> list[str]:
+        return (await self._search())["doc_ids"]
+
+    async def search_doc_titles(self) -> list[str]:
+        return (await self._search())["doc_titles"]
+
+    async def search_data(self) -> Data:
+        return Data(data={"text": (await self._search())["doc_titles_urls"]})
+
+
+_TEXT_TYPES = ("application/json", "application/xml", "application/rtf", "application/x-ndjson", "image/svg+xml")
+MAX_CONTENT_BYTES = 25 * 1024 * 1024
+
+
+def _is_text(mime: str | None) -> bool:
+    base = (mime or "").split(";", 1)[0].strip().lower()
+    return bool(base) and (base.startswith("text/") or base in _TEXT_TYPES)
+
+
+class GoogleDriveFetchComponent(ToolModeMixin, Component):
+    """Drive v3 `files.get` (metadata) then the content: `?alt=media`, or `/export?mimeType=` for
+    Google-native documents; text decoded, anything else base64."""
+
+    type_name = "GoogleDriveFetchComponent"
+    display_name = "Drive: Fetch File (app files)"
+    description = "Fetches one Google Drive file this app created or the user opened with it."
+    category = "google"
+    icon = "GoogleDrive"
+    inputs = (
+        _connection_input(),
+        Input("file_id", "File ID", "str", "", input_types=_MSG, required=True, input_kind="MessageTextInput"),
+        Input("export_mime_type", "Export MIME Type", "str", "", input_types=_MSG, input_kind="MessageTextInput"),
+        Input("acknowledge_abuse", "Acknowledge Abuse", "bool", False, advanced=True, input_kind="BoolInput"),
+        Input("supports_all_drives", "Supports All Drives", "bool", False, advanced=True, input_kind="BoolInput"),
+    )
+    outputs = (Output("file", "fetch_file", ("JSON",), "File"),)
+    tool_fields = {"file_id": ("string", "The Drive file id.")}
+
+    async def fetch_file(self) -> Data:
+        from urllib.parse import quote
+
+        file_id = to_text(self.params.get("file_id")).strip()
+        if not file_id:
+            raise ConfigurationError(f"{self.name}: file_id is required.")
+        export = to_text(self.params.get("export_mime_type")).strip()
+        all_drives = self.params.get("supports_all_drives") in (True, "true", "True")
+        base = service_url(self, "google_drive", GOOGLEAPIS) + f"/drive/v3/files/{quote(file_id, safe='')}"
+        creds = await credentials(self, "connection", "Google Drive")
+        meta_params: dict[str, Any] = {"fields": "id, name, mimeType, size, modifiedTime, webViewLink"}
+        if all_drives:
+            meta_params["supportsAllDrives"] = True
+        metadata = await creds.call("GET", base, params=meta_params)
+        if export:
+            response = await creds.call("GET", base + "/export", raw=True, params={"mimeType": export})
+        else:
+            if to_text(metadata.get("mimeType")).startswith("application/vnd.google-apps."):
+                raise ConfigurationError(f"{self.name}: Google Workspace files require an export format (set Export MIME Type).",
+                                         provider="Google Drive")
+            if to_int(metadata.get("size"), 0) > MAX_CONTENT_BYTES:
+                raise ConfigurationError(f"{self.name}: the file is larger than {MAX_CONTENT_BYTES} bytes", provider="Google Drive")
+            media: dict[str, Any] = {"alt": "media", "supportsAllDrives": True if all_drives else None,
+                                     "acknowledgeAbuse": True if self.params.get("acknowledge_abuse") in (True, "true", "True") else None}
+            response = await creds.call("GET", base, raw=True, params=media)
+        content = response.content
+        if len(content) > MAX_CONTENT_BYTES:
+            raise ConfigurationError(f"{self.name}: the file is larger than {MAX_CONTENT_BYTES} bytes", provider="Google Drive")
+        mime = export or to_text(metadata.get("mimeType"))
+        record = dict(metadata)
+        if _is_text(mime):
+            record.update(content=content.decode("utf-8", errors="replace"), content_encoding="utf-8")
+        else:
+            record.update(content=base64.b64encode(content).decode("ascii"), content_encoding="base64")
+        record.update(content_mime_type=mime, exported=bool(export))
+        data = Data(data=record)
+        self.status = data
+        return data
+
+
+class GoogleDriveComponent(Component):
+    """The older Drive loader: one Google Doc exported as text/plain (`files.get` for its name
+    and modified time, `files.export`), from a connection variable or the pasted token JSON."""
+
+    type_name = "GoogleDriveComponent"
+    display_name = "Google Drive Loader"
+    description = "Loads documents from Google Drive using a managed connection or provided credentials."
+    category = "google"
+    icon = "Google"
+    inputs = (
+        _connection_input(required=False),
+        Input("json_string", "OAuth Token JSON", "str", "", password=True, input_kind="SecretStrInput",
+              info="Authorized-user OAuth token JSON (not a service-account key)."),
+        Input("document_id", "Document ID", "str", "", input_types=_MSG, required=True, input_kind="MessageTextInput"),
+    )
+    outputs = (Output("docs", "load_documents", ("JSON",), "Loaded Documents"),)
+
+    async def load_documents(self) -> Data:
+        from urllib.parse import quote
+
+        document_id = to_text(self.params.get("document_id")).strip()
+        if not document_id:
+            raise ConfigurationError(f"{self.name}: Document ID is required.")
+        connection = to_text(self.params.get("connection")).strip()
+        pasted = to_text(self.params.get("json_string")).strip()
+        if connection and pasted:
+            raise ConfigurationError(f"{self.name}: Set either a Google connection or a token JSON string, not both.")
+        if not connection and not pasted:
+            raise ConfigurationError(f"{self.name}: the Google Drive Loader needs either a Google connection or a token JSON string.")
+        creds = await credentials(self, "connection" if connection else "json_string", "Google Drive")
+        base = service_url(self, "google_drive", GOOGLEAPIS) + f"/drive/v3/files/{quote(document_id, safe='')}"
+        metadata = await creds.call("GET", base, params={"supportsAllDrives": True, "fields": "modifiedTime,name"})
+        text = (await creds.call("GET", base + "/export", raw=True, params={"mimeType": "text/plain"})).text
+        doc = {"text": text, "source": f"https://docs.google.com/document/d/{document_id}/edit",
+               "title": metadata.get("name", ""), "when": metadata.get("modifiedTime", "")}
+        self.status = [doc]
+        return Data(data={"text": [doc]})
 
 
 class GoogleCalendarListComponent(_Listing):
