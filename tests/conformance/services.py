@@ -1160,3 +1160,31 @@ _GOOGLE_TYPES = ("GmailLoaderComponent", "GmailSendComponent", "GoogleDriveListC
                  "GoogleDriveFetchComponent", "GoogleDriveComponent", "GoogleCalendarListComponent", "GoogleCalendarCreateComponent")
 NEEDS.update({name: GoogleWorkspaceService.name for name in _GOOGLE_TYPES})
 KIT.update({GoogleWorkspaceService.name: GoogleWorkspaceService})
+
+
+class NotionService(Service):
+    """tests/support/notion_server.py: Notion's API; every Notion node's token answers its key."""
+
+    name = "notion"
+
+    def start(self) -> None:
+        from tests.support.notion_server import API_KEY, NotionServer
+
+        self.server, self.key = NotionServer(), API_KEY
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def reset(self) -> None:
+        self.server.reset()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls.update(self.server.service_urls())
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, self.key)
+
+
+NEEDS.update({name: NotionService.name for name in ("NotionSearch", "NotionListPages", "NotionPageContent", "NotionPageCreator",
+                                                    "NotionPageUpdate", "NotionDatabaseProperties", "NotionUserList")})
+KIT.update({NotionService.name: NotionService})
