@@ -113,6 +113,16 @@ class GoogleWorkspaceServer(StubServer):
         if path.startswith("/gmail/v1/users/me/threads/"):
             thread = path.rsplit("/", 1)[1]
             return 200, {"id": thread, "messages": [m for m in self.messages.values() if m["threadId"] == thread]}
+        if path == "/upload/gmail/v1/users/me/messages/send" and request.method == "POST":
+            kind = request.headers.get("content-type", "")
+            if q.get("uploadType") != ["multipart"] or "boundary=" not in kind:
+                return 400, self.error_body(400, "Media type 'application/octet-stream' is not supported.")
+            boundary = kind.split("boundary=", 1)[1].encode()
+            parts = [p.strip(b"\r\n") for p in request.body.split(b"--" + boundary) if p.strip(b"\r\n-")]
+            metadata = json.loads(parts[0].split(b"\r\n\r\n", 1)[1])
+            message = parts[1].split(b"\r\n\r\n", 1)[1]
+            self.sent.append({**metadata, "raw": base64.urlsafe_b64encode(message).decode(), "upload": True})
+            return 200, {"id": f"s{len(self.sent)}", "threadId": metadata.get("threadId") or f"ts{len(self.sent)}", "labelIds": ["SENT"]}
         if path == "/gmail/v1/users/me/messages/send" and request.method == "POST":
             body = request.json() or {}
             if not body.get("raw"):

@@ -8,10 +8,11 @@ import json
 from dataclasses import replace
 from collections.abc import Iterator
 from email import message_from_bytes
+from email.policy import default
 
 import pytest
 
-from flowless_engine.errors import ConfigurationError, ProviderError, ProviderTimeoutError
+from flowless_engine.errors import ConfigurationError, FileMissingError, ProviderError, ProviderTimeoutError
 from flowless_engine.settings import EngineSettings
 from tests.support.component_runs import run_flow, value
 from tests.support.flows import edge, flow, node
@@ -177,3 +178,27 @@ async def test_drive_loader_exports_one_doc(server: GoogleWorkspaceServer, setti
                                   "title": "Plan", "when": "2026-12-02T00:00:00Z"}]
     with pytest.raises(ConfigurationError, match="not both"):
         await run_one("GoogleDriveComponent", {"json_string": API_KEY, "connection": "GOOGLE", "document_id": "doc1"}, settings)
+
+
+async def test_gmail_send_attachments_from_tenant_files(server: GoogleWorkspaceServer, settings: EngineSettings, tmp_path) -> None:
+    from flowless_engine.runtime.services import LocalFileStore
+
+    (tmp_path / "notes.txt").write_text("small notes")
+    (tmp_path / "big.bin").write_bytes(bytes(range(256)) * (4 * 1024 * 4))  # 4 MB, 5.4 MB in base64: the /upload variant
+    values = {"connection": "GOOGLE", "to": "ann@example.com", "subject": "Files", "body": "See attached."}
+
+    async def send(paths: list[str]):
+        n = node("GmailSendComponent-n1", "GmailSendComponent", {**values, "attachments": paths})
+        return await run_flow(flow("t", [n], []), settings=settings, variables={"GOOGLE": ACCESS_TOKEN}, files=LocalFileStore(tmp_path))
+
+    await send(["notes.txt"])
+    mime = message_from_bytes(base64.urlsafe_b64decode(server.sent[-1]["raw"]), policy=default)
+    (attachment,) = list(mime.iter_attachments())
+    assert attachment.get_filename() == "notes.txt" and attachment.get_payload(decode=True) == b"small notes"
+    assert server.requests[-1].path == "/gmail/v1/users/me/messages/send"
+    await send(["big.bin"])
+    assert server.requests[-1].path == "/upload/gmail/v1/users/me/messages/send" and server.sent[-1]["upload"] is True
+    (big,) = list(message_from_bytes(base64.urlsafe_b64decode(server.sent[-1]["raw"]), policy=default).iter_attachments())
+    assert big.get_payload(decode=True) == (tmp_path / "big.bin").read_bytes()
+    with pytest.raises(FileMissingError, match="File not found: missing.pdf"):
+        await send(["missing.pdf"])

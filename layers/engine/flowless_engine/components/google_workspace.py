@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import secrets
 import time
 from typing import Any
 
@@ -100,8 +101,9 @@ class GoogleCredentials:
 
     async def call(self, method: str, url: str, *, raw: bool = False, **kwargs: Any) -> Any:
         """One API call with the Bearer token; a 401 refreshes (when it can) and tries once more."""
+        extra = kwargs.pop("headers", None) or {}
         for attempt in (0, 1):
-            headers = {**(kwargs.pop("headers", None) or {}), "Authorization": f"Bearer {await self.access_token()}"}
+            headers = {**extra, "Authorization": f"Bearer {await self.access_token()}"}
             try:
                 if raw:
                     return await call_api(self.component, self.provider, method, url, headers=headers, **kwargs)
@@ -249,8 +251,20 @@ class GmailSendComponent(ToolModeMixin, Component):
     tool_fields = {"to": ("string", "Recipient addresses, comma separated."), "subject": ("string", "The subject."),
                    "body": ("string", "The body.")}
 
-    def _mime(self) -> bytes:
+    SIMPLE_SEND_LIMIT = 5 * 1024 * 1024  # Gmail's JSON `messages.send` body
+    UPLOAD_SEND_LIMIT = 35 * 1024 * 1024  # the /upload variant
+
+    def _attachment_paths(self) -> list[str]:
+        stored = self.field_spec("attachments").get("file_path") or self.params.get("attachments")
+        values = stored if isinstance(stored, (list, tuple)) else [stored]
+        return [to_text(v).strip() for v in values if v and to_text(v).strip()]
+
+    async def _mime(self) -> bytes:
+        import mimetypes
         from email.message import EmailMessage
+        from pathlib import PurePosixPath
+
+        from flowless_engine.errors import FileMissingError
 
         message = EmailMessage()
         to = _addresses(self.params.get("to"))
@@ -273,17 +287,34 @@ class GmailSendComponent(ToolModeMixin, Component):
             message.set_content(body, subtype="html")
         else:
             message.set_content(body)
-        if self.params.get("attachments"):
-            raise ConfigurationError(f"{self.name}: attachments are not supported by Flowless's Gmail node yet", status=422)
+        for path in self._attachment_paths():
+            try:
+                content = await self.ctx.files.read(path)
+            except FileNotFoundError as exc:
+                raise FileMissingError(f"File not found: {path}", path=path) from exc
+            kind = (mimetypes.guess_type(path)[0] or "application/octet-stream").split("/", 1)
+            message.add_attachment(content, maintype=kind[0], subtype=kind[1], filename=PurePosixPath(path).name)
         return message.as_bytes()
 
     async def send_email(self) -> Data:
-        raw = base64.urlsafe_b64encode(self._mime()).decode()
-        body: dict[str, Any] = {"raw": raw}
-        if to_text(self.params.get("thread_id")).strip():
-            body["threadId"] = to_text(self.params.get("thread_id")).strip()
+        mime = await self._mime()
+        thread = to_text(self.params.get("thread_id")).strip()
         creds = await credentials(self, "connection", "Gmail")
-        sent = await creds.call("POST", service_url(self, "gmail", GMAIL) + "/gmail/v1/users/me/messages/send", json_body=body)
+        base = service_url(self, "gmail", GMAIL)
+        if len(mime) > self.UPLOAD_SEND_LIMIT:
+            raise ConfigurationError(f"{self.name}: the message is {len(mime)} bytes, above Gmail's 35 MB limit", provider="Gmail", status=413)
+        if len(mime) * 4 // 3 + 64 <= self.SIMPLE_SEND_LIMIT:
+            body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(mime).decode()}
+            if thread:
+                body["threadId"] = thread
+            sent = await creds.call("POST", base + "/gmail/v1/users/me/messages/send", json_body=body)
+        else:  # the /upload variant: metadata and the RFC 822 message as multipart/related
+            boundary = "flowless-" + secrets.token_hex(12)
+            metadata = json.dumps({"threadId": thread} if thread else {}).encode()
+            content = (f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode() + metadata
+                       + f"\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n".encode() + mime + f"\r\n--{boundary}--".encode())
+            sent = await creds.call("POST", base + "/upload/gmail/v1/users/me/messages/send", params={"uploadType": "multipart"},
+                                    content=content, headers={"content-type": f"multipart/related; boundary={boundary}"})
         data = Data(data=dict(sent))
         self.status = data
         return data
