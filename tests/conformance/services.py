@@ -1186,5 +1186,5 @@ class NotionService(Service):
 
 
 NEEDS.update({name: NotionService.name for name in ("NotionSearch", "NotionListPages", "NotionPageContent", "NotionPageCreator",
-                                                    "NotionPageUpdate", "NotionDatabaseProperties", "NotionUserList")})
+                                                    "NotionPageUpdate", "NotionDatabaseProperties", "NotionUserList", "AddContentToPage")})
 KIT.update({NotionService.name: NotionService})

@@ -1,6 +1,6 @@
 """A local stand-in for Notion's REST API (version 2022-06-28), written from its public reference:
 `POST /v1/search`, `POST /v1/databases/{id}/query`, `GET /v1/databases/{id}`,
-`GET /v1/blocks/{id}/children` and `GET /v1/users` (cursor pagination: `start_cursor`,
+`GET` / `PATCH /v1/blocks/{id}/children` and `GET /v1/users` (cursor pagination: `start_cursor`,
 `page_size`, answered `has_more` / `next_cursor`), `POST /v1/pages`, `PATCH /v1/pages/{id}`.
 
 Every call needs `Authorization: Bearer <API_KEY>` and a `Notion-Version` header; errors use
@@ -83,6 +83,12 @@ class NotionServer(StubServer):
             block = path.split("/")[3]
             if block not in self.pages:
                 return 404, "application/json", error(404, f"Could not find block with ID: {block}.")
+            if r.method == "PATCH":
+                children = body.get("children")
+                if not isinstance(children, list) or len(children) > 100 or any(c.get("type") not in c for c in children):
+                    return 400, "application/json", error(400, "body.children should be an array of at most 100 blocks.")
+                self.blocks.extend(children)
+                return 200, "application/json", {"object": "list", "results": children, "has_more": False, "next_cursor": None}
             return 200, "application/json", self._page(self.blocks, r)
         if path == "/v1/users":
             return 200, "application/json", self._page(self.users, r)

@@ -105,3 +105,17 @@ async def test_tool_mode_names_and_arguments(server: NotionServer, settings: Eng
     finally:
         if ctx.http_client is not None:
             await ctx.http_client.aclose()
+
+
+async def test_add_content_converts_markdown(server: NotionServer, settings: EngineSettings) -> None:
+    markdown = ("# Plan\n\nFirst line\ncontinued.\n\n- one\n- two\n1. first\n> quoted\n\n---\n"
+                "```python\nprint('hi')\n```\n| A | B |\n|---|---|\n| 1 | 2 |\n")
+    data = await run_one("AddContentToPage", {"markdown_text": markdown, "block_id": PAGE}, settings)
+    children = server.requests[-1].json()["children"]
+    assert [c["type"] for c in children] == ["heading_1", "paragraph", "bulleted_list_item", "bulleted_list_item", "numbered_list_item",
+                                             "quote", "divider", "code", "table"]
+    assert children[1]["paragraph"]["rich_text"][0]["text"]["content"] == "First line continued."
+    assert children[7]["code"] == {"rich_text": [{"type": "text", "text": {"content": "print('hi')"}}], "language": "python"}
+    table = children[8]["table"]
+    assert table["table_width"] == 2 and [[cell[0]["text"]["content"] for cell in row["table_row"]["cells"]] for row in table["children"]] == [["A", "B"], ["1", "2"]]
+    assert data.data["object"] == "list" and json.loads(data.data["text"])["results"][0]["type"] == "heading_1"

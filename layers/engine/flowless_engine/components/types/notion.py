@@ -8,4 +8,5 @@ TYPES: dict[str, str] = {
     "NotionPageUpdate": "notion:NotionPageUpdate",
     "NotionDatabaseProperties": "notion:NotionDatabaseProperties",
     "NotionUserList": "notion:NotionUserList",
+    "AddContentToPage": "notion:AddContentToPage",
 }
