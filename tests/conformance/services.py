@@ -1142,3 +1142,65 @@ class GitService(Service):
 
 NEEDS.update({"GitExtractorComponent": "git", "GitLoaderComponent": "git"})
 KIT.update({GitService.name: GitService})
+
+
+# ---- h30: Google Workspace (Gmail, Drive, Docs, Calendar) ---------------------------------------
+
+
+class GoogleWorkspaceService(Service):
+    """tests/support/google_workspace_server.py: Gmail, Drive, Docs, Calendar and the OAuth token
+    endpoint on one server; every Google service URL points at it and each credential field (token
+    JSON or connection variable) answers its token JSON."""
+
+    name = "google workspace"
+
+    def start(self) -> None:
+        from tests.support.google_workspace_server import API_KEY, GoogleWorkspaceServer
+
+        self.server, self.key = GoogleWorkspaceServer(), API_KEY
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def reset(self) -> None:
+        self.server.reset()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls.update(self.server.service_urls())
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, self.key)
+
+
+_GOOGLE_TYPES = ("GmailLoaderComponent", "GmailSendComponent", "GoogleDriveListComponent", "GoogleDriveSearchComponent",
+                 "GoogleDriveFetchComponent", "GoogleDriveComponent", "GoogleCalendarListComponent", "GoogleCalendarCreateComponent")
+NEEDS.update({name: GoogleWorkspaceService.name for name in _GOOGLE_TYPES})
+KIT.update({GoogleWorkspaceService.name: GoogleWorkspaceService})
+
+
+class NotionService(Service):
+    """tests/support/notion_server.py: Notion's API; every Notion node's token answers its key."""
+
+    name = "notion"
+
+    def start(self) -> None:
+        from tests.support.notion_server import API_KEY, NotionServer
+
+        self.server, self.key = NotionServer(), API_KEY
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def reset(self) -> None:
+        self.server.reset()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        urls = dict(setup.settings.get("service_urls", ()))
+        urls.update(self.server.service_urls())
+        setup.settings["service_urls"] = tuple(urls.items())
+        _credentials(graph, node_ids, setup, self.key)
+
+
+NEEDS.update({name: NotionService.name for name in ("NotionSearch", "NotionListPages", "NotionPageContent", "NotionPageCreator",
+                                                    "NotionPageUpdate", "NotionDatabaseProperties", "NotionUserList", "AddContentToPage")})
+KIT.update({NotionService.name: NotionService})
