@@ -204,3 +204,29 @@ async def test_clickhouse_refused_credentials_are_a_4xx_and_failures_name_it() -
         server.fail_next(3, 503)
         with pytest.raises(ProviderError, match="ClickHouse failed while .*HTTP 503"):
             await run(exported, "refunds", settings=settings(retries=2), variables={"CH": PASSWORD, "OPENAI_API_KEY": "k"})
+
+
+async def test_unstructured_partitions_the_tenants_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from flowless_engine.runtime.services import LocalFileStore
+    from tests.support.unstructured_server import API_KEY, UnstructuredServer
+
+    (tmp_path / "flow1").mkdir()
+    (tmp_path / "flow1" / "guide.txt").write_text("Refund guide\n\nRefunds take five days.\n\nKeep the receipt.")
+    (tmp_path / "flow1" / "tool.exe").write_text("x")
+    store = LocalFileStore(tmp_path)
+    with UnstructuredServer() as server:
+        node = one("Unstructured", api_key="UNSTRUCTURED_API_KEY", api_url=server.base_url, path=["flow1/guide.txt", "flow1/tool.exe"],
+                   unstructured_args={"strategy": "fast"})
+        result = await run_flow(node, settings=settings(), variables={"UNSTRUCTURED_API_KEY": API_KEY}, files=store)
+        rows = value(result, "N-1").rows
+        assert [(r["category"], r["text"]) for r in rows] == [("Title", "Refund guide"), ("NarrativeText", "Refunds take five days."),
+                                                               ("NarrativeText", "Keep the receipt.")]
+        assert rows[0]["file_path"] == "flow1/guide.txt" and rows[0]["filename"] == "guide.txt" and rows[0]["page_number"] == 1
+        assert server.forms[-1] == {"strategy": "fast"} and len(server.requests) == 1  # the .exe is skipped
+        chunked = one("Unstructured", api_key="K", api_url=server.base_url, path=["flow1/guide.txt"], chunking_strategy="by_title")
+        rows = value(await run_flow(chunked, settings=settings(), variables={"K": API_KEY}, files=store), "N-1").rows
+        assert [r["category"] for r in rows] == ["CompositeElement"] and server.forms[-1] == {"chunking_strategy": "by_title"}
+        with pytest.raises(ConfigurationError, match="Unstructured refused the credentials \\(401\\): API key is malformed"):
+            await run_flow(chunked, settings=settings(), variables={"K": "bad"}, files=store)
+        server.fail_next(2, 502)
+        assert len(value(await run_flow(chunked, settings=settings(), variables={"K": API_KEY}, files=store), "N-1").rows) == 1

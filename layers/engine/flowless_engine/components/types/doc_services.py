@@ -11,3 +11,4 @@ TYPES.update({
     "Vectara": "doc_stores:VectaraComponent",
     "Clickhouse": "doc_stores:ClickhouseVectorStoreComponent",
 })
+TYPES.update({"Unstructured": "unstructured:UnstructuredComponent"})
