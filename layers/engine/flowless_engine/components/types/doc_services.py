@@ -12,3 +12,4 @@ TYPES.update({
     "Clickhouse": "doc_stores:ClickhouseVectorStoreComponent",
 })
 TYPES.update({"Unstructured": "unstructured:UnstructuredComponent"})
+TYPES.update({"FileDescriptionGeneratorComponent": "file_descriptions:FileDescriptionGeneratorComponent"})
