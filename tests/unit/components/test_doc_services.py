@@ -230,3 +230,24 @@ async def test_unstructured_partitions_the_tenants_files(tmp_path) -> None:  # t
             await run_flow(chunked, settings=settings(), variables={"K": "bad"}, files=store)
         server.fail_next(2, 502)
         assert len(value(await run_flow(chunked, settings=settings(), variables={"K": API_KEY}, files=store), "N-1").rows) == 1
+
+
+async def test_needle_as_an_agent_tool(needle: needle_server.NeedleServer) -> None:
+    import json
+
+    from tests.support.engine_kit import FakeChatModel, tool_call
+
+    exported = flow([
+        component_node("ChatInput-1", "ChatInput"), component_node("Agent-1", "Agent", add_current_date_tool=False),
+        component_node("N-1", "needle", needle_api_key="NEEDLE_API_KEY", collection_id="clt_1"), component_node("ChatOutput-1", "ChatOutput"),
+    ], [edge("ChatInput-1", "message", "Agent-1", "input_value"), edge("Agent-1", "response", "ChatOutput-1", "input_value"),
+        edge("N-1", "component_as_tool", "Agent-1", "tools", output_types=("Tool",), input_types=("Tool",))])
+    exported["data"]["nodes"][2]["data"]["node"]["template"]["needle_api_key"]["load_from_db"] = True
+    exported["data"]["nodes"][2]["data"]["node"]["template"]["query"]["tool_mode"] = True  # as Langflow's template marks it
+    exported["data"]["nodes"][2]["data"]["node"]["outputs"] = [{"name": "component_as_tool", "method": "to_toolkit", "types": ["Tool"]}]  # tool mode
+    model = FakeChatModel([tool_call("run", {"query": "how long do refunds take"}), "Five days."])
+    ran = await run(exported, "refunds?", model=model, settings=settings(needle, "needle"), variables={"NEEDLE_API_KEY": needle_server.API_KEY})
+    (tool,) = model.calls[0]["tools"]
+    assert tool.name == "run" and "query" in tool.parameters["properties"]
+    assert "Refunds take 5 days." in model.calls[1]["messages"][-1].content and ran.text() == "Five days."
+    assert json.loads(needle.requests[-1].body)["text"] == "how long do refunds take"
