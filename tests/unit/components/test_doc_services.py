@@ -98,7 +98,7 @@ async def test_nvidia_rerank_on_a_nim_and_as_a_tool(nvidia: rerank_server.Nvidia
         await run_flow(node, settings=settings(), variables={"NVIDIA_API_KEY": "bad"})
     # The default base URL goes to NVIDIA's hosted reranking endpoint (replaced here by the local server).
     hosted = one("NvidiaRerankComponent", api_key="NVIDIA_API_KEY", search_query="parrots", search_results=PASSAGES)
-    result = await run_flow(hosted, settings=settings(type("S", (), {"base_url": f"{nvidia.base_url}/v1/retrieval/nvidia/reranking"})(), "nvidia"),
+    result = await run_flow(hosted, settings=settings(nvidia, "nvidia"),
                             variables={"NVIDIA_API_KEY": rerank_server.API_KEY})
     assert value(result, "N-1")[0].data["text"] == "Parrots can talk" and nvidia.requests[-1].path == "/v1/retrieval/nvidia/reranking"
 

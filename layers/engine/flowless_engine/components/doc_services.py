@@ -30,7 +30,8 @@ _COMPRESSOR_INPUTS = (
 )
 _RERANK_OUTPUTS = (Output("reranked_documents", "compress_documents", ("Data",), "Reranked Documents"),)
 NVIDIA_DEFAULT_URL = "https://integrate.api.nvidia.com/v1"
-NVIDIA_HOSTED_RANKING = "https://ai.api.nvidia.com/v1/retrieval/nvidia/reranking"
+NVIDIA_HOSTED = "https://ai.api.nvidia.com"
+NVIDIA_HOSTED_RANKING_PATH = "/v1/retrieval/nvidia/reranking"
 
 
 class _Reranker(ToolModeMixin, Component):
@@ -111,7 +112,7 @@ class NvidiaRerankComponent(_Reranker):
     async def rank(self, query: str, texts: list[str], top_n: int) -> list[tuple[int, float]]:
         base = to_text(self.param("base_url", NVIDIA_DEFAULT_URL)).strip().rstrip("/") or NVIDIA_DEFAULT_URL
         # The hosted catalogue serves rerankers on its retrieval endpoint; a NIM serves `/ranking`.
-        url = service_url(self, "nvidia", NVIDIA_HOSTED_RANKING) if base == NVIDIA_DEFAULT_URL else f"{base}/ranking"
+        url = service_url(self, "nvidia", NVIDIA_HOSTED) + NVIDIA_HOSTED_RANKING_PATH if base == NVIDIA_DEFAULT_URL else f"{base}/ranking"
         key = await self.secret("api_key")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         answer = await call_json(self, "NVIDIA", "POST", url, headers=headers,
