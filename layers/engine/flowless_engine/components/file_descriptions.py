@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import PurePosixPath
-from typing import Any
 
 from flowless_engine.components.base import Component, Input, Output, to_int, to_text
 from flowless_engine.errors import ConfigurationError, FlowError, ProviderTimeoutError
