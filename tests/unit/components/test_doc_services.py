@@ -176,8 +176,11 @@ async def test_vectara_store_ingests_and_searches_then_rag_answers(vectara: vect
     assert vectara.requests[-1].json()["search"]["reranker"] == {"type": "mmr", "diversity_bias": 0.2}
     with pytest.raises(ConfigurationError, match="Vectara refused the credentials \\(401\\)"):
         await run_flow(rag, settings=settings(vectara, "vectara"), variables={"VECTARA_API_KEY": "bad"})
+    with pytest.raises(ProviderAuthError, match="Vectara refused the credentials while storing documents \\(HTTP 401\\)"):
+        exported["data"]["nodes"][1]["data"]["node"]["template"]["vectara_corpus_id"]["value"] = "other"
+        await run(exported, "refunds", settings=settings(vectara, "vectara"), variables={"VECTARA_API_KEY": "bad"})
     vectara.fail_next(3, 500)
-    with pytest.raises(ProviderError, match="Vectara"):
+    with pytest.raises(ProviderError, match="Vectara failed while storing documents \\(HTTP 500\\)"):
         await run(exported, "refunds", settings=settings(vectara, "vectara"), variables=variables)
 
 

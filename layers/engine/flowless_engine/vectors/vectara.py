@@ -30,9 +30,25 @@ def metadata_filter(where: dict[str, Any] | None) -> str:
     return " AND ".join(clauses)
 
 
+def refused(exc: Exception) -> Exception:
+    """A 401/403 of Vectara as the auth error (answered 422 naming Vectara), else `exc`."""
+    from flowless_engine.errors import ProviderAuthError
+
+    status = getattr(exc, "status", None)
+    if status in (401, 403):
+        return ProviderAuthError(str(exc).replace("Vectara failed", "Vectara refused the credentials", 1), provider="Vectara", status=status)
+    return exc
+
+
 class VectaraCorpus(RestStore):
     label = "Vectara"
     embeds_server_side = True
+
+    async def call(self, method: str, path: str, action: str, body: Any = None, *, missing_ok: bool = False) -> Any:
+        try:
+            return await super().call(method, path, action, body, missing_ok=missing_ok)
+        except Exception as exc:
+            raise refused(exc) from exc
 
     def __init__(self, http: Any, base_url: str, corpus_key: str, headers: dict[str, str], timeout: float | None = None) -> None:
         super().__init__(http, base_url, headers, timeout)
@@ -47,9 +63,9 @@ class VectaraCorpus(RestStore):
                                 headers=self.headers, body=body, timeout=self.timeout)
                 added += 1
             except Exception as exc:  # 409: the document is already there
-                if getattr(exc, "status", None) == 409 or (getattr(exc, "details", None) or {}).get("status") == 409:
+                if getattr(exc, "status", None) == 409:
                     continue
-                raise
+                raise refused(exc) from exc
         return added
 
     async def search(self, *, vector: Sequence[float] | None, text: str | None, k: int, filter: dict[str, Any] | None,
