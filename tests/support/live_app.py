@@ -10,6 +10,25 @@ import time
 from typing import Any
 
 
+def serve_in_thread(app: Any, *, lifespan: str, what: str) -> tuple[Any, threading.Thread, str]:
+    """uvicorn serving `app` on a free port of 127.0.0.1 in a daemon thread, once it has started:
+    (server, thread, base URL). Stop it with `server.should_exit = True` and a join."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
 class LiveApp:
     def __init__(self, app: Any = None) -> None:
         self.app = app
@@ -18,23 +37,9 @@ class LiveApp:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "LiveApp":
-        import uvicorn
-
         from flowless.api.app import create_app
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app or create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the app did not start")
-            time.sleep(0.02)
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._server, self._thread, self.base_url = serve_in_thread(self.app or create_app(), lifespan="off", what="the app")
         return self
 
     def __exit__(self, *exc: object) -> None:

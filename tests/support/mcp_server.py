@@ -10,9 +10,7 @@ Streamable HTTP at `/mcp` (stateful: the SDK hands out session ids) and SSE at `
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,23 +61,10 @@ class McpTestServer:
         return Record(app), app
 
     def __enter__(self) -> "McpTestServer":
-        import uvicorn
+        from tests.support.live_app import serve_in_thread
 
         recording, app = self.app()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-
-        config = uvicorn.Config(recording, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the MCP test server did not start")
-            time.sleep(0.02)
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._server, self._thread, self.base_url = serve_in_thread(recording, lifespan="on", what="the MCP test server")
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,6 +8,7 @@ httpx is imported inside the methods: importing this module must cost nothing on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import ipaddress
 import json as jsonlib
@@ -279,24 +280,10 @@ class HttpClient:
     ) -> AsyncIterator[str]:
         """Lines of a streamed body (SSE, NDJSON). Retries happen only before the first byte;
         `timeout` bounds connecting and every wait between two chunks."""
-        import httpx
-
-        response = await self._open(method, url, headers, json, None, timeout)
-        try:
-            host = response.url.host
-            if not 200 <= response.status_code < 300:
-                body = await self._read_body(response)
-                raise HttpError(f"{host} returned {response.status_code}", status=response.status_code, body=body,
-                                headers={k.lower(): v for k, v in response.headers.items()})
-            try:
-                async for line in response.aiter_lines():
-                    yield line
-            except httpx.TimeoutException as exc:
-                raise HttpTimeout(f"{host} stopped sending for longer than the timeout") from exc
-            except httpx.TransportError as exc:
-                raise HttpError(f"the stream from {host} was interrupted: {exc}") from exc
-        finally:
-            await response.aclose()
+        # aclosing: a consumer that stops early closes the response now, not when the generator is collected.
+        async with contextlib.aclosing(self._stream(method, url, headers, json, None, timeout, lines=True)) as lines:
+            async for line in lines:
+                yield line
 
     async def stream_bytes(
         self,
@@ -309,9 +296,15 @@ class HttpClient:
     ) -> AsyncIterator[bytes]:
         """Chunks of a 2xx body, for callers that enforce their own size limit (git packs).
         Non-2xx answers raise HttpError as `request` does."""
+        async with contextlib.aclosing(self._stream(method, url, headers, None, content, timeout, lines=False)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def _stream(self, method: str, url: str, headers: dict[str, str] | None, json: Any, content: bytes | None,
+                      timeout: float | None, *, lines: bool) -> AsyncIterator[Any]:
         import httpx
 
-        response = await self._open(method, url, headers, None, content, timeout)
+        response = await self._open(method, url, headers, json, content, timeout)
         try:
             host = response.url.host
             if not 200 <= response.status_code < 300:
@@ -319,12 +312,12 @@ class HttpClient:
                 raise HttpError(f"{host} returned {response.status_code}", status=response.status_code, body=body,
                                 headers={k.lower(): v for k, v in response.headers.items()})
             try:
-                async for chunk in response.aiter_bytes():
-                    yield chunk
+                async for part in (response.aiter_lines() if lines else response.aiter_bytes()):
+                    yield part
             except httpx.TimeoutException as exc:
                 raise HttpTimeout(f"{host} stopped sending for longer than the timeout") from exc
             except httpx.TransportError as exc:
-                raise HttpError(f"the answer from {host} was interrupted: {exc}") from exc
+                raise HttpError(f"the stream from {host} was interrupted: {exc}") from exc
         finally:
             await response.aclose()
 

@@ -362,27 +362,41 @@ def export_markdown(doc: dict[str, Any], image_mode: str = "placeholder", image_
     return "\n\n".join(b for b in blocks if b)
 
 
+class _ListTags:
+    """Opens a list before its first item, switches between ordered and unordered, closes it
+    before anything else (the tag names are the format's)."""
+
+    def __init__(self, out: list[str], ordered: str, unordered: str) -> None:
+        self.out, self.names, self.open = out, (unordered, ordered), None
+
+    def item(self, ordered: bool) -> None:
+        tag = self.names[ordered]
+        if self.open != tag:
+            self.close()
+            self.out.append(f"<{tag}>")
+            self.open = tag
+
+    def close(self) -> None:
+        if self.open:
+            self.out.append(f"</{self.open}>")
+            self.open = None
+
+
 def export_html(doc: dict[str, Any], image_mode: str = "placeholder") -> str:
     reader = DoclingReader(doc)
     body: list[str] = []
-    open_list: str | None = None
+    lists = _ListTags(body, "ol", "ul")
     for kind, item, context in reader.blocks():
         text = html.escape(str(item.get("text") or ""))
-        if kind != "list_item" and open_list:
-            body.append(f"</{open_list}>")
-            open_list = None
+        if kind != "list_item":
+            lists.close()
         if kind == "title":
             body.append(f"<h1>{text}</h1>")
         elif kind == "heading":
             level = min(6, int(item.get("level") or 1) + 1)
             body.append(f"<h{level}>{text}</h{level}>")
         elif kind == "list_item":
-            tag = "ol" if (context["list"] or {}).get("ordered") or item.get("enumerated") else "ul"
-            if open_list != tag:
-                if open_list:
-                    body.append(f"</{open_list}>")
-                body.append(f"<{tag}>")
-                open_list = tag
+            lists.item(bool((context["list"] or {}).get("ordered") or item.get("enumerated")))
             body.append(f"<li>{text}</li>")
         elif kind == "code":
             body.append(f"<pre><code>{text}</code></pre>")
@@ -401,8 +415,7 @@ def export_html(doc: dict[str, Any], image_mode: str = "placeholder") -> str:
             body.append(f"<figure>{image}{f'<figcaption>{caption}</figcaption>' if caption else ''}</figure>")
         elif text:
             body.append(f"<p>{text}</p>")
-    if open_list:
-        body.append(f"</{open_list}>")
+    lists.close()
     title = html.escape(str(doc.get("name") or ""))
     return ("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n"
             f"<title>{title}</title>\n</head>\n<body>\n<div class='page'>\n" + "\n".join(body) + "\n</div>\n</body>\n</html>")
@@ -411,19 +424,13 @@ def export_html(doc: dict[str, Any], image_mode: str = "placeholder") -> str:
 def export_doctags(doc: dict[str, Any]) -> str:
     reader = DoclingReader(doc)
     parts: list[str] = []
-    open_list: str | None = None
+    lists = _ListTags(parts, "ordered_list", "unordered_list")
     for kind, item, context in reader.blocks():
         text = str(item.get("text") or "")
-        if kind != "list_item" and open_list:
-            parts.append(f"</{open_list}>")
-            open_list = None
+        if kind != "list_item":
+            lists.close()
         if kind == "list_item":
-            tag = "ordered_list" if (context["list"] or {}).get("ordered") or item.get("enumerated") else "unordered_list"
-            if open_list != tag:
-                if open_list:
-                    parts.append(f"</{open_list}>")
-                parts.append(f"<{tag}>")
-                open_list = tag
+            lists.item(bool((context["list"] or {}).get("ordered") or item.get("enumerated")))
             parts.append(f"<list_item>{text}</list_item>")
         elif kind == "heading":
             parts.append(f"<section_header_level_{int(item.get('level') or 1)}>{text}</section_header_level_{int(item.get('level') or 1)}>")
@@ -436,8 +443,7 @@ def export_doctags(doc: dict[str, Any]) -> str:
             parts.append(f"<picture>{f'<caption>{caption}</caption>' if caption else ''}</picture>")
         else:
             parts.append(f"<{kind if kind != 'text' else str(item.get('label') or 'text')}>{text}</{kind if kind != 'text' else str(item.get('label') or 'text')}>")
-    if open_list:
-        parts.append(f"</{open_list}>")
+    lists.close()
     return "<doctag>" + "\n".join(parts) + "\n</doctag>"
 
 

@@ -578,6 +578,24 @@ class RecursiveSplitter:
         return self._split(text, self.separators)
 
     def _split(self, text: str, separators: list[str]) -> list[str]:
+        pieces, rest = self._pieces(text, separators)
+        chunks: list[str] = []
+        good: list[str] = []
+        for piece in pieces:
+            if len(piece) < self.chunk_size:
+                good.append(piece)
+                continue
+            if good:
+                chunks.extend(self.merger._merge(good, ""))
+                good = []
+            chunks.extend(self._split(piece, rest) if rest else [piece])
+        if good:
+            chunks.extend(self.merger._merge(good, ""))
+        return self._finish(chunks)
+
+    def _pieces(self, text: str, separators: list[str]) -> tuple[list[str], list[str]]:
+        """The text cut at the first separator it holds (kept at the start of the following piece),
+        and the separators left for pieces still too big."""
         separator, rest = separators[-1], []
         for i, candidate in enumerate(separators):
             if candidate == "":
@@ -593,19 +611,9 @@ class RecursiveSplitter:
                 pieces.append(parts[-1])
         else:
             pieces = list(text)
-        pieces = [p for p in pieces if p]
-        chunks: list[str] = []
-        good: list[str] = []
-        for piece in pieces:
-            if len(piece) < self.chunk_size:
-                good.append(piece)
-                continue
-            if good:
-                chunks.extend(self.merger._merge(good, ""))
-                good = []
-            chunks.extend(self._split(piece, rest) if rest else [piece])
-        if good:
-            chunks.extend(self.merger._merge(good, ""))
+        return [p for p in pieces if p], rest
+
+    def _finish(self, chunks: list[str]) -> list[str]:
         return chunks
 
 

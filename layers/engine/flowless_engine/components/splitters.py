@@ -96,7 +96,7 @@ class PatternSplitter(RecursiveSplitter):
     """The recursive splitter with regular-expression separators, each kept at the start of the
     piece that follows it (LangChain's `from_language` splitters)."""
 
-    def _split(self, text: str, separators: list[str]) -> list[str]:
+    def _pieces(self, text: str, separators: list[str]) -> tuple[list[str], list[str]]:
         separator, rest = "", []
         for i, candidate in enumerate(separators):
             if candidate == "":
@@ -107,21 +107,10 @@ class PatternSplitter(RecursiveSplitter):
         if separator:
             starts = [m.start() for m in re.finditer(separator, text) if m.start() > 0]
             bounds = [0, *starts, len(text)]
-            pieces = [text[a:b] for a, b in zip(bounds, bounds[1:]) if text[a:b]]
-        else:
-            pieces = list(text)
-        chunks: list[str] = []
-        good: list[str] = []
-        for piece in pieces:
-            if len(piece) < self.chunk_size:
-                good.append(piece)
-                continue
-            if good:
-                chunks.extend(self.merger._merge(good, ""))
-                good = []
-            chunks.extend(self._split(piece, rest) if rest else [piece])
-        if good:
-            chunks.extend(self.merger._merge(good, ""))
+            return [text[a:b] for a, b in zip(bounds, bounds[1:]) if text[a:b]], rest
+        return list(text), rest
+
+    def _finish(self, chunks: list[str]) -> list[str]:
         return [c.strip() for c in chunks if c.strip()]
 
 
