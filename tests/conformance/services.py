@@ -1204,3 +1204,31 @@ class NotionService(Service):
 NEEDS.update({name: NotionService.name for name in ("NotionSearch", "NotionListPages", "NotionPageContent", "NotionPageCreator",
                                                     "NotionPageUpdate", "NotionDatabaseProperties", "NotionUserList", "AddContentToPage")})
 KIT.update({NotionService.name: NotionService})
+
+
+class ConfluenceService(Service):
+    """tests/support/confluence_server.py: a Confluence Cloud site whose `ENG` space has a few pages;
+    the nodes' site URL, user, token and space point at it."""
+
+    name = "confluence"
+
+    def start(self) -> None:
+        from tests.support.confluence_server import ConfluenceServer
+
+        self.server = ConfluenceServer(pages=3).__enter__()
+
+    def stop(self) -> None:
+        self.server.__exit__()
+
+    def prepare(self, graph: Any, node_ids: list[str], setup: RunSetup) -> None:
+        from tests.support.confluence_server import TOKEN, USER
+
+        for node_id in node_ids:
+            setup.tweak(node_id, "url", f"{self.server.base_url}/wiki")
+            setup.tweak(node_id, "username", USER)
+            setup.tweak(node_id, "space_key", "ENG")
+        _credentials(graph, node_ids, setup, TOKEN)
+
+
+NEEDS.update({"Confluence": "confluence"})
+KIT.update({ConfluenceService.name: ConfluenceService})

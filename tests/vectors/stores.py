@@ -365,3 +365,23 @@ def cassandra_cql() -> Iterator[Backend]:
 
 BACKENDS.update({"cassandra_cql": cassandra_cql})
 FEATURES.update({"cassandra_cql": {"filter", "search_type", "mmr", "credentials", "network"}})
+# ---- h29: ClickHouse over its HTTP interface ---------------------------------------------------
+
+
+@contextmanager
+def clickhouse() -> Iterator[Backend]:
+    """tests/support/clickhouse_server.py: each collection is a table of the `default` database."""
+    from tests.support.clickhouse_server import PASSWORD, USER, ClickHouseServer
+
+    with ClickHouseServer() as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+
+        def fields(collection: str) -> dict[str, Any]:
+            return {"host": "127.0.0.1", "port": port, "database": "default", "table": collection, "username": USER, "password": "CH_PASSWORD"}
+
+        yield Backend("clickhouse", "Clickhouse", fields, {"CH_PASSWORD": PASSWORD}, lambda c: len(server.tables.get(f"default.{c}", [])), server,
+                      {"label": "ClickHouse", "from_variables": ["password"], "no_scan": True})
+
+
+BACKENDS.update({"clickhouse": clickhouse})
+FEATURES.update({"clickhouse": {"credentials", "network"}})
