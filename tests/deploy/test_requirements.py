@@ -137,6 +137,6 @@ def test_deployed_code_imports_only_what_the_layers_and_the_runtime_provide() ->
 
 def test_the_functions_that_run_flows_get_the_connectors_layer() -> None:
     resources = routes.load()["Resources"]
-    for name in ("RunFunction", "RunStreamFunction", "BuildWorkerFunction", "WebhookFunction"):
+    for name in ("RunFunction", "RunStreamFunction", "BuildWorkerFunction", "WebhookFunction", "BuildFunction"):
         layers = resources[name]["Properties"].get("Layers") or []
         assert {"Ref": "ConnectorsLayer"} in layers, f"{name} runs flows but lacks the connectors layer"

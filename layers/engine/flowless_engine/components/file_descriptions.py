@@ -49,7 +49,7 @@ class FileDescriptionGeneratorComponent(Component):
         Input("embedding_model", "Embedding Model", "str", "ibm-granite/granite-embedding-english-r2", advanced=True, input_kind="StrInput",
               info="Embedding model name (used only for cache keying, not for actual embedding)."),
         Input("timeout", "Timeout (seconds)", "int", 3600, advanced=True, input_kind="IntInput",
-              info="Maximum time in seconds for the ingestion subprocess. Increase for large file sets."),
+              info="Maximum time in seconds for describing the files. Increase for large file sets."),
         Input("batch_size", "Batch Size", "int", 8, advanced=True, input_kind="IntInput", info="Number of files to process in each LLM batch."),
     )
     outputs = (Output("descriptions", "generate_descriptions", ("JSON",), "Descriptions"),)
