@@ -69,6 +69,25 @@ async def test_firecrawl_crawl_polls_and_follows_pages(firecrawl: firecrawl_serv
     assert sum(1 for r in firecrawl.requests if r.path == "/v2/crawl/job-1") == 3
 
 
+async def test_firecrawl_extract_submits_then_polls_until_completed(firecrawl: firecrawl_server.FirecrawlServer) -> None:
+    firecrawl.crawl_polls = 2
+    schema = {"type": "object", "properties": {"products": {"type": "array"}}}
+    result = await run_flow(one("FirecrawlExtractApi", {"api_key": "K", "urls": "https://shop.example/a,\nhttps://shop.example/b",
+                                                        "prompt": "List the products", "schema": schema, "enable_web_search": True}),
+                            settings=settings_for(firecrawl, "firecrawl"), variables={"K": firecrawl_server.API_KEY})
+    data = value(result, "FirecrawlExtractApi-n").data
+    assert data["status"] == "completed"
+    assert data["data"]["products"] == [{"name": "item from https://shop.example/a"}, {"name": "item from https://shop.example/b"}]
+    submitted = next(r.json() for r in firecrawl.requests if r.path == "/v2/extract")
+    assert submitted["urls"] == ["https://shop.example/a", "https://shop.example/b"] and submitted["schema"] == schema
+    assert submitted["prompt"] == "List the products. Please extract all instances in a comprehensive, structured format."
+    assert submitted["enableWebSearch"] is True
+    assert sum(1 for r in firecrawl.requests if r.path == "/v2/extract/extract-1") == 3
+    with pytest.raises(ConfigurationError, match="no valid URLs"):
+        await run_flow(one("FirecrawlExtractApi", {"api_key": "K", "urls": " , ", "prompt": "x"}),
+                       settings=settings_for(firecrawl, "firecrawl"), variables={"K": firecrawl_server.API_KEY})
+
+
 async def test_firecrawl_errors(firecrawl: firecrawl_server.FirecrawlServer) -> None:
     settings = settings_for(firecrawl, "firecrawl")
     with pytest.raises(ConfigurationError, match="Firecrawl refused the credentials \\(401\\)"):

@@ -5,6 +5,7 @@ TYPES: dict[str, str] = {
     "FirecrawlCrawlApi": "hosted_apis:FirecrawlCrawlApi",
     "FirecrawlMapApi": "hosted_apis:FirecrawlMapApi",
     "FirecrawlSearchApi": "hosted_apis:FirecrawlSearchApi",
+    "FirecrawlExtractApi": "hosted_apis:FirecrawlExtractApi",
     "AssemblyAITranscriber": "hosted_apis:AssemblyAITranscriber",
     "ComposioAPI": "hosted_apis:ComposioAPIComponent",
 }
