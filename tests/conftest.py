@@ -25,6 +25,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Plugin(), "flowless-iam")
 
 
+# The longest test files, started first: with `make test`'s two workers (a file per worker) a long
+# file left for the end keeps one worker busy while the other waits.
+LONGEST_FIRST = (
+    "tests/vectors/test_store_contract.py", "tests/hardening/test_fuzz_api.py", "tests/iam/test_least_privilege.py",
+    "tests/hardening/test_soak.py", "tests/hardening/test_fuzz_engine.py", "tests/hardening/test_custom_code_api.py",
+    "tests/e2e/test_local_server.py", "tests/integration/test_dynamodb_local.py", "tests/unit/components/test_langflow_fidelity.py",
+    "tests/client/test_js_client.py", "tests/hardening/test_concurrency.py", "tests/handlers/test_invoke.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: a file's tests stay in order
+
+
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
