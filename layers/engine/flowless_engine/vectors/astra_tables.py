@@ -86,6 +86,23 @@ def metadata_text(value: Any) -> str:
     return str(value)
 
 
+
+def cassio_hit(row: dict[str, Any], score: Any = None) -> Hit:
+    """A row of cassio's vector table (Data API or CQL alike) as a hit: the text, the metadata from
+    `attributes_blob` (JSON) then `metadata_s`, the row id, the vector when it was read."""
+    metadata: dict[str, Any] = {}
+    attributes = row.get("attributes_blob")
+    if isinstance(attributes, str) and attributes:
+        try:
+            loaded = json.loads(attributes)
+            metadata.update(loaded if isinstance(loaded, dict) else {})
+        except ValueError:
+            pass
+    metadata.update(row.get("metadata_s") or {})
+    vector = row.get("vector")
+    return Hit(str(row.get("body_blob") or ""), metadata, float(score) if score is not None else None, str(row.get("row_id") or ""),
+               list(vector) if isinstance(vector, list) else None)
+
 class AstraTable:
     """One Cassandra table of an Astra database, over the Data API (wire and errors as for
     collections: `vectors/astra.py`)."""
@@ -199,19 +216,7 @@ class CassandraVectorTable(AstraTable):
         return out
 
     def decode(self, row: dict[str, Any]) -> Hit:
-        metadata: dict[str, Any] = {}
-        attributes = row.get("attributes_blob")
-        if isinstance(attributes, str) and attributes:
-            try:
-                loaded = json.loads(attributes)
-                metadata.update(loaded if isinstance(loaded, dict) else {})
-            except ValueError:
-                pass
-        metadata.update(row.get("metadata_s") or {})
-        score = row.get("$similarity")
-        vector = row.get("vector")
-        return Hit(str(row.get("body_blob") or ""), metadata, float(score) if score is not None else None, str(row.get("row_id") or ""),
-                   list(vector) if isinstance(vector, list) else None)
+        return cassio_hit(row, row.get("$similarity"))
 
     async def search(self, *, vector: Sequence[float] | None, text: str | None, k: int, filter: dict[str, Any] | None,
                      with_vectors: bool) -> SearchResult:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flowless_engine.errors import ConfigurationError
-from flowless_engine.vectors.astra_tables import metadata_text
+from flowless_engine.vectors.astra_tables import cassio_hit, metadata_text
 from flowless_engine.vectors.cql import LABEL, CqlClient, Vector, quote_name
 from flowless_engine.vectors.external import Document, Hit, SearchResult
 
@@ -103,18 +103,7 @@ class CassandraCqlVectorTable(CqlTable):
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), values
 
     def decode(self, row: dict[str, Any], score: Any = None) -> Hit:
-        metadata: dict[str, Any] = {}
-        attributes = row.get("attributes_blob")
-        if isinstance(attributes, str) and attributes:
-            try:
-                loaded = json.loads(attributes)
-                metadata.update(loaded if isinstance(loaded, dict) else {})
-            except ValueError:
-                pass
-        metadata.update(row.get("metadata_s") or {})
-        vector = row.get("vector")
-        return Hit(str(row.get("body_blob") or ""), metadata, float(score) if score is not None else None, str(row.get("row_id") or ""),
-                   list(vector) if isinstance(vector, list) else None)
+        return cassio_hit(row, score)
 
     async def search(self, *, vector: Sequence[float] | None, text: str | None, k: int, filter: dict[str, Any] | None,
                      with_vectors: bool) -> SearchResult:
