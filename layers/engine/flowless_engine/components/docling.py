@@ -28,6 +28,7 @@ from typing import Any
 
 from flowless_engine.components.apis import call_json
 from flowless_engine.components.base import Component, Input, Output, to_bool, to_int, to_text
+from flowless_engine.components.files import UploadedFiles
 from flowless_engine.errors import ConfigurationError, FileMissingError, ProviderError, ProviderTimeoutError
 from flowless_engine.schema import Data, DataFrame, Message
 
@@ -63,7 +64,9 @@ def _header_rows(value: Any) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in pairs if k and k != "None"]
 
 
-class DoclingRemoteComponent(Component):
+class DoclingRemoteComponent(UploadedFiles, Component):
+    accepted_extensions = VALID_EXTENSIONS
+    files_provider = PROVIDER
     type_name = "DoclingRemote"
     display_name = "Docling Serve"
     description = "Uses Docling to process input documents connecting to your instance of Docling Serve."
@@ -157,24 +160,7 @@ class DoclingRemoteComponent(Component):
         return await self._poll(base, headers, task["task_id"], path)
 
     def _files(self) -> list[str]:
-        from flowless_engine.components.files import FileComponent
-
-        paths = FileComponent._paths(self)  # type: ignore[arg-type]  # uploads, or `file_path` from an edge
-        kept = []
-        for path in paths:
-            extension = PurePosixPath(path).suffix.lstrip(".").lower()
-            if extension in VALID_EXTENSIONS:
-                kept.append(path)
-            elif to_bool(self.param("ignore_unsupported_extensions", True)):
-                self.log(f"Ignoring unsupported file: {path}")
-            else:
-                raise ConfigurationError(f"{self.name}: unsupported file extension '.{extension}' ({PurePosixPath(path).name})", provider=PROVIDER)
-        return kept
-
-    def _upstream_paths(self, items: list[Any]) -> list[str]:
-        from flowless_engine.components.files import FileComponent
-
-        return FileComponent._upstream_paths(self, items)  # type: ignore[arg-type]
+        return self._accepted_files()
 
     async def load_files(self) -> DataFrame:
         base, headers = self._base(), await self._headers()

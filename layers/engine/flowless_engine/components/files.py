@@ -283,3 +283,29 @@ def _paragraph_text(paragraph: ElementTree.Element) -> str:
         elif node.tag in (f"{_WORD}br", f"{_WORD}cr"):
             parts.append("\n")
     return "".join(parts)
+
+
+class UploadedFiles:
+    """For nodes that read the tenant's uploads (or paths an edge carries) as the File node does and
+    accept only some extensions: `accepted_extensions`, and `files_provider` to name the errors."""
+
+    accepted_extensions: frozenset[str] | tuple[str, ...] = ()
+    files_provider = ""
+
+    def _accepted_files(self) -> list[str]:
+        from flowless_engine.errors import ConfigurationError
+
+        kept = []
+        for path in FileComponent._paths(self):  # type: ignore[arg-type]
+            extension = PurePosixPath(path).suffix.lstrip(".").lower()
+            if extension in self.accepted_extensions:
+                kept.append(path)
+            elif to_bool(self.param("ignore_unsupported_extensions", True)):  # type: ignore[attr-defined]
+                self.log(f"Ignoring unsupported file: {path}")  # type: ignore[attr-defined]
+            else:
+                raise ConfigurationError(f"{self.name}: unsupported file extension '.{extension}' ({PurePosixPath(path).name})",  # type: ignore[attr-defined]
+                                         provider=self.files_provider)
+        return kept
+
+    def _upstream_paths(self, items: list[Any]) -> list[str]:
+        return FileComponent._upstream_paths(self, items)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from typing import Any
 
 from flowless_engine.components.apis import api_key, call_json, service_url
 from flowless_engine.components.base import Component, Input, Output, to_bool, to_text
+from flowless_engine.components.files import UploadedFiles
 from flowless_engine.errors import ConfigurationError, FileMissingError, ProviderError
 from flowless_engine.schema import Data, DataFrame, Message
 
@@ -35,7 +36,9 @@ def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[by
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-class UnstructuredComponent(Component):
+class UnstructuredComponent(UploadedFiles, Component):
+    accepted_extensions = VALID_EXTENSIONS
+    files_provider = PROVIDER
     type_name = "Unstructured"
     display_name = "Unstructured API"
     description = "Uses Unstructured.io API to extract clean text from raw source documents. Supports a wide range of file types."
@@ -60,23 +63,7 @@ class UnstructuredComponent(Component):
     outputs = (Output("dataframe", "load_files", ("Table",), "Files"),)
 
     def _paths(self) -> list[str]:
-        from flowless_engine.components.files import FileComponent
-
-        kept = []
-        for path in FileComponent._paths(self):  # type: ignore[arg-type]  # uploads, or `file_path` from an edge
-            extension = PurePosixPath(path).suffix.lstrip(".").lower()
-            if extension in VALID_EXTENSIONS:
-                kept.append(path)
-            elif to_bool(self.param("ignore_unsupported_extensions", True)):
-                self.log(f"Ignoring unsupported file: {path}")
-            else:
-                raise ConfigurationError(f"{self.name}: unsupported file extension '.{extension}' ({PurePosixPath(path).name})", provider=PROVIDER)
-        return kept
-
-    def _upstream_paths(self, items: list[Any]) -> list[str]:
-        from flowless_engine.components.files import FileComponent
-
-        return FileComponent._upstream_paths(self, items)  # type: ignore[arg-type]
+        return self._accepted_files()
 
     def _fields(self) -> dict[str, str]:
         args = self.params.get("unstructured_args") or {}
