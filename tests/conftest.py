@@ -25,7 +25,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Plugin(), "flowless-iam")
 
 
-# The longest test files, started first: with `make test`'s two workers (a file per worker) a long
+# The longest test files, started first: with `make test`'s workers (a file per worker) a long
 # file left for the end keeps one worker busy while the other waits.
 LONGEST_FIRST = (
     "tests/vectors/test_store_contract.py", "tests/hardening/test_fuzz_api.py", "tests/iam/test_least_privilege.py",

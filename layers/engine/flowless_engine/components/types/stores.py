@@ -9,6 +9,7 @@ TYPES: dict[str, str] = {
     "AstraDBTool": "datastax:AstraDBToolComponent",
     "HCD": "datastax:HCDComponent",
     "OpenSearchVectorStoreComponent": "elastic:OpenSearchComponent",
+    "OpenSearch": "elastic:OpenSearchComponent",  # the name the node goes by in docs and older exports
     "QdrantVectorStoreComponent": "vector_services:QdrantComponent",
     "Qdrant": "vector_services:QdrantComponent",
     "Pinecone": "vector_services:PineconeComponent",
