@@ -248,8 +248,6 @@ class CassandraChatHistory(AstraTable):
         self.session_id = session_id
 
     async def get_messages(self, session_id: str | None = None, limit: int = 100) -> list[Any]:
-        from flowless_engine.schema import Message
-
         if self.columns is None:
             await self.load()
         if not self.exists:
@@ -257,18 +255,7 @@ class CassandraChatHistory(AstraTable):
         session = session_id or self.session_id
         rows = await self.find({"filter": {"partition_id": session}, "options": {"limit": MAX_LIMIT}}, f"reading table '{self.name}'")
         rows.sort(key=lambda r: _uuid_time(r.get("row_id")))
-        messages = []
-        for row in rows[-limit:] if limit else rows:
-            try:
-                body = json.loads(row.get("body_blob") or "{}")
-            except ValueError:
-                continue
-            kind = body.get("type") or (body.get("data") or {}).get("type")
-            content = (body.get("data") or {}).get("content", "")
-            human = kind == "human"
-            messages.append(Message(text=content if isinstance(content, str) else json.dumps(content), sender="User" if human else "Machine",
-                                    sender_name="User" if human else "AI", session_id=session, id=str(row.get("row_id") or "")))
-        return messages
+        return chat_messages(rows[-limit:] if limit else rows, session)
 
     async def add_messages(self, messages: list[Any], session_id: str | None = None) -> None:
         if self.columns is None:
@@ -276,13 +263,33 @@ class CassandraChatHistory(AstraTable):
         if not self.exists:
             await self.create({"partition_id": {"type": "text"}, "row_id": {"type": "timeuuid"}, "body_blob": {"type": "text"}},
                               {"partitionBy": ["partition_id"], "partitionSort": {"row_id": -1}})
-        rows = []
-        for message in messages:
-            kind = "human" if (message.sender or "") == "User" else "ai"
-            blob = {"type": kind, "data": {"content": message.plain_text, "additional_kwargs": {}, "response_metadata": {}, "type": kind,
-                                           "name": None, "id": None}}
-            rows.append({"partition_id": session_id or self.session_id, "row_id": str(uuid.uuid1()), "body_blob": json.dumps(blob)})
+        rows = [{"partition_id": session_id or self.session_id, "row_id": str(uuid.uuid1()), "body_blob": chat_blob(message)} for message in messages]
         await self.insert(rows, f"storing chat messages in table '{self.name}'")
+
+
+def chat_messages(rows: list[dict[str, Any]], session: str) -> list[Any]:
+    """Rows of cassio's chat-history table (LangChain's message JSON in `body_blob`) as messages."""
+    from flowless_engine.schema import Message
+
+    messages = []
+    for row in rows:
+        try:
+            body = json.loads(row.get("body_blob") or "{}")
+        except ValueError:
+            continue
+        kind = body.get("type") or (body.get("data") or {}).get("type")
+        content = (body.get("data") or {}).get("content", "")
+        human = kind == "human"
+        messages.append(Message(text=content if isinstance(content, str) else json.dumps(content), sender="User" if human else "Machine",
+                                sender_name="User" if human else "AI", session_id=session, id=str(row.get("row_id") or "")))
+    return messages
+
+
+def chat_blob(message: Any) -> str:
+    """A message as LangChain's message JSON, the `body_blob` of cassio's chat-history table."""
+    kind = "human" if (message.sender or "") == "User" else "ai"
+    return json.dumps({"type": kind, "data": {"content": message.plain_text, "additional_kwargs": {}, "response_metadata": {}, "type": kind,
+                                              "name": None, "id": None}})
 
 
 def _uuid_time(value: Any) -> int:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flowless_engine.errors import ConfigurationError
-from flowless_engine.vectors.astra_tables import cassio_hit, metadata_text
+from flowless_engine.vectors.astra_tables import cassio_hit, chat_blob, chat_messages, metadata_text
 from flowless_engine.vectors.cql import LABEL, CqlClient, Vector, quote_name
 from flowless_engine.vectors.external import Document, Hit, SearchResult
 
@@ -137,8 +137,6 @@ class CassandraCqlChatHistory(CqlTable):
         self.session_id = session_id
 
     async def get_messages(self, session_id: str | None = None, limit: int = 100) -> list[Any]:
-        from flowless_engine.schema import Message
-
         if self.columns is None:
             await self.load()
         if not self.exists:
@@ -147,18 +145,7 @@ class CassandraCqlChatHistory(CqlTable):
         found = await self.client.query(f"SELECT row_id, body_blob FROM {self.qualified} WHERE partition_id = ?", [session],
                                         action=f"reading table '{self.name}'", max_rows=limit or 0)
         rows = list(reversed(found.rows if found else []))  # stored newest first
-        messages = []
-        for row in rows:
-            try:
-                body = json.loads(row.get("body_blob") or "{}")
-            except ValueError:
-                continue
-            kind = body.get("type") or (body.get("data") or {}).get("type")
-            content = (body.get("data") or {}).get("content", "")
-            human = kind == "human"
-            messages.append(Message(text=content if isinstance(content, str) else json.dumps(content), sender="User" if human else "Machine",
-                                    sender_name="User" if human else "AI", session_id=session, id=str(row.get("row_id") or "")))
-        return messages
+        return chat_messages(rows, session)
 
     async def add_messages(self, messages: list[Any], session_id: str | None = None) -> None:
         if self.columns is None:
@@ -169,11 +156,8 @@ class CassandraCqlChatHistory(CqlTable):
                                     action=f"creating table '{self.name}'")
             self.columns = {"partition_id": "text", "row_id": "timeuuid", "body_blob": "text"}
         for message in messages:
-            kind = "human" if (message.sender or "") == "User" else "ai"
-            blob = {"type": kind, "data": {"content": message.plain_text, "additional_kwargs": {}, "response_metadata": {}, "type": kind,
-                                           "name": None, "id": None}}
             await self.client.query(f"INSERT INTO {self.qualified} (partition_id, row_id, body_blob) VALUES (?, ?, ?)",
-                                    [session_id or self.session_id, uuid.uuid1(), json.dumps(blob)],
+                                    [session_id or self.session_id, uuid.uuid1(), chat_blob(message)],
                                     action=f"storing chat messages in table '{self.name}'")
 
     async def clear(self, session_id: str | None = None) -> None:
