@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,12 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from flowless.api.auth import Caller, requires
-from flowless.api.errors import ApiError, engine_error_response
+from flowless.api.errors import ApiError
 from flowless.api.body import read_body
 from flowless.runs import load_flow_graph, run_stored_flow
-from flowless.settings import get_settings
 from flowless.store.tenancy import check_session_id
-from flowless_engine.errors import FlowError
 from flowless_engine.runtime.request import RunRequest
 
 router = APIRouter(tags=["Base"])
@@ -132,51 +129,21 @@ def _frame(event: str, data: Any) -> bytes:
 
 
 def _stream_response(tenant: str, flow_ref: str, run_request: RunRequest, variables: dict[str, str], resolved: Any) -> StreamingResponse:
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-
-    class QueueSink:
-        def emit(self, event: str, data: dict[str, Any]) -> None:
-            # The graph-level build_start ({}) belongs to the build path; tool calls carry an id.
-            if event in RUN_STREAM_EVENTS and (event not in {"build_start", "build_end"} or "id" in data):
-                queue.put_nowait(_frame(event, data))
-
-    async def produce() -> None:
-        try:
-            outcome = await run_stored_flow(tenant, flow_ref, run_request, request_variables=variables, events=QueueSink(), resolved=resolved)
-            # `end` only after the messages are persisted, so a client that saw it can read them.
-            queue.put_nowait(_frame("end", {"result": outcome.response}))
-        except FlowError as exc:
-            _, detail = engine_error_response(exc)
-            queue.put_nowait(_frame("error", {"error": detail if isinstance(detail, str) else detail.get("message", str(detail))}))
-        except ApiError as exc:
-            queue.put_nowait(_frame("error", {"error": exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)}))
-        except Exception as exc:  # the status line is already sent: report in-band
-            queue.put_nowait(_frame("error", {"error": f"{type(exc).__name__}: {exc}"}))
-        finally:
-            queue.put_nowait(None)
+    from flowless.api.streaming import error_text, run_events
 
     async def frames() -> AsyncIterator[bytes]:
-        task = asyncio.create_task(produce())
-        limit = get_settings().max_stream_seconds
-        deadline = asyncio.get_running_loop().time() + limit
-        try:
-            while True:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        frame = await queue.get()
-                except TimeoutError:
-                    # Past the stream's duration limit: stop the run (what it stored so far is
-                    # flushed as it unwinds; an unfinished answer is not stored) and say so.
-                    task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
-                    yield _frame("error", {"error": f"The run exceeded the stream's duration limit of {limit:g} s"})
-                    return
-                if frame is None:
-                    return
-                yield frame
-        finally:
-            if not task.done():
-                # The client went away: let the run finish so its messages are still saved.
-                await asyncio.shield(task)
+        # run_events: the duration limit (the run is stopped, what it stored so far is flushed), and a
+        # client that goes away lets the run finish so its messages are still saved.
+        async def start(sink: Any) -> Any:
+            return await run_stored_flow(tenant, flow_ref, run_request, request_variables=variables, events=sink, resolved=resolved)
+
+        async for item in run_events(start):
+            if item.event == "done":  # after the messages are persisted, so a client that saw `end` can read them
+                yield _frame("end", {"result": item.outcome.response})
+            elif item.event == "failed":  # the status line is already sent: reported in-band
+                yield _frame("error", {"error": error_text(item.error)})
+            # The graph-level build_start ({}) belongs to the build path; tool calls carry an id.
+            elif item.event in RUN_STREAM_EVENTS and (item.event not in {"build_start", "build_end"} or "id" in item.data):
+                yield _frame(item.event, item.data)
 
     return StreamingResponse(frames(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
