@@ -11,12 +11,13 @@ from flowless_engine.components.base import Component, Input, Output, to_int, to
 from flowless_engine.components.datastax import ASTRA_CONNECTION_INPUTS
 from flowless_engine.components.store_base import CACHE_INPUT, INGEST_INPUT, QUERY_INPUT, SEARCH_OUTPUTS, StoreComponent
 from flowless_engine.components.toolmode import ToolModeMixin
+from flowless_engine.components.vector_services import EMBEDDING_INPUT
 from flowless_engine.errors import ConfigurationError
 from flowless_engine.vectors.external import Document
 
-EMBEDDING_INPUT = Input("embedding", "Embedding", "other", "", input_types=("Embeddings",), input_kind="HandleInput")
 RESULTS_INPUT = Input("number_of_results", "Number of Results", "int", 4, advanced=True, input_kind="IntInput",
                       info="Number of results to return.")
+STORE_TAIL = (INGEST_INPUT, QUERY_INPUT, CACHE_INPUT, EMBEDDING_INPUT, RESULTS_INPUT)  # vector_services' tail, with this top-k's info
 SEARCH_TYPE_INPUT = Input("search_type", "Search Type", "str", "Similarity",
                           options=("Similarity", "Similarity with score threshold", "MMR (Max Marginal Relevance)"), advanced=True,
                           input_kind="DropdownInput")
@@ -40,11 +41,7 @@ class WeaviateComponent(StoreComponent):
         Input("grpc_host", "gRPC Host", "str", "", advanced=True, input_kind="StrInput",
               info="gRPC host for a self-hosted Weaviate instance (not used by Flowless, which speaks REST and GraphQL)."),
         Input("grpc_port", "gRPC Port", "int", 50051, advanced=True, input_kind="IntInput"),
-        INGEST_INPUT,
-        QUERY_INPUT,
-        CACHE_INPUT,
-        EMBEDDING_INPUT,
-        RESULTS_INPUT,
+        *STORE_TAIL,
         Input("search_by_text", "Search By Text", "bool", False, advanced=True, input_kind="BoolInput",
               info="Retained for backward compatibility: keyword search is used when no embedding is wired."),
     )
@@ -168,11 +165,7 @@ class CassandraComponent(StoreComponent):
               info="Configuration mode for setting up the Cassandra table, with options like 'Sync', 'Async', or 'Off'."),
         Input("cluster_kwargs", "Cluster arguments", "dict", {}, advanced=True, is_list=True, input_kind="DictInput",
               info="Optional dictionary of additional keyword arguments for the Cassandra cluster."),
-        INGEST_INPUT,
-        QUERY_INPUT,
-        CACHE_INPUT,
-        EMBEDDING_INPUT,
-        RESULTS_INPUT,
+        *STORE_TAIL,
         SEARCH_TYPE_INPUT,
         THRESHOLD_INPUT,
         Input("search_filter", "Search Metadata Filter", "dict", {}, advanced=True, is_list=True, input_kind="DictInput",

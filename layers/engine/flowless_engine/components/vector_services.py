@@ -12,6 +12,8 @@ from flowless_engine.vectors.external import Document
 
 EMBEDDING_INPUT = Input("embedding", "Embedding", "other", "", input_types=("Embeddings",), input_kind="HandleInput")
 RESULTS_INPUT = Input("number_of_results", "Number of Results", "int", 4, advanced=True, input_kind="IntInput")
+# The fields most lfx-bundles stores end with, in their order: documents in, query, cache, embedding, top-k.
+STORE_TAIL = (INGEST_INPUT, QUERY_INPUT, CACHE_INPUT, EMBEDDING_INPUT, RESULTS_INPUT)
 
 
 class QdrantComponent(StoreComponent):
@@ -33,11 +35,7 @@ class QdrantComponent(StoreComponent):
               input_kind="DropdownInput"),
         Input("content_payload_key", "Content Payload Key", "str", "page_content", advanced=True, input_kind="StrInput"),
         Input("metadata_payload_key", "Metadata Payload Key", "str", "metadata", advanced=True, input_kind="StrInput"),
-        INGEST_INPUT,
-        QUERY_INPUT,
-        CACHE_INPUT,
-        EMBEDDING_INPUT,
-        RESULTS_INPUT,
+        *STORE_TAIL,
     )
     outputs = SEARCH_OUTPUTS
 
@@ -84,11 +82,7 @@ class PineconeComponent(StoreComponent):
               input_kind="DropdownInput"),
         Input("pinecone_api_key", "Pinecone API Key", "str", "", required=True, password=True, input_kind="SecretStrInput"),
         Input("text_key", "Text Key", "str", "text", advanced=True, input_kind="StrInput"),
-        INGEST_INPUT,
-        QUERY_INPUT,
-        CACHE_INPUT,
-        EMBEDDING_INPUT,
-        RESULTS_INPUT,
+        *STORE_TAIL,
     )
     outputs = SEARCH_OUTPUTS
 
@@ -187,11 +181,7 @@ class SupabaseComponent(StoreComponent):
         Input("supabase_service_key", "Supabase Service Key", "str", "", required=True, password=True, input_kind="SecretStrInput"),
         Input("table_name", "Table Name", "str", "", advanced=True, input_kind="StrInput"),
         Input("query_name", "Query Name", "str", "", input_kind="StrInput"),
-        INGEST_INPUT,
-        QUERY_INPUT,
-        CACHE_INPUT,
-        EMBEDDING_INPUT,
-        RESULTS_INPUT,
+        *STORE_TAIL,
     )
     outputs = SEARCH_OUTPUTS
 
@@ -229,11 +219,7 @@ class MilvusComponent(StoreComponent):
         Input("search_params", "Search Parameters", "dict", {}, advanced=True, input_kind="DictInput"),
         Input("drop_old", "Drop Old Collection", "bool", False, advanced=True, input_kind="BoolInput"),
         Input("timeout", "Timeout", "float", None, advanced=True, input_kind="FloatInput"),
-        INGEST_INPUT,
-        QUERY_INPUT,
-        CACHE_INPUT,
-        EMBEDDING_INPUT,
-        RESULTS_INPUT,
+        *STORE_TAIL,
     )
     outputs = SEARCH_OUTPUTS
 
